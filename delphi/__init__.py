@@ -1,0 +1,3 @@
+"""Delphi consensus engine."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from delphi.cli import main
+
+main()

@@ -1,0 +1,124 @@
+"""Accounts of facilitators, researchers and admins: creation, login with lockout, API tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from delphi import audit, security
+from delphi.db.models import Account, ApiToken, utcnow
+from delphi.domain import AccountRole
+from delphi.errors import Conflict, DelphiError, InvalidInput
+
+EMAIL_RE = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
+#: Failed logins before an account is locked, and for how long.
+MAX_FAILED_LOGINS = 8
+LOCKOUT = timedelta(minutes=15)
+LOGIN_FAILED = (
+    "The e-mail address or password is not right, or the account is locked for a few minutes. Try again."
+)
+
+
+class LoginFailed(DelphiError):
+    status_code = 400
+
+
+def normalise_email(email: str) -> str:
+    """Trim and lower-case; raise InvalidInput when it is not an address."""
+    value = (email or "").strip().lower()
+    if len(value) > 320 or not EMAIL_RE.match(value):
+        raise InvalidInput(f"{email!r} is not an e-mail address.", field="email")
+    return value
+
+
+async def create_account(
+    session: AsyncSession, *, email: str, password: str, role: str, name: str = ""
+) -> Account:
+    """Create an account (the caller commits). Raises InvalidInput or Conflict with a clear message."""
+    address = normalise_email(email)
+    if role not in {r.value for r in AccountRole}:
+        raise InvalidInput(f"Role must be one of {', '.join(r.value for r in AccountRole)}.", field="role")
+    if len(password) < security.MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"The password must have at least {security.MIN_PASSWORD_LENGTH} characters.", field="password"
+        )
+    if await session.scalar(select(Account.id).where(Account.email == address)) is not None:
+        raise Conflict(f"An account for {address} exists already.", field="email")
+    password_hash = await asyncio.to_thread(security.hash_password, password)
+    account = Account(email=address, name=name.strip(), password_hash=password_hash, role=role)
+    session.add(account)
+    await session.flush()
+    audit.record(
+        session, actor="system", action="account.created", account_id=account.id, detail={"role": role}
+    )
+    return account
+
+
+async def authenticate(
+    session: AsyncSession, email: str, password: str, now: datetime | None = None
+) -> Account:
+    """Return the account for a right e-mail and password; else raise :class:`LoginFailed`.
+
+    The message is the same whether the address is unknown, the password wrong or the account locked; one
+    argon2 verification is spent in every case.  Failures are counted on the account and lock it for
+    :data:`LOCKOUT` after :data:`MAX_FAILED_LOGINS`.  The caller commits (also on failure, to keep the count).
+    """
+    now = now or utcnow()
+    address = (email or "").strip().lower()
+    account = await session.scalar(select(Account).where(Account.email == address)) if address else None
+    ok = await asyncio.to_thread(
+        security.verify_password, account.password_hash if account else None, password
+    )
+    if account is None or not account.is_active:
+        raise LoginFailed(LOGIN_FAILED)
+    if account.locked_until is not None and account.locked_until > now:
+        raise LoginFailed(LOGIN_FAILED)
+    if not ok:
+        account.failed_logins += 1
+        if account.failed_logins >= MAX_FAILED_LOGINS:
+            account.locked_until = now + LOCKOUT
+            account.failed_logins = 0
+            audit.record(session, actor="system", action="account.locked", account_id=account.id)
+        raise LoginFailed(LOGIN_FAILED)
+    account.failed_logins = 0
+    account.locked_until = None
+    account.last_login_at = now
+    return account
+
+
+async def create_api_token(session: AsyncSession, account: Account, name: str) -> tuple[ApiToken, str]:
+    """Create an API token; returns the row and the token, which is shown once and never stored."""
+    label = (name or "").strip()
+    if not 1 <= len(label) <= 100:
+        raise InvalidInput("Give the token a name of 1 to 100 characters.", field="name")
+    token, digest = security.new_token()
+    row = ApiToken(account_id=account.id, name=label, token_hash=digest)
+    session.add(row)
+    await session.flush()
+    audit.record(
+        session,
+        actor=f"account:{account.email}",
+        action="api_token.created",
+        account_id=account.id,
+        detail={"token_id": row.id, "name": label},
+    )
+    return row, token
+
+
+async def account_for_token(session: AsyncSession, token: str) -> Account | None:
+    """The active account owning an unrevoked API token, or None."""
+    digest = security.token_digest(token)
+    row = await session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None))
+    )
+    if row is None:
+        return None
+    account = await session.get(Account, row.account_id)
+    if account is None or not account.is_active:
+        return None
+    row.last_used_at = utcnow()
+    return account

@@ -1,0 +1,102 @@
+"""``create_app(settings)``: the Litestar application. Nothing runs at import."""
+
+from __future__ import annotations
+
+import logging
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig, SQLAlchemyPlugin
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from delphi import __version__
+from delphi.db.engine import make_engine
+from delphi.security import derive_key
+from delphi.settings import Settings, load_settings
+from delphi.web.deps import provide_account, provide_settings
+from delphi.web.errors import EXCEPTION_HANDLERS
+from delphi.web.headers import security_headers_middleware
+from delphi.web.lifespan import background
+from delphi.web.ratelimit import SlidingWindowLimiter
+from delphi.web.routes import route_handlers
+from delphi.web.templating import make_environment
+
+SESSION_COOKIE = "delphi_session"
+CSRF_COOKIE = "delphi_csrf"
+STATIC_DIR = __import__("pathlib").Path(__file__).resolve().parent / "web" / "static"
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the application for ``settings`` (default: read from the environment now).
+
+    The returned app owns one database engine (``app.state.db_engine``), signs its cookies with a key derived
+    from ``settings.secret_key`` and, unless turned off, runs the delivery/scheduler loop in its lifespan.
+    """
+    settings = settings or load_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    engine = make_engine(settings.database)
+    db_config = SQLAlchemyAsyncConfig(
+        engine_instance=engine,
+        before_send_handler="autocommit_include_redirects",
+        create_all=False,
+        set_default_exception_handler=False,
+    )
+    env = make_environment()
+    session_config = CookieBackendConfig(
+        secret=derive_key(settings.secret_key, "session-cookie"),
+        key=SESSION_COOKIE,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        max_age=60 * 60 * 24 * 30,
+    )
+    csrf = CSRFConfig(
+        secret=derive_key(settings.secret_key, "csrf").hex(),
+        cookie_name=CSRF_COOKIE,
+        cookie_secure=settings.secure_cookies,
+        cookie_httponly=True,
+        cookie_samesite="lax",
+        header_name="x-csrftoken",
+        exclude=["/api/", "/healthz"],
+    )
+    state = State(
+        {
+            "settings": settings,
+            "login_limiter": SlidingWindowLimiter(limit=20, window_s=300),
+            "link_limiter": SlidingWindowLimiter(limit=60, window_s=300),
+        }
+    )
+    return Litestar(
+        route_handlers=[
+            *route_handlers(),
+            create_static_files_router(
+                path="/static", directories=[STATIC_DIR], name="static", include_in_schema=False
+            ),
+        ],
+        plugins=[SQLAlchemyPlugin(config=db_config)],
+        template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(env)),
+        middleware=[session_config.middleware, security_headers_middleware],
+        csrf_config=csrf,
+        dependencies={
+            "settings": Provide(provide_settings, sync_to_thread=False),
+            "account": Provide(provide_account),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        lifespan=[background],
+        state=state,
+        openapi_config=OpenAPIConfig(
+            title="Delphi engine API",
+            version=__version__,
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+        ),
+        request_max_body_size=5 * 1024 * 1024,
+        debug=False,
+    )

@@ -1,0 +1,208 @@
+"""The ``delphi`` command.
+
+``delphi run`` serves the app (uvicorn), ``delphi demo`` migrates, seeds and serves a demo, ``delphi database``
+manages migrations, ``delphi accounts`` manages logins, ``delphi worker`` delivers mail and runs scheduled jobs,
+``delphi analyse`` computes consensus statistics from a CSV.  Settings come from ``DELPHI_*`` variables; a bad one
+stops the command with a message naming it (exit status 2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+
+from delphi.errors import DelphiError
+
+
+def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Print a DelphiError's message and exit 2 instead of a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except DelphiError as exc:
+            click.echo(f"Error: {exc.message}", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="delphi-engine", prog_name="delphi")
+def main() -> None:
+    """Delphi consensus engine."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--workers", default=1, show_default=True, type=int, help="Web processes (use PostgreSQL for > 1)."
+)
+@click.option("--reload", is_flag=True, help="Restart on code changes (development).")
+@_friendly
+def run(host: str, port: int, workers: int, reload: bool) -> None:
+    """Serve the web app with uvicorn."""
+    import uvicorn
+
+    from delphi.settings import load_settings
+
+    settings = load_settings()  # fail early with a clear message
+    if workers > 1 and settings.database.is_sqlite:
+        raise DelphiError(
+            "Several web processes need PostgreSQL: set DELPHI_DATABASE_URL, or use --workers 1."
+        )
+    uvicorn.run(
+        "delphi.asgi:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@main.group()
+def database() -> None:
+    """Apply and inspect database migrations."""
+
+
+@database.command("upgrade")
+@click.argument("revision", default="head")
+@_friendly
+def database_upgrade(revision: str) -> None:
+    """Migrate the database up to REVISION (default: head)."""
+    from delphi.db.migrations import upgrade
+    from delphi.settings import load_settings
+
+    upgrade(load_settings(require_secret=False).database, revision)
+    click.echo(f"Database at {revision}.")
+
+
+@database.command("downgrade")
+@click.argument("revision")
+@_friendly
+def database_downgrade(revision: str) -> None:
+    """Migrate the database down to REVISION (e.g. base)."""
+    from delphi.db.migrations import downgrade
+    from delphi.settings import load_settings
+
+    downgrade(load_settings(require_secret=False).database, revision)
+    click.echo(f"Database at {revision}.")
+
+
+@database.command("current")
+@_friendly
+def database_current() -> None:
+    """Print the database's migration revision."""
+    from delphi.db.migrations import current_revision
+    from delphi.settings import load_settings
+
+    click.echo(
+        asyncio.run(current_revision(load_settings(require_secret=False).database)) or "(empty database)"
+    )
+
+
+@database.command("check")
+@_friendly
+def database_check() -> None:
+    """Exit 1 when the migrated database differs from the models."""
+    from delphi.db.migrations import model_drift
+    from delphi.settings import load_settings
+
+    drift = asyncio.run(model_drift(load_settings(require_secret=False).database))
+    for item in drift:
+        click.echo(str(item))
+    if drift:
+        sys.exit(1)
+    click.echo("The database matches the models.")
+
+
+@main.group()
+def accounts() -> None:
+    """Manage facilitator, researcher and admin accounts."""
+
+
+@accounts.command("create")
+@click.option("--email", required=True)
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "facilitator", "researcher"]),
+    default="facilitator",
+    show_default=True,
+)
+@click.option("--name", default="")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@_friendly
+def accounts_create(email: str, role: str, name: str, password_stdin: bool) -> None:
+    """Create an account; the password is asked for (or read from stdin)."""
+    from delphi.accounts import create_account
+    from delphi.db.engine import make_engine, make_sessionmaker
+    from delphi.settings import load_settings
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    settings = load_settings(require_secret=False)
+
+    async def go() -> None:
+        engine = make_engine(settings.database, null_pool=True)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                await create_account(session, email=email, password=password, role=role, name=name)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(go())
+    click.echo(f"Created {role} account {email.strip().lower()}.")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run one tick (deliver due mail, run due jobs) and exit.")
+@_friendly
+def worker(once: bool) -> None:
+    """Deliver queued mail and run scheduled jobs (reminders, deadlines) until stopped."""
+    from delphi.settings import load_settings
+    from delphi.worker import run_cli
+
+    asyncio.run(run_cli(load_settings(require_secret=False), once=once))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--reset", is_flag=True, help="Delete the demo database first.")
+@click.option("--no-serve", is_flag=True, help="Migrate and seed only.")
+@_friendly
+def demo(host: str, port: int, reset: bool, no_serve: bool) -> None:
+    """Migrate a SQLite database, seed the demo panel, capture mail locally and serve on HOST:PORT."""
+    from delphi.demo import prepare_demo
+
+    env = prepare_demo(reset=reset, base_url=f"http://{host}:{port}")
+    if no_serve:
+        return
+    import uvicorn
+
+    os.environ.update(env)
+    uvicorn.run("delphi.asgi:app_from_env", factory=True, host=host, port=port, log_level="info")
+
+
+def _register_optional() -> None:
+    try:
+        from delphi.analyse import analyse
+    except ImportError:  # pragma: no cover - the statistics package is part of every install
+        return
+    main.add_command(analyse, "analyse")
+
+
+_register_optional()

@@ -1,0 +1,56 @@
+"""Engine and session factory for the configured database.
+
+SQLite connections get WAL journaling, a busy timeout and foreign keys, so the single-process default behaves well
+under concurrent requests; PostgreSQL uses a plain pool.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from delphi.settings import DatabaseSettings
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.close()
+
+
+def make_engine(db: DatabaseSettings, *, null_pool: bool = False) -> AsyncEngine:
+    """Create the async engine for ``db.url``; creates the SQLite file's folder when missing.
+
+    ``null_pool`` opens a connection per checkout (tests, one-shot CLI commands).
+    """
+    url = make_url(db.url)
+    kwargs: dict[str, object] = {"echo": db.echo}
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": 15}
+        if null_pool:
+            kwargs["poolclass"] = NullPool
+    elif null_pool:
+        kwargs["poolclass"] = NullPool
+    else:
+        kwargs.update(pool_size=db.pool_size, max_overflow=db.pool_size, pool_pre_ping=True)
+    engine = create_async_engine(url, **kwargs)
+    if url.get_backend_name() == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def is_postgres(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "postgresql"

@@ -1,0 +1,374 @@
+"""The data model (BRIEF §3): SQLAlchemy 2 declarative classes, one table each.
+
+Conventions
+-----------
+* Integer surrogate keys; every timestamp is timezone-aware UTC (:class:`DateTimeUTC`).
+* States are short strings from :mod:`delphi.domain` (no database enum types).
+* Constraint names follow :data:`NAMING_CONVENTION` so Alembic migrations are stable across dialects.
+* A panellist's personal data (e-mail, name) can be erased; the pseudonym and ratings stay.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from delphi import domain
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: DateTimeUTC(timezone=True), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Account(Base):
+    """A facilitator, researcher or admin who logs in with e-mail and password."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-cased
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default=domain.AccountRole.FACILITATOR)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+
+class ApiToken(Base):
+    """A per-account API token; only the SHA-256 of the token is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class Panel(Base):
+    """One Delphi study: its scale, consensus rule and settings."""
+
+    __tablename__ = "panels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    consent_text: Mapped[str] = mapped_column(Text, default="")
+    scale_min: Mapped[int] = mapped_column(Integer, default=1)
+    scale_max: Mapped[int] = mapped_column(Integer, default=9)
+    #: One label per scale point, from scale_min to scale_max; "" where a point has no label.
+    scale_labels: Mapped[list[Any]] = mapped_column(default=list)
+    allow_unable: Mapped[bool] = mapped_column(Boolean, default=True)
+    unable_label: Mapped[str] = mapped_column(String(100), default="Unable to rate")
+    #: :meth:`delphi.stats.ConsensusRule.to_dict` of the consensus rule.
+    rule: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    rule_locked_at: Mapped[datetime | None]
+    #: Set when the rule was changed after it was locked; every report shows it.
+    rule_changed_after_lock: Mapped[bool] = mapped_column(Boolean, default=False)
+    quantile_method: Mapped[str] = mapped_column(String(16), default="linear")
+    unable_policy: Mapped[str] = mapped_column(String(16), default="exclude")
+    max_rounds: Mapped[int] = mapped_column(Integer, default=3)
+    #: Groups with fewer ratings than this are suppressed in panellist feedback.
+    k_min: Mapped[int] = mapped_column(Integer, default=3)
+    #: Honorarium per completed round in minor units (pence); None when unpaid.
+    honorarium_minor: Mapped[int | None] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3), default="GBP")
+    suggestions_after_round1: Mapped[bool] = mapped_column(Boolean, default=False)
+    ask_reason_outside_iqr: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default=domain.PanelStatus.DRAFT)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    groups: Mapped[list[StakeholderGroup]] = relationship(
+        back_populates="panel", order_by="StakeholderGroup.position", lazy="raise"
+    )
+
+
+class PanelAccess(Base):
+    __tablename__ = "panel_access"
+    __table_args__ = (UniqueConstraint("panel_id", "account_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panel_id: Mapped[int] = mapped_column(ForeignKey("panels.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StakeholderGroup(Base):
+    __tablename__ = "stakeholder_groups"
+    __table_args__ = (UniqueConstraint("panel_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panel_id: Mapped[int] = mapped_column(ForeignKey("panels.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    #: Marks the group whose view the divergence flag compares against the others (e.g. service users).
+    is_lived_experience: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    panel: Mapped[Panel] = relationship(back_populates="groups", lazy="raise")
+
+
+class Panellist(Base):
+    """A person invited to a panel; known to others only by pseudonym."""
+
+    __tablename__ = "panellists"
+    __table_args__ = (
+        UniqueConstraint("panel_id", "email"),
+        UniqueConstraint("panel_id", "pseudonym"),
+        Index("ix_panellists_panel_id_status", "panel_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panel_id: Mapped[int] = mapped_column(ForeignKey("panels.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("stakeholder_groups.id"), index=True)
+    #: None once the facilitator has erased the person's data.
+    email: Mapped[str | None] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    pseudonym: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(10), default="en")
+    status: Mapped[str] = mapped_column(String(16), default=domain.PanellistStatus.INVITED)
+    #: SHA-256 hex of the current link token; the token itself is never stored.
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    token_issued_at: Mapped[datetime | None]
+    #: Bumped when a link is re-issued, so sessions made with the old link stop working.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    first_visit_at: Mapped[datetime | None]
+    consented_at: Mapped[datetime | None]
+    withdrawn_at: Mapped[datetime | None]
+    erased_at: Mapped[datetime | None]
+    bounced_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Statement(Base):
+    """A draft recommendation; a rewording is a new row whose ``parent_id`` points at the previous version."""
+
+    __tablename__ = "statements"
+    __table_args__ = (Index("ix_statements_panel_id_position", "panel_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panel_id: Mapped[int] = mapped_column(ForeignKey("panels.id", ondelete="CASCADE"))
+    section: Mapped[str] = mapped_column(String(200), default="")
+    text: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("statements.id"), index=True)
+    #: 1 for an original statement, parent's version + 1 for a rewording.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    origin: Mapped[str] = mapped_column(String(16), default=domain.StatementOrigin.FACILITATOR)
+    #: Round number in which a panellist suggested it (origin "panellist").
+    origin_round: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default=domain.StatementStatus.ACTIVE)
+    #: Round number in which the status last changed (consensus reached, dropped...).
+    status_round: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Round(Base):
+    """A round of rating: a set of timestamps plus the statements it asks."""
+
+    __tablename__ = "rounds"
+    __table_args__ = (UniqueConstraint("panel_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panel_id: Mapped[int] = mapped_column(ForeignKey("panels.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default=domain.RoundStatus.DRAFT)
+    opens_at: Mapped[datetime | None]
+    closes_at: Mapped[datetime | None]
+    #: Hours before ``closes_at`` at which reminders go, e.g. [168, 48].
+    reminder_offsets_hours: Mapped[list[Any]] = mapped_column(default=list)
+    #: Offsets already sent, so a reminder goes once per offset.
+    reminders_sent: Mapped[list[Any]] = mapped_column(default=list)
+    opened_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RoundStatement(Base):
+    """A statement asked in a round, with its position and (after close) its outcome."""
+
+    __tablename__ = "round_statements"
+    __table_args__ = (UniqueConstraint("round_id", "statement_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    #: Verdict under the panel's rule at close: in, out, none, insufficient.
+    verdict: Mapped[str | None] = mapped_column(String(16))
+    #: Flags at close: divergent groups, suppressed groups, verdict sensitive to the definition, stability...
+    outcome: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Rating(Base):
+    """One panellist's answer to one statement in one round; saved one at a time."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (
+        UniqueConstraint("round_id", "statement_id", "panellist_id"),
+        Index("ix_ratings_round_id_panellist_id", "round_id", "panellist_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"))
+    panellist_id: Mapped[int] = mapped_column(ForeignKey("panellists.id", ondelete="CASCADE"))
+    #: A point on the panel's scale; None when unanswered or "unable".
+    value: Mapped[int | None] = mapped_column(Integer)
+    unable: Mapped[bool] = mapped_column(Boolean, default=False)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    comment_status: Mapped[str] = mapped_column(String(16), default=domain.CommentStatus.PENDING)
+    #: The panellist's reason for a rating outside last round's IQR, when the panel asks for one.
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Submission(Base):
+    """Marks a panellist's round complete; at most one per (round, panellist)."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (UniqueConstraint("round_id", "panellist_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    panellist_id: Mapped[int] = mapped_column(ForeignKey("panellists.id", ondelete="CASCADE"), index=True)
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Suggestion(Base):
+    """A new statement or a rewording proposed by a panellist, reviewed by the facilitator."""
+
+    __tablename__ = "suggestions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panel_id: Mapped[int] = mapped_column(ForeignKey("panels.id", ondelete="CASCADE"), index=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    panellist_id: Mapped[int | None] = mapped_column(ForeignKey("panellists.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(16), default=domain.SuggestionKind.NEW)
+    #: The statement a rewording is for.
+    statement_id: Mapped[int | None] = mapped_column(ForeignKey("statements.id"))
+    section: Mapped[str] = mapped_column(String(200), default="")
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=domain.SuggestionStatus.PENDING)
+    #: The statement created or merged into when the suggestion was accepted.
+    result_statement_id: Mapped[int | None] = mapped_column(ForeignKey("statements.id"))
+    reviewed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RoundResult(Base):
+    """Frozen statistics per (round, statement, scope) computed at close; never edited.
+
+    ``scope`` is ``"all"`` for the pooled panel or ``"group:<id>"``; ``stats`` holds every statistic of
+    :meth:`delphi.stats.RoundAnalysis.records` (None for NaN), the typed columns repeat the ones queried most.
+    """
+
+    __tablename__ = "round_results"
+    __table_args__ = (UniqueConstraint("round_id", "statement_id", "scope"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"), index=True)
+    scope: Mapped[str] = mapped_column(String(32))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("stakeholder_groups.id"))
+    n: Mapped[int] = mapped_column(Integer)
+    n_unable: Mapped[int] = mapped_column(Integer)
+    median: Mapped[float | None] = mapped_column(Float)
+    q1: Mapped[float | None] = mapped_column(Float)
+    q3: Mapped[float | None] = mapped_column(Float)
+    iqr: Mapped[float | None] = mapped_column(Float)
+    pct_agree: Mapped[float | None] = mapped_column(Float)
+    pct_disagree: Mapped[float | None] = mapped_column(Float)
+    verdict: Mapped[str] = mapped_column(String(16))
+    #: Counts per scale point, scale_min first.
+    counts: Mapped[list[Any]] = mapped_column(default=list)
+    stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutboxMessage(Base):
+    """A rendered e-mail waiting for, or done with, delivery.
+
+    ``dedupe_key`` (e.g. ``invite:r2:p17``) is unique: enqueuing the same message twice is a no-op.
+    """
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_outbox_messages_panel_id_round_id", "panel_id", "round_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    panel_id: Mapped[int | None] = mapped_column(ForeignKey("panels.id", ondelete="CASCADE"))
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id", ondelete="SET NULL"))
+    panellist_id: Mapped[int | None] = mapped_column(
+        ForeignKey("panellists.id", ondelete="SET NULL"), index=True
+    )
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(500))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    #: Extra headers, e.g. {"List-Unsubscribe": "<https://...>"}.
+    headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=domain.OutboxStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEvent(Base):
+    """Who did what to which panel, and when. Append-only."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_panel_id_created_at", "panel_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panel_id: Mapped[int | None] = mapped_column(ForeignKey("panels.id", ondelete="CASCADE"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    #: "account:<email>", "panellist:<pseudonym>" or "system".
+    actor: Mapped[str] = mapped_column(String(340))
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,88 @@
+"""Plain shared types: the states and roles the engine knows, as string enums.
+
+Stored as short strings in the database (no database enum types), so adding a value needs no migration of a type.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AccountRole(StrEnum):
+    ADMIN = "admin"
+    FACILITATOR = "facilitator"
+    RESEARCHER = "researcher"
+
+
+class PanelRole(StrEnum):
+    """An account's role on one panel (PanelAccess)."""
+
+    OWNER = "owner"
+    FACILITATOR = "facilitator"
+    RESEARCHER = "researcher"
+
+
+class PanelStatus(StrEnum):
+    DRAFT = "draft"
+    RUNNING = "running"
+    FINISHED = "finished"
+
+
+class PanellistStatus(StrEnum):
+    INVITED = "invited"
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    WITHDRAWN = "withdrawn"
+    BOUNCED = "bounced"
+
+
+class StatementStatus(StrEnum):
+    ACTIVE = "active"
+    RETIRED_IN = "retired_in"
+    RETIRED_OUT = "retired_out"
+    WITHDRAWN = "withdrawn"
+
+
+class StatementOrigin(StrEnum):
+    FACILITATOR = "facilitator"
+    PANELLIST = "panellist"
+
+
+class RoundStatus(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class CommentStatus(StrEnum):
+    PENDING = "pending"
+    PUBLISHED = "published"
+    HIDDEN = "hidden"
+
+
+class SuggestionKind(StrEnum):
+    NEW = "new"
+    REWORDING = "rewording"
+
+
+class SuggestionStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    MERGED = "merged"
+    REJECTED = "rejected"
+
+
+class OutboxStatus(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DEAD = "dead"
+    CANCELLED = "cancelled"
+
+
+POOLED_SCOPE = "all"
+"""RoundResult scope key for the pooled panel; a group's scope key is ``"group:<id>"``."""
+
+
+def group_scope(group_id: int) -> str:
+    return f"group:{group_id}"

@@ -1,0 +1,207 @@
+"""Settings read from ``DELPHI_*`` environment variables into frozen dataclasses.
+
+Nothing here runs at import: :func:`load_settings` is called by ``create_app`` and by CLI commands.  Each malformed
+or missing value raises :class:`~delphi.errors.SettingsError` naming the variable and what it expects.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from delphi.errors import SettingsError
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/delphi.db"
+TLS_MODES = ("none", "starttls", "tls")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseSettings:
+    #: SQLAlchemy async URL: ``sqlite+aiosqlite:///path`` or ``postgresql+asyncpg://user:pw@host/db``.
+    url: str = DEFAULT_DATABASE_URL
+    echo: bool = False
+    pool_size: int = 10
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+
+@dataclass(frozen=True, slots=True)
+class MailSettings:
+    host: str = "localhost"
+    port: int = 25
+    user: str | None = None
+    password: str | None = None
+    #: ``none`` (plain), ``starttls`` (upgrade after connect) or ``tls`` (implicit TLS, usually port 465).
+    tls: str = "none"
+    sender: str = "Delphi panel <delphi@localhost>"
+    #: Open SMTP connections kept by one delivery worker.
+    pool_size: int = 4
+    #: Messages claimed per delivery batch.
+    batch_size: int = 200
+    #: Attempts before a message is dead-lettered.
+    max_attempts: int = 8
+    #: Run the embedded capture server and the ``/dev/mail`` page (development and demo only).
+    dev_capture: bool = False
+    dev_capture_port: int = 8025
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
+    #: Public base URL used in e-mailed links, without a trailing slash.
+    base_url: str = "http://127.0.0.1:8000"
+    #: Signs session cookies; at least 32 characters.
+    secret_key: str = ""
+    #: Run the outbox delivery and scheduler loop inside the web process.
+    worker_in_process: bool = True
+    #: Seconds between worker ticks.
+    worker_interval: float = 2.0
+    log_level: str = "INFO"
+    #: Folder for the SQLite file and other local state.
+    var_dir: Path = Path("var")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingsError(f"{name} must be true or false (1/0, yes/no, on/off), not {raw!r}.")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number from {lo} to {hi}, not {raw!r}.") from None
+    if not lo <= value <= hi:
+        raise SettingsError(f"{name} must be a whole number from {lo} to {hi}, not {value}.")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, lo: float, hi: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds from {lo} to {hi}, not {raw!r}.") from None
+    if not lo <= value <= hi:
+        raise SettingsError(f"{name} must be a number of seconds from {lo} to {hi}, not {value}.")
+    return value
+
+
+def _database_url(env: Mapping[str, str]) -> str:
+    url = env.get("DELPHI_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+    if url.startswith("postgres://") or url.startswith("postgresql://"):
+        url = "postgresql+asyncpg://" + url.split("://", 1)[1]
+    if not (url.startswith("sqlite+aiosqlite://") or url.startswith("postgresql+asyncpg://")):
+        raise SettingsError(
+            "DELPHI_DATABASE_URL must be a SQLite URL (sqlite+aiosqlite:///path/to/file.db) or a PostgreSQL URL "
+            f"(postgresql+asyncpg://user:password@host:5432/dbname), not {url!r}."
+        )
+    return url
+
+
+def _base_url(env: Mapping[str, str]) -> str:
+    raw = env.get("DELPHI_BASE_URL", "").strip() or "http://127.0.0.1:8000"
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise SettingsError(
+            f"DELPHI_BASE_URL must be the public http(s) address of the site, such as https://delphi.example.org, "
+            f"not {raw!r}."
+        )
+    return raw.rstrip("/")
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, require_secret: bool = True) -> Settings:
+    """Read every setting from ``env`` (default: ``os.environ``).
+
+    Parameters
+    ----------
+    env
+        Mapping of environment variables; only ``DELPHI_*`` keys are read.
+    require_secret
+        When true a missing ``DELPHI_SECRET_KEY`` is an error; commands that never sign cookies pass false.
+
+    Raises
+    ------
+    SettingsError
+        Naming the first variable that is missing or malformed.
+    """
+    env = os.environ if env is None else env
+    tls = env.get("DELPHI_SMTP_TLS", "none").strip().lower() or "none"
+    if tls not in TLS_MODES:
+        raise SettingsError(f"DELPHI_SMTP_TLS must be one of {', '.join(TLS_MODES)}, not {tls!r}.")
+    dev_capture = _bool(env, "DELPHI_DEV_MAIL", False)
+    dev_port = _int(env, "DELPHI_DEV_MAIL_PORT", 8025, 1, 65535)
+    sender = env.get("DELPHI_MAIL_FROM", "").strip() or "Delphi panel <delphi@localhost>"
+    address = sender.rsplit("<", 1)[-1].rstrip(">").strip()
+    if not _EMAIL.match(address):
+        raise SettingsError(
+            f"DELPHI_MAIL_FROM must be an e-mail address, optionally with a name "
+            f"('Panel team <panel@example.org>'), not {sender!r}."
+        )
+    mail = MailSettings(
+        host=env.get("DELPHI_SMTP_HOST", "").strip() or ("127.0.0.1" if dev_capture else "localhost"),
+        port=_int(env, "DELPHI_SMTP_PORT", dev_port if dev_capture else 25, 1, 65535),
+        user=env.get("DELPHI_SMTP_USER") or None,
+        password=env.get("DELPHI_SMTP_PASSWORD") or None,
+        tls=tls,
+        sender=sender,
+        pool_size=_int(env, "DELPHI_SMTP_POOL_SIZE", 4, 1, 64),
+        batch_size=_int(env, "DELPHI_MAIL_BATCH_SIZE", 200, 1, 10_000),
+        max_attempts=_int(env, "DELPHI_MAIL_MAX_ATTEMPTS", 8, 1, 100),
+        dev_capture=dev_capture,
+        dev_capture_port=dev_port,
+    )
+    if (mail.user is None) != (mail.password is None):
+        raise SettingsError("DELPHI_SMTP_USER and DELPHI_SMTP_PASSWORD must be set together, or neither.")
+    secret = env.get("DELPHI_SECRET_KEY", "")
+    if require_secret and len(secret) < 32:
+        raise SettingsError(
+            "DELPHI_SECRET_KEY must be set to at least 32 random characters "
+            "(for example the output of: python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+        )
+    level = env.get("DELPHI_LOG_LEVEL", "INFO").strip().upper() or "INFO"
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise SettingsError(f"DELPHI_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}.")
+    return Settings(
+        database=DatabaseSettings(
+            url=_database_url(env),
+            echo=_bool(env, "DELPHI_DATABASE_ECHO", False),
+            pool_size=_int(env, "DELPHI_DATABASE_POOL_SIZE", 10, 1, 200),
+        ),
+        mail=mail,
+        base_url=_base_url(env),
+        secret_key=secret,
+        worker_in_process=_bool(env, "DELPHI_WORKER_IN_PROCESS", True),
+        worker_interval=_float(env, "DELPHI_WORKER_INTERVAL", 2.0, 0.05, 3600.0),
+        log_level=level,
+        var_dir=Path(env.get("DELPHI_VAR_DIR", "").strip() or "var"),
+    )

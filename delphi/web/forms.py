@@ -1,0 +1,40 @@
+"""Form helpers: read a posted form, and re-show a page with a GOV.UK-style error summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import MediaType, Request
+from litestar.response import Template
+
+#: Largest text field accepted from any form, in characters.
+MAX_FIELD = 20_000
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """The posted form as ``{name: last value}``, with values stripped of NUL characters."""
+    form = await request.form()
+    return {k: str(v).replace("\x00", "") for k, v in form.items() if isinstance(v, str)}
+
+
+async def read_form_multi(request: Request) -> dict[str, list[str]]:
+    form = await request.form()
+    out: dict[str, list[str]] = {}
+    for k, v in form.multi_items():
+        if isinstance(v, str):
+            out.setdefault(k, []).append(v.replace("\x00", ""))
+    return out
+
+
+def render_form(
+    template: str,
+    context: dict[str, Any],
+    errors: list[tuple[str, str]] | None = None,
+    status_code: int = 200,
+) -> Template:
+    """Render ``template``; ``errors`` are ``(field id, message)`` pairs shown in the summary and by the field."""
+    errs = errors or []
+    ctx = {**context, "errors": errs, "field_errors": {f: m for f, m in errs if f}}
+    return Template(
+        template, context=ctx, status_code=status_code if not errs else 400, media_type=MediaType.HTML
+    )

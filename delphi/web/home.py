@@ -1,0 +1,37 @@
+"""The home page (panels the account may see) and the health check."""
+
+from __future__ import annotations
+
+from litestar import Controller, MediaType, Request, Response, get
+from litestar.response import Template
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from delphi.web.deps import optional_account
+from delphi.web.guards import visible_panels
+
+
+class HomeController(Controller):
+    path = "/"
+
+    @get("/", name="home")
+    async def home(self, request: Request, db_session: AsyncSession) -> Template:
+        account = await optional_account(request, db_session)
+        if account is None:
+            return Template("landing.html", media_type=MediaType.HTML)
+        panels = await visible_panels(db_session, account)
+        return Template(
+            "home.html", context={"account": account, "panels": panels}, media_type=MediaType.HTML
+        )
+
+    @get("/healthz", name="health", include_in_schema=False)
+    async def health(self, db_session: AsyncSession) -> Response:
+        """``{"status": "ok", "database": "ok"}``, or 503 with ``"database": "unreachable"``."""
+        try:
+            await db_session.execute(text("SELECT 1"))
+        except Exception as exc:  # any driver error means unreachable
+            return Response(
+                {"status": "degraded", "database": "unreachable", "error": type(exc).__name__},
+                status_code=503,
+            )
+        return Response({"status": "ok", "database": "ok"})

@@ -1,0 +1,36 @@
+"""Background parts started with the web process: the dev mail capture server and the worker loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from litestar import Litestar
+
+log = logging.getLogger("delphi.web")
+
+
+@contextlib.asynccontextmanager
+async def background(app: Litestar) -> AsyncIterator[None]:
+    """Start the capture server (when DELPHI_DEV_MAIL is on) and the in-process worker (unless turned off)."""
+    settings = app.state.settings
+    stack = contextlib.AsyncExitStack()
+    async with stack:
+        if settings.mail.dev_capture:
+            from delphi.mail.capture import start_capture_server
+
+            app.state.mail_capture = stack.enter_context(start_capture_server(settings))
+        task = None
+        if settings.worker_in_process:
+            from delphi.worker import run_forever
+
+            task = asyncio.create_task(run_forever(settings, app.state.db_engine), name="delphi-worker")
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task

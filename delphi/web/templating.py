@@ -1,0 +1,40 @@
+"""The Jinja2 environment: autoescape, gettext (i18n extension) and a few filters shared by all pages."""
+
+from __future__ import annotations
+
+import gettext
+from datetime import datetime
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
+LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
+
+
+def format_datetime(value: datetime | None, fmt: str = "%-d %B %Y, %H:%M UTC") -> str:
+    """A timestamp in plain words ("3 March 2026, 17:00 UTC"); "" for None."""
+    return value.strftime(fmt) if value else ""
+
+
+def format_date(value: datetime | None) -> str:
+    return value.strftime("%-d %B %Y") if value else ""
+
+
+def translations(language: str = "en") -> gettext.NullTranslations:
+    """Catalog for ``language`` from ``delphi/locale``; English text is the msgid, so a missing catalog is fine."""
+    return gettext.translation("delphi", localedir=LOCALE_DIR, languages=[language], fallback=True)
+
+
+def make_environment(directory: Path = TEMPLATE_DIR) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(directory)),
+        autoescape=select_autoescape(["html", "htm", "xml", "svg"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations("en"), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["datetime"] = format_datetime
+    env.filters["date"] = format_date
+    return env

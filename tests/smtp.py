@@ -1,0 +1,1 @@
+"""A real SMTP server for tests (aiosmtpd); filled in by the mail tests."""
