@@ -22,7 +22,7 @@ from delphi.security import derive_key
 from delphi.settings import Settings, load_settings
 from delphi.web.deps import provide_account, provide_settings
 from delphi.web.errors import EXCEPTION_HANDLERS
-from delphi.web.headers import security_headers_middleware
+from delphi.web.headers import add_security_headers
 from delphi.web.lifespan import background
 from delphi.web.ratelimit import SlidingWindowLimiter
 from delphi.web.routes import route_handlers
@@ -82,7 +82,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         plugins=[SQLAlchemyPlugin(config=db_config)],
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(env)),
-        middleware=[session_config.middleware, security_headers_middleware],
+        middleware=[session_config.middleware],
+        before_send=[add_security_headers],
         csrf_config=csrf,
         dependencies={
             "settings": Provide(provide_settings, sync_to_thread=False),

@@ -86,3 +86,27 @@ POOLED_SCOPE = "all"
 
 def group_scope(group_id: int) -> str:
     return f"group:{group_id}"
+
+
+class Actor:
+    """Who performs a use case, for the audit trail: an account, a panellist (by pseudonym) or the system."""
+
+    __slots__ = ("account_id", "label")
+
+    def __init__(self, label: str, account_id: int | None = None) -> None:
+        self.label = label
+        self.account_id = account_id
+
+    @classmethod
+    def account(cls, account: object) -> Actor:
+        return cls(f"account:{account.email}", account.id)  # type: ignore[attr-defined]
+
+    @classmethod
+    def panellist(cls, pseudonym: str) -> Actor:
+        return cls(f"panellist:{pseudonym}")
+
+    def __repr__(self) -> str:
+        return f"Actor({self.label!r})"
+
+
+SYSTEM = Actor("system")

@@ -7,6 +7,19 @@ from typing import Any
 
 def route_handlers() -> list[Any]:
     from delphi.web.auth import AuthController
+    from delphi.web.facilitator import (
+        PanelController,
+        PanellistController,
+        RoundController,
+        StatementController,
+    )
     from delphi.web.home import HomeController
 
-    return [HomeController, AuthController]
+    return [
+        HomeController,
+        AuthController,
+        PanelController,
+        StatementController,
+        PanellistController,
+        RoundController,
+    ]

@@ -1,0 +1,886 @@
+"""Facilitator pages: create and configure a panel, its groups, statements and panellists, and run its rounds.
+
+Controllers parse forms, call :mod:`delphi.rounds.setup` / :mod:`delphi.rounds.service`, and either redirect
+(303, the write commits) or re-show the form with an error summary (4xx, the transaction rolls back).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import Controller, MediaType, Request, get, post
+from litestar.response import Redirect, Template
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from delphi.db.models import (
+    Account,
+    AuditEvent,
+    Panel,
+    Panellist,
+    Round,
+    RoundStatement,
+    StakeholderGroup,
+    Statement,
+    Suggestion,
+    utcnow,
+)
+from delphi.domain import Actor, PanelRole, RoundStatus, SuggestionStatus
+from delphi.errors import DelphiError, InvalidInput
+from delphi.rounds import lifecycle, service, setup
+from delphi.settings import Settings
+from delphi.web.forms import read_form, render_form
+from delphi.web.guards import EDITORS, OWNERS, READERS, load_panel
+
+RULE_CHOICES = [
+    ("comet", "COMET/GRADE: at least 70% rate in the agree band and fewer than 15% in the disagree band"),
+    ("agree75", "At least 75% rate in the agree band"),
+    ("agree80", "At least 80% rate in the agree band"),
+    ("median_iqr", "Median in the agree band and interquartile range at most 2 (1 on 5- to 7-point scales)"),
+    ("rand_ucla", "RAND/UCLA appropriateness (1–9 scale): median and disagreement index"),
+]
+SCOPE_CHOICES = [
+    ("pooled", "The whole panel together"),
+    ("every_group", "Every stakeholder group separately (each group must agree)"),
+    ("balanced", "The whole panel, with each group weighing the same"),
+]
+
+
+def _int(form: dict[str, str], name: str, default: int | None = None) -> int | None:
+    raw = form.get(name, "").strip()
+    if raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput(f"Enter a whole number for {name.replace('_', ' ')}.", field=name) from None
+
+
+def _band(form: dict[str, str], name: str) -> tuple[int, int] | None:
+    raw = form.get(name, "").replace("–", "-").replace(" ", "")
+    if not raw:
+        return None
+    parts = raw.split("-")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        raise InvalidInput(f"Write the {name.replace('_', ' ')} as two scale points, like 7-9.", field=name)
+    return int(parts[0]), int(parts[1])
+
+
+def panel_input_from_form(form: dict[str, str]) -> setup.PanelInput:
+    """Build PanelInput from the panel form; raises InvalidInput for a field that is not even well-formed."""
+    from delphi.stats import rule_by_name
+
+    scale_min = _int(form, "scale_min", 1)
+    scale_max = _int(form, "scale_max", 9)
+    labels = tuple(line.strip() for line in form.get("scale_labels", "").splitlines())
+    while labels and labels[-1] == "":
+        labels = labels[:-1]
+    rule_name = form.get("rule_name", "comet")
+    if rule_name not in dict(RULE_CHOICES):
+        raise InvalidInput("Choose a consensus rule from the list.", field="rule_name")
+    scope = form.get("rule_scope", "pooled")
+    if scope not in dict(SCOPE_CHOICES):
+        raise InvalidInput("Choose where the rule applies.", field="rule_scope")
+    try:
+        rule = rule_by_name(
+            rule_name,
+            agree=_band(form, "agree_band"),
+            disagree=_band(form, "disagree_band"),
+            scope=scope,
+            min_ratings=_int(form, "min_ratings", 2) or 2,
+            scale_points=(scale_max or 9) - (scale_min or 1) + 1,
+        ).to_dict()
+    except ValueError as exc:
+        raise InvalidInput(f"The consensus rule is not valid: {exc}.", field="rule_name") from None
+    honorarium = form.get("honorarium", "").strip().lstrip("£€$")
+    try:
+        minor = round(float(honorarium) * 100) if honorarium else None
+    except ValueError:
+        raise InvalidInput(
+            "Enter the honorarium as an amount like 15 or 15.00, or leave it empty.", field="honorarium"
+        ) from None
+    return setup.PanelInput(
+        title=form.get("title", ""),
+        description=form.get("description", ""),
+        consent_text=form.get("consent_text", ""),
+        scale_min=scale_min or 0,
+        scale_max=scale_max or 0,
+        scale_labels=labels,
+        allow_unable=form.get("allow_unable") == "on",
+        unable_label=form.get("unable_label", "Unable to rate"),
+        rule=rule,
+        quantile_method=form.get("quantile_method", "linear"),
+        unable_policy=form.get("unable_policy", "exclude"),
+        max_rounds=_int(form, "max_rounds", 3) or 0,
+        k_min=_int(form, "k_min", 3) or 0,
+        honorarium_minor=minor,
+        currency=(form.get("currency") or "GBP").strip().upper(),
+        suggestions_after_round1=form.get("suggestions_after_round1") == "on",
+        ask_reason_outside_iqr=form.get("ask_reason_outside_iqr") == "on",
+    )
+
+
+def panel_form_values(panel: Panel | None) -> dict[str, Any]:
+    from delphi.stats import ConsensusRule
+
+    if panel is None:
+        return {
+            "title": "",
+            "description": "",
+            "consent_text": "",
+            "scale_min": 1,
+            "scale_max": 9,
+            "scale_labels": "Strongly disagree\n\n\n\nNeither agree nor disagree\n\n\n\nStrongly agree",
+            "allow_unable": True,
+            "unable_label": "Unable to rate",
+            "rule_name": "comet",
+            "rule_scope": "pooled",
+            "agree_band": "7-9",
+            "disagree_band": "1-3",
+            "min_ratings": 2,
+            "quantile_method": "linear",
+            "unable_policy": "exclude",
+            "max_rounds": 3,
+            "k_min": 3,
+            "honorarium": "",
+            "currency": "GBP",
+            "suggestions_after_round1": False,
+            "ask_reason_outside_iqr": False,
+        }
+    rule = ConsensusRule.from_dict(panel.rule)
+    return {
+        "title": panel.title,
+        "description": panel.description,
+        "consent_text": panel.consent_text,
+        "scale_min": panel.scale_min,
+        "scale_max": panel.scale_max,
+        "scale_labels": "\n".join(panel.scale_labels),
+        "allow_unable": panel.allow_unable,
+        "unable_label": panel.unable_label,
+        "rule_name": rule.name if rule.name in dict(RULE_CHOICES) else "comet",
+        "rule_scope": rule.scope,
+        "agree_band": f"{rule.agree[0]}-{rule.agree[1]}",
+        "disagree_band": f"{rule.disagree[0]}-{rule.disagree[1]}",
+        "min_ratings": rule.min_ratings,
+        "quantile_method": panel.quantile_method,
+        "unable_policy": panel.unable_policy,
+        "max_rounds": panel.max_rounds,
+        "k_min": panel.k_min,
+        "honorarium": f"{panel.honorarium_minor / 100:.2f}" if panel.honorarium_minor else "",
+        "currency": panel.currency,
+        "suggestions_after_round1": panel.suggestions_after_round1,
+        "ask_reason_outside_iqr": panel.ask_reason_outside_iqr,
+    }
+
+
+def _form_values(form: dict[str, str]) -> dict[str, Any]:
+    values = dict(form)
+    for box in ("allow_unable", "suggestions_after_round1", "ask_reason_outside_iqr"):
+        values[box] = form.get(box) == "on"
+    return values
+
+
+def parse_datetime(form: dict[str, str], name: str) -> datetime | None:
+    """A ``datetime-local`` value (``2026-12-01T17:00``) read as UTC; None when empty."""
+    raw = form.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput("Enter the date and time like 2026-12-01 17:00.", field=name) from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+async def _panel_nav(
+    session: AsyncSession, panel: Panel, role: PanelRole, account: Account
+) -> dict[str, Any]:
+    rounds = (
+        await session.scalars(select(Round).where(Round.panel_id == panel.id).order_by(Round.number))
+    ).all()
+    return {
+        "panel": panel,
+        "role": role.value,
+        "can_edit": role in EDITORS,
+        "is_owner": role in OWNERS,
+        "rounds": rounds,
+        "account": account,
+    }
+
+
+class PanelController(Controller):
+    """Panel creation, overview, settings, groups and the audit trail."""
+
+    path = "/panels"
+    include_in_schema = False
+
+    @get("/new", name="panel_new")
+    async def new_form(self, account: Account) -> Template:
+        if account.role not in ("admin", "facilitator"):
+            raise DelphiError("Only facilitators can create panels.")
+        return render_form(
+            "facilitator/panel_form.html",
+            {
+                "account": account,
+                "values": panel_form_values(None),
+                "rules": RULE_CHOICES,
+                "scopes": SCOPE_CHOICES,
+                "action": "/panels",
+                "locked": False,
+                "panel": None,
+            },
+        )
+
+    @post("/", name="panel_create")
+    async def create(
+        self, request: Request, db_session: AsyncSession, account: Account
+    ) -> Redirect | Template:
+        if account.role not in ("admin", "facilitator"):
+            raise DelphiError("Only facilitators can create panels.")
+        form = await read_form(request)
+        try:
+            panel = await setup.create_panel(
+                db_session, panel_input_from_form(form), account.id, Actor.account(account)
+            )
+        except InvalidInput as exc:
+            return render_form(
+                "facilitator/panel_form.html",
+                {
+                    "account": account,
+                    "values": _form_values(form),
+                    "rules": RULE_CHOICES,
+                    "scopes": SCOPE_CHOICES,
+                    "action": "/panels",
+                    "locked": False,
+                    "panel": None,
+                },
+                errors=exc.errors,
+                status_code=422,
+            )
+        return Redirect(f"/panels/{panel.id}", status_code=303)
+
+    @get("/{panel_id:int}", name="panel_overview")
+    async def overview(self, panel_id: int, db_session: AsyncSession, account: Account) -> Template:
+        panel, role = await load_panel(db_session, account, panel_id, READERS)
+        from delphi.stats import ConsensusRule
+
+        ctx = await _panel_nav(db_session, panel, role, account)
+        groups = (
+            await db_session.execute(
+                select(StakeholderGroup, func.count(Panellist.id))
+                .outerjoin(Panellist, Panellist.group_id == StakeholderGroup.id)
+                .where(StakeholderGroup.panel_id == panel.id)
+                .group_by(StakeholderGroup.id)
+                .order_by(StakeholderGroup.position)
+            )
+        ).all()
+        n_statements = await db_session.scalar(
+            select(func.count()).select_from(Statement).where(Statement.panel_id == panel.id)
+        )
+        overview = await service.round_overview(db_session, panel)
+        ctx.update(
+            groups=groups,
+            n_statements=n_statements,
+            overview=overview,
+            rule_text=ConsensusRule.from_dict(panel.rule).describe(),
+            tab="overview",
+        )
+        return Template("facilitator/panel.html", context=ctx, media_type=MediaType.HTML)
+
+    @get("/{panel_id:int}/settings", name="panel_settings")
+    async def settings_form(self, panel_id: int, db_session: AsyncSession, account: Account) -> Template:
+        panel, role = await load_panel(db_session, account, panel_id, EDITORS)
+        ctx = await _panel_nav(db_session, panel, role, account)
+        ctx.update(
+            values=panel_form_values(panel),
+            rules=RULE_CHOICES,
+            scopes=SCOPE_CHOICES,
+            action=f"/panels/{panel.id}/settings",
+            locked=panel.rule_locked_at is not None,
+            tab="settings",
+        )
+        return render_form("facilitator/panel_form.html", ctx)
+
+    @post("/{panel_id:int}/settings")
+    async def save_settings(
+        self, panel_id: int, request: Request, db_session: AsyncSession, account: Account
+    ) -> Redirect | Template:
+        panel, role = await load_panel(db_session, account, panel_id, EDITORS)
+        form = await read_form(request)
+        ctx = await _panel_nav(db_session, panel, role, account)
+        ctx.update(
+            values=_form_values(form),
+            rules=RULE_CHOICES,
+            scopes=SCOPE_CHOICES,
+            action=f"/panels/{panel.id}/settings",
+            locked=panel.rule_locked_at is not None,
+            tab="settings",
+        )
+        try:
+            await setup.update_panel(db_session, panel, panel_input_from_form(form), Actor.account(account))
+        except InvalidInput as exc:
+            await db_session.rollback()
+            return render_form("facilitator/panel_form.html", ctx, errors=exc.errors, status_code=422)
+        except DelphiError as exc:
+            await db_session.rollback()
+            return render_form(
+                "facilitator/panel_form.html",
+                ctx,
+                errors=[(exc.field or "", exc.message)],
+                status_code=exc.status_code,
+            )
+        return Redirect(f"/panels/{panel.id}?saved=settings", status_code=303)
+
+    @get("/{panel_id:int}/groups", name="panel_groups")
+    async def groups(self, panel_id: int, db_session: AsyncSession, account: Account) -> Template:
+        panel, role = await load_panel(db_session, account, panel_id, READERS)
+        return render_form(
+            "facilitator/groups.html", await self._groups_ctx(db_session, panel, role, account)
+        )
+
+    async def _groups_ctx(
+        self, session: AsyncSession, panel: Panel, role: PanelRole, account: Account
+    ) -> dict[str, Any]:
+        ctx = await _panel_nav(session, panel, role, account)
+        rows = (
+            await session.execute(
+                select(StakeholderGroup, func.count(Panellist.id))
+                .outerjoin(Panellist, Panellist.group_id == StakeholderGroup.id)
+                .where(StakeholderGroup.panel_id == panel.id)
+                .group_by(StakeholderGroup.id)
+                .order_by(StakeholderGroup.position)
+            )
+        ).all()
+        ctx.update(groups=rows, tab="groups", name="")
+        return ctx
+
+    @post("/{panel_id:int}/groups")
+    async def add_group(
+        self, panel_id: int, request: Request, db_session: AsyncSession, account: Account
+    ) -> Redirect | Template:
+        panel, role = await load_panel(db_session, account, panel_id, EDITORS)
+        form = await read_form(request)
+        try:
+            await setup.add_group(
+                db_session,
+                panel,
+                form.get("name", ""),
+                Actor.account(account),
+                lived_experience=form.get("lived_experience") == "on",
+            )
+        except DelphiError as exc:
+            await db_session.rollback()
+            ctx = await self._groups_ctx(db_session, panel, role, account)
+            ctx["name"] = form.get("name", "")
+            return render_form(
+                "facilitator/groups.html", ctx, errors=[("name", exc.message)], status_code=exc.status_code
+            )
+        return Redirect(f"/panels/{panel.id}/groups", status_code=303)
+
+    @post("/{panel_id:int}/groups/{group_id:int}/delete")
+    async def delete_group(
+        self, panel_id: int, group_id: int, db_session: AsyncSession, account: Account
+    ) -> Redirect:
+        panel, _ = await load_panel(db_session, account, panel_id, EDITORS)
+        await setup.delete_group(db_session, panel, group_id, Actor.account(account))
+        return Redirect(f"/panels/{panel.id}/groups", status_code=303)
+
+    @get("/{panel_id:int}/audit", name="panel_audit")
+    async def audit_trail(self, panel_id: int, db_session: AsyncSession, account: Account) -> Template:
+        panel, role = await load_panel(db_session, account, panel_id, READERS)
+        ctx = await _panel_nav(db_session, panel, role, account)
+        events = (
+            await db_session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.panel_id == panel.id)
+                .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+                .limit(1000)
+            )
+        ).all()
+        ctx.update(events=events, tab="audit")
+        return Template("facilitator/audit.html", context=ctx, media_type=MediaType.HTML)
+
+
+class StatementController(Controller):
+    path = "/panels/{panel_id:int}/statements"
+    include_in_schema = False
+
+    async def _ctx(
+        self, session: AsyncSession, panel: Panel, role: PanelRole, account: Account
+    ) -> dict[str, Any]:
+        ctx = await _panel_nav(session, panel, role, account)
+        statements = (
+            await session.scalars(
+                select(Statement)
+                .where(Statement.panel_id == panel.id)
+                .order_by(Statement.position, Statement.id)
+            )
+        ).all()
+        draft = await setup.draft_round(session, panel.id)
+        in_draft: set[int] = set()
+        if draft is not None:
+            in_draft = set(
+                (
+                    await session.scalars(
+                        select(RoundStatement.statement_id).where(RoundStatement.round_id == draft.id)
+                    )
+                ).all()
+            )
+        ctx.update(
+            statements=statements,
+            draft=draft,
+            in_draft=in_draft,
+            tab="statements",
+            values={"text": "", "section": "", "bulk": ""},
+        )
+        return ctx
+
+    @get("/", name="statements")
+    async def index(self, panel_id: int, db_session: AsyncSession, account: Account) -> Template:
+        panel, role = await load_panel(db_session, account, panel_id, READERS)
+        return render_form("facilitator/statements.html", await self._ctx(db_session, panel, role, account))
+
+    @post("/")
+    async def add(
+        self, panel_id: int, request: Request, db_session: AsyncSession, account: Account
+    ) -> Redirect | Template:
+        panel, role = await load_panel(db_session, account, panel_id, EDITORS)
+        form = await read_form(request)
+        try:
+            await setup.add_statement(
+                db_session, panel, form.get("text", ""), form.get("section", ""), Actor.account(account)
+            )
+        except DelphiError as exc:
+            await db_session.rollback()
+            ctx = await self._ctx(db_session, panel, role, account)
+            ctx["values"].update(text=form.get("text", ""), section=form.get("section", ""))
+            return render_form(
+                "facilitator/statements.html",
+                ctx,
+                errors=[(exc.field or "text", exc.message)],
+                status_code=exc.status_code,
+            )
+        return Redirect(f"/panels/{panel.id}/statements#add", status_code=303)
+
+    @post("/import")
+    async def bulk(
+        self, panel_id: int, request: Request, db_session: AsyncSession, account: Account
+    ) -> Redirect | Template:
+        panel, role = await load_panel(db_session, account, panel_id, EDITORS)
+        form = await request.form()
+        upload = form.get("file")
+        data: bytes | str = form.get("bulk", "") or ""
+        if upload is not None and not isinstance(upload, str):
+            content = await upload.read()
+            if content:
+                data = content
+        try:
+            await setup.import_statements(db_session, panel, data, Actor.account(account))
+        except InvalidInput as exc:
+            await db_session.rollback()
+            ctx = await self._ctx(db_session, panel, role, account)
+            ctx["values"]["bulk"] = data if isinstance(data, str) else ""
+            errors = [("bulk", f"{where.capitalize()}: {msg}") for where, msg in exc.errors]
+            return render_form("facilitator/statements.html", ctx, errors=errors, status_code=422)
+        return Redirect(f"/panels/{panel.id}/statements", status_code=303)
+
+    @get("/{statement_id:int}/edit")
+    async def edit_form(
+        self, panel_id: int, statement_id: int, db_session: AsyncSession, account: Account
+    ) -> Template:
+        panel, role = await load_panel(db_session, account, panel_id, EDITORS)
+        statement = await setup.get_statement(db_session, panel, statement_id)
+        ctx = await _panel_nav(db_session, panel, role, account)
+        ctx.update(
+            statement=statement,
+            values={"text": statement.text, "section": statement.section},
+            asked=await setup.asked_in_opened_round(db_session, statement.id),
+            tab="statements",
+        )
+        return render_form("facilitator/statement_edit.html", ctx)
+
+    @post("/{statement_id:int}/edit")
+    async def edit(
+        self, panel_id: int, statement_id: int, request: Request, db_session: AsyncSession, account: Account
+    ) -> Redirect | Template:
+        panel, role = await load_panel(db_session, account, panel_id, EDITORS)
+        form = await read_form(request)
+        try:
+            await setup.edit_statement(
+                db_session,
+                panel,
+                statement_id,
+                form.get("text", ""),
+                form.get("section", ""),
+                Actor.account(account),
+            )
+        except DelphiError as exc:
+            await db_session.rollback()
+            statement = await setup.get_statement(db_session, panel, statement_id)
+            ctx = await _panel_nav(db_session, panel, role, account)
+            ctx.update(
+                statement=statement,
+                values=form,
+                tab="statements",
+                asked=await setup.asked_in_opened_round(db_session, statement.id),
+            )
+            return render_form(
+                "facilitator/statement_edit.html",
+                ctx,
+                errors=[(exc.field or "text", exc.message)],
+                status_code=exc.status_code,
+            )
+        return Redirect(f"/panels/{panel.id}/statements", status_code=303)
+
+    @post("/{statement_id:int}/move")
+    async def move(
+        self, panel_id: int, statement_id: int, request: Request, db_session: AsyncSession, account: Account
+    ) -> Redirect:
+        panel, _ = await load_panel(db_session, account, panel_id, EDITORS)
+        form = await read_form(request)
+        await setup.move_statement(
+            db_session,
+            panel,
+            statement_id,
+            -1 if form.get("direction") == "up" else 1,
+            Actor.account(account),
+        )
+        return Redirect(f"/panels/{panel.id}/statements#s{statement_id}", status_code=303)
+
+    @post("/{statement_id:int}/draft")
+    async def toggle_draft(
+        self, panel_id: int, statement_id: int, request: Request, db_session: AsyncSession, account: Account
+    ) -> Redirect:
+        panel, _ = await load_panel(db_session, account, panel_id, EDITORS)
+        form = await read_form(request)
+        await setup.set_in_draft(
+            db_session, panel, statement_id, form.get("include") == "1", Actor.account(account)
+        )
+        return Redirect(f"/panels/{panel.id}/statements#s{statement_id}", status_code=303)
+
+
+class PanellistController(Controller):
+    path = "/panels/{panel_id:int}/panellists"
+    include_in_schema = False
+
+    async def _ctx(
+        self, session: AsyncSession, panel: Panel, role: PanelRole, account: Account
+    ) -> dict[str, Any]:
+        ctx = await _panel_nav(session, panel, role, account)
+        rows = (
+            await session.execute(
+                select(Panellist, StakeholderGroup.name)
+                .join(StakeholderGroup, StakeholderGroup.id == Panellist.group_id)
+                .where(Panellist.panel_id == panel.id)
+                .order_by(StakeholderGroup.position, Panellist.pseudonym)
+            )
+        ).all()
+        groups = (
+            await session.scalars(
+                select(StakeholderGroup)
+                .where(StakeholderGroup.panel_id == panel.id)
+                .order_by(StakeholderGroup.position)
+            )
+        ).all()
+        ctx.update(panellists=rows, groups=groups, tab="panellists", values={}, preview=None, csv_text="")
+        return ctx
+
+    @get("/", name="panellists")
+    async def index(self, panel_id: int, db_session: AsyncSession, account: Account) -> Template:
+        panel, role = await load_panel(db_session, account, panel_id, EDITORS)
+        return render_form("facilitator/panellists.html", await self._ctx(db_session, panel, role, account))
+
+    @post("/")
+    async def add(
+        self, panel_id: int, request: Request, db_session: AsyncSession, settings: Settings, account: Account
+    ) -> Redirect | Template:
+        panel, role = await load_panel(db_session, account, panel_id, EDITORS)
+        form = await read_form(request)
+        try:
+            group_id = _int(form, "group_id", 0) or 0
+            p = await setup.add_panellist(
+                db_session,
+                panel,
+                email=form.get("email", ""),
+                group_id=group_id,
+                name=form.get("name", ""),
+                language=form.get("language", "en"),
+                secret_key=settings.secret_key,
+                actor=Actor.account(account),
+            )
+            await _invite_late_joiner(db_session, panel, p, settings)
+        except DelphiError as exc:
+            await db_session.rollback()
+            ctx = await self._ctx(db_session, panel, role, account)
+            ctx["values"] = form
+            return render_form(
+                "facilitator/panellists.html",
+                ctx,
+                errors=[(exc.field or "email", exc.message)],
+                status_code=exc.status_code,
+            )
+        return Redirect(f"/panels/{panel.id}/panellists", status_code=303)
+
+    @post("/import")
+    async def import_csv(
+        self, panel_id: int, request: Request, db_session: AsyncSession, settings: Settings, account: Account
+    ) -> Redirect | Template:
+        """First post: upload → preview (every row, every problem). Confirm: imports the same text."""
+        panel, role = await load_panel(db_session, account, panel_id, EDITORS)
+        form = await request.form()
+        upload = form.get("file")
+        text = form.get("csv_text", "") or ""
+        if upload is not None and not isinstance(upload, str):
+            raw = await upload.read()
+            if raw:
+                try:
+                    text = raw.decode("utf-8-sig")
+                except UnicodeDecodeError:
+                    text = raw.decode("cp1252", errors="replace")
+        ctx = await self._ctx(db_session, panel, role, account)
+        ctx["csv_text"] = text
+        if not text.strip():
+            return render_form(
+                "facilitator/panellists.html",
+                ctx,
+                errors=[("file", "Choose a CSV file with the columns email, group, name, language.")],
+                status_code=422,
+            )
+        preview = await setup.preview_panellist_import(db_session, panel, text)
+        ctx["preview"] = preview
+        if form.get("confirm") == "1" and preview.ok:
+            created = await setup.import_panellists(
+                db_session, panel, text, secret_key=settings.secret_key, actor=Actor.account(account)
+            )
+            for p in created:
+                await _invite_late_joiner(db_session, panel, p, settings)
+            return Redirect(f"/panels/{panel.id}/panellists?imported={len(created)}", status_code=303)
+        errors = [(f"row-{line}", f"Line {line}: {msg}") for line, msg in preview.problems]
+        return render_form(
+            "facilitator/panellists_preview.html", ctx, errors=errors, status_code=422 if errors else 200
+        )
+
+    @post("/{panellist_id:int}/reissue")
+    async def reissue(
+        self, panel_id: int, panellist_id: int, db_session: AsyncSession, settings: Settings, account: Account
+    ) -> Redirect:
+        panel, _ = await load_panel(db_session, account, panel_id, EDITORS)
+        from delphi.rounds import participation
+
+        p = await db_session.get(Panellist, panellist_id)
+        if p is None or p.panel_id != panel.id:
+            raise InvalidInput("There is no such panellist on this panel.")
+        await participation.reissue_link(db_session, p, settings, Actor.account(account))
+        await _invite_late_joiner(db_session, panel, p, settings, reissued=True)
+        return Redirect(f"/panels/{panel.id}/panellists?reissued={p.pseudonym}", status_code=303)
+
+    @post("/{panellist_id:int}/erase")
+    async def erase(
+        self, panel_id: int, panellist_id: int, request: Request, db_session: AsyncSession, account: Account
+    ) -> Redirect:
+        panel, _ = await load_panel(db_session, account, panel_id, OWNERS)
+        form = await read_form(request)
+        await setup.erase_panellist(
+            db_session,
+            panel,
+            panellist_id,
+            delete_ratings=form.get("delete_ratings") == "on",
+            actor=Actor.account(account),
+        )
+        return Redirect(f"/panels/{panel.id}/panellists", status_code=303)
+
+
+async def _invite_late_joiner(
+    session: AsyncSession, panel: Panel, p: Panellist, settings: Settings, reissued: bool = False
+) -> None:
+    """A panellist added (or given a new link) while a round is open gets that round's invitation now."""
+    from delphi.rounds import mailing
+
+    open_round = await session.scalar(
+        select(Round).where(Round.panel_id == panel.id, Round.status == RoundStatus.OPEN)
+    )
+    if open_round is not None and p.email:
+        await mailing.round_opened(
+            session, settings, panel, open_round, [p], tag=f"reissue{p.session_version}" if reissued else ""
+        )
+
+
+class RoundController(Controller):
+    path = "/panels/{panel_id:int}/rounds/{number:int}"
+    include_in_schema = False
+
+    async def _ctx(
+        self, session: AsyncSession, panel: Panel, role: PanelRole, account: Account, round_: Round
+    ) -> dict[str, Any]:
+        ctx = await _panel_nav(session, panel, role, account)
+        statements = (
+            await session.execute(
+                select(Statement, RoundStatement)
+                .join(RoundStatement, RoundStatement.statement_id == Statement.id)
+                .where(RoundStatement.round_id == round_.id)
+                .order_by(RoundStatement.position, Statement.id)
+            )
+        ).all()
+        facts = await service.open_facts(session, panel, round_)
+        now = utcnow()
+        suggestions = []
+        if round_.status == RoundStatus.DRAFT:
+            suggestions = (
+                await session.execute(
+                    select(Suggestion, Statement.text)
+                    .outerjoin(Statement, Statement.id == Suggestion.statement_id)
+                    .where(Suggestion.panel_id == panel.id, Suggestion.status == SuggestionStatus.PENDING)
+                    .order_by(Suggestion.created_at)
+                )
+            ).all()
+        ctx.update(
+            round=round_,
+            statements=statements,
+            tab=f"round{round_.number}",
+            suggestions=suggestions,
+            blockers=lifecycle.open_blockers(facts, now) if round_.status == RoundStatus.DRAFT else [],
+            values={
+                "opens_at": round_.opens_at.strftime("%Y-%m-%dT%H:%M") if round_.opens_at else "",
+                "closes_at": round_.closes_at.strftime("%Y-%m-%dT%H:%M") if round_.closes_at else "",
+                "reminders": ", ".join(
+                    f"{h // 24}d" if h % 24 == 0 else f"{h}h" for h in round_.reminder_offsets_hours
+                ),
+            },
+            overview=await service.round_overview(session, panel),
+        )
+        return ctx
+
+    @get("/", name="round")
+    async def show(self, panel_id: int, number: int, db_session: AsyncSession, account: Account) -> Template:
+        panel, role = await load_panel(db_session, account, panel_id, READERS)
+        round_ = await service.get_round(db_session, panel, number)
+        return render_form(
+            "facilitator/round.html", await self._ctx(db_session, panel, role, account, round_)
+        )
+
+    async def _refuse(
+        self,
+        session: AsyncSession,
+        panel: Panel,
+        role: PanelRole,
+        account: Account,
+        number: int,
+        exc: DelphiError,
+        values: dict[str, str] | None = None,
+    ) -> Template:
+        await session.rollback()
+        round_ = await service.get_round(session, panel, number)
+        ctx = await self._ctx(session, panel, role, account, round_)
+        if values:
+            ctx["values"].update(values)
+        errors = getattr(exc, "errors", None) or [(exc.field or "", exc.message)]
+        if getattr(exc, "actions", None):
+            errors = [("", exc.message)] + [("", a) for a in exc.actions]
+        return render_form("facilitator/round.html", ctx, errors=errors, status_code=exc.status_code)
+
+    @post("/schedule")
+    async def schedule(
+        self, panel_id: int, number: int, request: Request, db_session: AsyncSession, account: Account
+    ) -> Redirect | Template:
+        panel, role = await load_panel(db_session, account, panel_id, EDITORS)
+        form = await read_form(request)
+        try:
+            round_ = await service.get_round(db_session, panel, number)
+            hours, problem = lifecycle.parse_reminder_hours(form.get("reminders", ""))
+            if problem:
+                raise InvalidInput(problem, field="reminders")
+            await service.set_schedule(
+                db_session,
+                panel,
+                round_,
+                opens_at=parse_datetime(form, "opens_at"),
+                closes_at=parse_datetime(form, "closes_at"),
+                reminder_hours=hours,
+                now=utcnow(),
+                actor=Actor.account(account),
+            )
+        except DelphiError as exc:
+            return await self._refuse(db_session, panel, role, account, number, exc, form)
+        return Redirect(f"/panels/{panel.id}/rounds/{number}?saved=schedule", status_code=303)
+
+    @post("/open")
+    async def open(
+        self, panel_id: int, number: int, db_session: AsyncSession, settings: Settings, account: Account
+    ) -> Redirect | Template:
+        panel, role = await load_panel(db_session, account, panel_id, EDITORS)
+        try:
+            round_ = await service.get_round(db_session, panel, number)
+            await service.open_round(
+                db_session, panel, round_, now=utcnow(), settings=settings, actor=Actor.account(account)
+            )
+        except DelphiError as exc:
+            return await self._refuse(db_session, panel, role, account, number, exc)
+        return Redirect(f"/panels/{panel.id}/rounds/{number}?opened=1", status_code=303)
+
+    @post("/close")
+    async def close(
+        self, panel_id: int, number: int, db_session: AsyncSession, settings: Settings, account: Account
+    ) -> Redirect | Template:
+        panel, role = await load_panel(db_session, account, panel_id, EDITORS)
+        try:
+            round_ = await service.get_round(db_session, panel, number)
+            await service.close_round(
+                db_session, panel, round_, now=utcnow(), settings=settings, actor=Actor.account(account)
+            )
+        except DelphiError as exc:
+            return await self._refuse(db_session, panel, role, account, number, exc)
+        return Redirect(f"/panels/{panel.id}/rounds/{number}?closed=1", status_code=303)
+
+    @post("/remind")
+    async def remind(
+        self, panel_id: int, number: int, db_session: AsyncSession, settings: Settings, account: Account
+    ) -> Redirect | Template:
+        panel, role = await load_panel(db_session, account, panel_id, EDITORS)
+        try:
+            round_ = await service.get_round(db_session, panel, number)
+            n = await service.send_reminder_now(
+                db_session, panel, round_, now=utcnow(), settings=settings, actor=Actor.account(account)
+            )
+        except DelphiError as exc:
+            return await self._refuse(db_session, panel, role, account, number, exc)
+        return Redirect(f"/panels/{panel.id}/rounds/{number}?reminded={n}", status_code=303)
+
+    @post("/finish")
+    async def finish(
+        self, panel_id: int, number: int, db_session: AsyncSession, settings: Settings, account: Account
+    ) -> Redirect | Template:
+        panel, role = await load_panel(db_session, account, panel_id, EDITORS)
+        try:
+            await service.finish_panel(
+                db_session, panel, now=utcnow(), settings=settings, actor=Actor.account(account)
+            )
+        except DelphiError as exc:
+            return await self._refuse(db_session, panel, role, account, number, exc)
+        return Redirect(f"/panels/{panel.id}", status_code=303)
+
+    @post("/suggestions/{suggestion_id:int}")
+    async def review(
+        self,
+        panel_id: int,
+        number: int,
+        suggestion_id: int,
+        request: Request,
+        db_session: AsyncSession,
+        account: Account,
+    ) -> Redirect | Template:
+        panel, role = await load_panel(db_session, account, panel_id, EDITORS)
+        form = await read_form(request)
+        try:
+            await service.review_suggestion(
+                db_session,
+                panel,
+                suggestion_id,
+                form.get("decision", ""),
+                Actor.account(account),
+                text=form.get("text"),
+                merge_into=_int(form, "merge_into"),
+            )
+        except DelphiError as exc:
+            return await self._refuse(db_session, panel, role, account, number, exc)
+        return Redirect(f"/panels/{panel.id}/rounds/{number}#suggestions", status_code=303)
