@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig, SQLAlchemyPlugin
+from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     engine = make_engine(settings.database)
     db_config = SQLAlchemyAsyncConfig(
         engine_instance=engine,
+        session_config=AsyncSessionConfig(expire_on_commit=False),
         before_send_handler="autocommit_include_redirects",
         create_all=False,
         set_default_exception_handler=False,
@@ -75,7 +76,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     return Litestar(
         route_handlers=[
-            *route_handlers(),
+            *route_handlers(settings),
             create_static_files_router(
                 path="/static", directories=[STATIC_DIR], name="static", include_in_schema=False
             ),

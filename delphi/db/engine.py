@@ -49,7 +49,7 @@ def make_engine(db: DatabaseSettings, *, null_pool: bool = False) -> AsyncEngine
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    return async_sessionmaker(engine, expire_on_commit=False)
 
 
 def is_postgres(engine: AsyncEngine) -> bool:

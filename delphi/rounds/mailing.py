@@ -1,80 +1,84 @@
-"""Which mail a round event sends to whom, with what context; the outbox does the rest.
+"""Which mail a round event sends to whom, with what context; :mod:`delphi.mail` renders and queues it.
 
-Contexts never carry a link token: links are the outbox placeholders that delivery replaces at send time.
+Contexts never carry a link token: the outbox stores placeholders that delivery replaces at send time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from delphi.db.models import Account, Panel, PanelAccess, Panellist, Round
-from delphi.domain import PanelRole
-from delphi.mail import outbox
+from delphi.db.models import Account, Panel, PanelAccess, Panellist, Rating, Round, RoundStatement, Statement
+from delphi.domain import PanelRole, RoundStatus
+from delphi.mail import kinds
+from delphi.mail.outbox import Recipient, enqueue_mail_many
 from delphi.settings import Settings
 
 
-def honorarium_text(panel: Panel) -> str:
-    """ "£15.00" style amount per completed round, or "" when the panel pays none."""
-    if not panel.honorarium_minor:
-        return ""
-    symbol = {"GBP": "£", "EUR": "€", "USD": "$"}.get(panel.currency, panel.currency + " ")
-    return f"{symbol}{panel.honorarium_minor / 100:.2f}"
-
-
-def _base(panel: Panel, p: Panellist, settings: Settings) -> dict[str, Any]:
-    return {
-        "panel_title": panel.title,
-        "panel_description": panel.description,
-        "panellist_name": p.name,
-        "link": outbox.LINK_PLACEHOLDER,
-        "withdraw_link": outbox.WITHDRAW_PLACEHOLDER,
-        "honorarium": honorarium_text(panel),
-        "max_rounds": panel.max_rounds,
-        "base_url": settings.base_url,
-    }
-
-
-async def _send_all(
-    session: AsyncSession,
-    name: str,
-    panel: Panel,
-    round_: Round | None,
-    recipients: Sequence[Panellist],
-    dedupe: str,
-    extra: dict[str, Any],
-    settings: Settings,
-) -> int:
-    items = []
-    for p in recipients:
-        ctx = _base(panel, p, settings) | extra
-        items.append(
-            outbox.MailItem(
-                name=name,
-                context=ctx,
-                to_address=p.email or "",
-                dedupe_key=f"{dedupe}:p{p.id}",
-                panel_id=panel.id,
-                round_id=round_.id if round_ else None,
-                panellist_id=p.id,
-                language=p.language,
-            )
+async def _previous_summary(session: AsyncSession, panel: Panel, round_: Round) -> list[str]:
+    """Plain sentences on what the last round settled, for the "round N is open" mail."""
+    prev = await session.scalar(
+        select(Round).where(
+            Round.panel_id == panel.id, Round.number == round_.number - 1, Round.status == RoundStatus.CLOSED
         )
-    return await outbox.enqueue_many(session, items)
+    )
+    if prev is None:
+        return []
+    verdicts = (
+        await session.scalars(select(RoundStatement.verdict).where(RoundStatement.round_id == prev.id))
+    ).all()
+    n_now = await session.scalar(
+        select(func.count()).select_from(RoundStatement).where(RoundStatement.round_id == round_.id)
+    )
+    agreed = sum(v == "in" for v in verdicts)
+    out = [f"In round {prev.number} the panel agreed on {agreed} of {len(verdicts)} recommendations."]
+    out.append(
+        f"This round asks {n_now} again or for the first time, and shows how the panel answered last time."
+    )
+    return out
 
 
 async def round_opened(
-    session: AsyncSession, settings: Settings, panel: Panel, round_: Round, recipients: Sequence[Panellist]
+    session: AsyncSession,
+    settings: Settings,
+    panel: Panel,
+    round_: Round,
+    recipients: Sequence[Panellist],
+    tag: str = "",
 ) -> int:
-    """Round 1: an invitation; later rounds: "round N is open", with what changed."""
-    name = "invitation" if round_.number == 1 else "round_open"
-    extra = {"round_number": round_.number, "closes_at": round_.closes_at}
-    return await _send_all(
-        session, name, panel, round_, recipients, f"{name}:panel{panel.id}:r{round_.number}", extra, settings
-    )
+    """Round 1: an invitation; later rounds: "round N is open" with a short summary. Returns mails queued.
+
+    ``tag`` makes a fresh dedupe key, for a re-issued link (a new mail with the new link).
+    """
+    suffix = f":{tag}" if tag else ""
+    if round_.number == 1:
+        items = [
+            Recipient(
+                p.email or "",
+                kinds.invitation_key(round_.id, p.id) + suffix,
+                kinds.invitation_context(panel, round_, p),
+                p.language,
+                p.id,
+            )
+            for p in recipients
+        ]
+        name = kinds.INVITATION
+    else:
+        summary = await _previous_summary(session, panel, round_)
+        items = [
+            Recipient(
+                p.email or "",
+                kinds.round_open_key(round_.id, p.id) + suffix,
+                kinds.round_open_context(panel, round_, p, summary=summary),
+                p.language,
+                p.id,
+            )
+            for p in recipients
+        ]
+        name = kinds.ROUND_OPEN
+    return await enqueue_mail_many(session, name, items, panel_id=panel.id, round_id=round_.id)
 
 
 async def reminder(
@@ -85,25 +89,69 @@ async def reminder(
     recipients: Sequence[Panellist],
     tag: str,
 ) -> int:
-    extra = {"round_number": round_.number, "closes_at": round_.closes_at}
-    return await _send_all(
-        session,
-        "reminder",
-        panel,
-        round_,
-        recipients,
-        f"reminder:panel{panel.id}:r{round_.number}:{tag}",
-        extra,
-        settings,
+    """A reminder to each of ``recipients`` with their own progress ("12 of 40 rated")."""
+    total = (
+        await session.scalar(
+            select(func.count()).select_from(RoundStatement).where(RoundStatement.round_id == round_.id)
+        )
+        or 0
     )
+    rated = dict(
+        (
+            await session.execute(
+                select(Rating.panellist_id, func.count())
+                .where(Rating.round_id == round_.id, (Rating.value.is_not(None)) | Rating.unable)
+                .group_by(Rating.panellist_id)
+            )
+        ).all()
+    )
+    items = [
+        Recipient(
+            p.email or "",
+            f"{kinds.REMINDER}:r{round_.id}:p{p.id}:{tag}",
+            kinds.reminder_context(panel, round_, p, rated=rated.get(p.id, 0), total=total),
+            p.language,
+            p.id,
+        )
+        for p in recipients
+    ]
+    return await enqueue_mail_many(session, kinds.REMINDER, items, panel_id=panel.id, round_id=round_.id)
 
 
 async def final_results(
     session: AsyncSession, settings: Settings, panel: Panel, recipients: Sequence[Panellist]
 ) -> int:
-    return await _send_all(
-        session, "final_results", panel, None, recipients, f"final:panel{panel.id}", {}, settings
+    """The panel has finished: what it agreed on, and a link to the results page."""
+    n_rounds = (
+        await session.scalar(
+            select(func.count())
+            .select_from(Round)
+            .where(Round.panel_id == panel.id, Round.status == RoundStatus.CLOSED)
+        )
+        or 0
     )
+    agreed = list(
+        (
+            await session.scalars(
+                select(Statement.text)
+                .join(RoundStatement, RoundStatement.statement_id == Statement.id)
+                .join(Round, Round.id == RoundStatement.round_id)
+                .where(Round.panel_id == panel.id, RoundStatement.verdict == "in")
+                .order_by(Statement.position)
+            )
+        ).all()
+    )
+    items = [
+        Recipient(
+            p.email or "",
+            kinds.final_results_key(panel.id, p.id),
+            kinds.final_results_context(panel, p, agreed=agreed, n_rounds=n_rounds),
+            p.language,
+            p.id,
+        )
+        for p in recipients
+    ]
+    return await enqueue_mail_many(session, kinds.FINAL_RESULTS, items, panel_id=panel.id)
 
 
 async def facilitators_of(session: AsyncSession, panel_id: int) -> list[Account]:

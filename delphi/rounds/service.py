@@ -517,6 +517,7 @@ async def finish_panel(
     """Mark the panel finished and mail the final results to everyone still on it; returns mails queued."""
     if panel.status == PanelStatus.FINISHED:
         raise Conflict("This panel has finished already.")
+    await session.flush()
     open_round_ = await session.scalar(
         select(Round).where(Round.panel_id == panel.id, Round.status == RoundStatus.OPEN)
     )

@@ -671,7 +671,7 @@ class PanellistController(Controller):
         p = await db_session.get(Panellist, panellist_id)
         if p is None or p.panel_id != panel.id:
             raise InvalidInput("There is no such panellist on this panel.")
-        await participation.reissue_link(db_session, p, settings, Actor.account(account))
+        await participation.reissue_link(db_session, p, settings, account)
         await _invite_late_joiner(db_session, panel, p, settings, reissued=True)
         return Redirect(f"/panels/{panel.id}/panellists?reissued={p.pseudonym}", status_code=303)
 
