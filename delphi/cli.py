@@ -29,6 +29,8 @@ def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(*args, **kwargs)
         except DelphiError as exc:
             click.echo(f"Error: {exc.message}", err=True)
+            for action in getattr(exc, "actions", []):
+                click.echo(f"  - {action}", err=True)
             sys.exit(2)
 
     return wrapper

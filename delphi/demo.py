@@ -9,19 +9,31 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
-from sqlalchemy import select
+import numpy as np
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from delphi import audit
 from delphi.accounts import create_account
 from delphi.db.engine import make_engine, make_sessionmaker
 from delphi.db.migrations import upgrade
-from delphi.db.models import Account, Panel, PanelAccess, StakeholderGroup, Statement
-from delphi.domain import PanelRole
-from delphi.settings import DatabaseSettings
+from delphi.db.models import (
+    Account,
+    OutboxMessage,
+    Panel,
+    Panellist,
+    Rating,
+    RoundStatement,
+    StakeholderGroup,
+    Submission,
+    utcnow,
+)
+from delphi.domain import Actor
+from delphi.rounds import service, setup
+from delphi.settings import DatabaseSettings, Settings, load_settings
 
 DEMO_EMAIL = "facilitator@demo.example"
 DEMO_TITLE = "Involving people who use drug services in decisions about their treatment"
@@ -113,40 +125,153 @@ async def seed_demo(session: AsyncSession, *, password: str) -> tuple[Account, P
     panel = await session.scalar(select(Panel).where(Panel.title == DEMO_TITLE))
     if panel is not None:
         return account, panel
-    from delphi.stats import rule_by_name
-
-    panel = Panel(
-        title=DEMO_TITLE,
-        description=DEMO_DESCRIPTION,
-        consent_text=DEMO_CONSENT,
-        scale_min=1,
-        scale_max=9,
-        scale_labels=NINE_POINT_LABELS,
-        allow_unable=True,
-        unable_label="I can't rate this",
-        rule=rule_by_name("comet").to_dict(),
-        max_rounds=3,
-        k_min=3,
-        honorarium_minor=1500,
-        currency="GBP",
-    )
-    session.add(panel)
-    await session.flush()
-    session.add(PanelAccess(panel_id=panel.id, account_id=account.id, role=PanelRole.OWNER))
-    for i, name in enumerate(DEMO_GROUPS):
-        session.add(StakeholderGroup(panel_id=panel.id, name=name, position=i, is_lived_experience=i == 0))
-    for i, (section, text) in enumerate(DEMO_STATEMENTS):
-        session.add(Statement(panel_id=panel.id, section=section, text=text, position=i))
-    await session.flush()
-    audit.record(
+    actor = Actor.account(account)
+    panel = await setup.create_panel(
         session,
-        actor=f"account:{account.email}",
-        account_id=account.id,
-        panel_id=panel.id,
-        action="panel.created",
-        detail={"title": panel.title, "seed": "demo"},
+        setup.PanelInput(
+            title=DEMO_TITLE,
+            description=DEMO_DESCRIPTION,
+            consent_text=DEMO_CONSENT,
+            scale_min=1,
+            scale_max=9,
+            scale_labels=tuple(NINE_POINT_LABELS),
+            allow_unable=True,
+            unable_label="I can't rate this",
+            max_rounds=3,
+            k_min=3,
+            honorarium_minor=1500,
+            currency="GBP",
+        ),
+        account.id,
+        actor,
     )
+    for i, name in enumerate(DEMO_GROUPS):
+        await setup.add_group(session, panel, name, actor, lived_experience=i == 0)
+    for section, text in DEMO_STATEMENTS:
+        await setup.add_statement(session, panel, text, section, actor)
     return account, panel
+
+
+#: Mean rating per group (service users, practitioners, experts) for each demo statement in round 1.  Statement 5
+#: (a say in detox length and medication) is where service users diverge from the professionals.
+ROUND1_MEANS = (
+    (8.4, 8.2, 8.3),
+    (7.9, 7.2, 6.8),
+    (7.0, 6.2, 5.5),
+    (6.0, 6.5, 5.8),
+    (8.6, 4.6, 4.2),
+    (8.3, 8.4, 8.6),
+    (6.2, 7.0, 7.4),
+    (7.0, 5.2, 5.0),
+    (8.2, 7.8, 8.1),
+    (5.5, 5.8, 5.9),
+)
+DEMO_COMMENTS = (
+    (0, "A short video would help people who find long leaflets hard to read."),
+    (4, "People know their own bodies. Being asked about the medication makes you stick with it."),
+    (4, "Clinical safety has to come first, but the person should be part of the decision."),
+    (7, "Explaining the risks properly matters more than just saying yes."),
+)
+
+
+async def simulate_demo_rounds(
+    session: AsyncSession,
+    panel: Panel,
+    account: Account,
+    settings: Settings,
+    now: datetime,
+    per_group: int = 10,
+) -> None:
+    """Add 30 simulated panellists, run round 1 in the past (answered, closed) and open round 2 now.
+
+    Round-1 mail is marked sent (it went out in the simulated past), so the demo mailbox shows round 2's.
+    """
+    actor = Actor.account(account)
+    groups = (
+        await session.scalars(
+            select(StakeholderGroup)
+            .where(StakeholderGroup.panel_id == panel.id)
+            .order_by(StakeholderGroup.position)
+        )
+    ).all()
+    lines = ["email,group,name,language"]
+    for g in groups:
+        stem = g.name.split()[0].lower()
+        lines += [
+            f"{stem}{i + 1:02d}@demo.example,{g.name},{stem.title()} {i + 1},en" for i in range(per_group)
+        ]
+    await setup.import_panellists(
+        session, panel, "\n".join(lines), secret_key=settings.secret_key, actor=actor
+    )
+    start = now - timedelta(days=15)
+    round1 = await service.get_round(session, panel, 1)
+    await service.set_schedule(
+        session,
+        panel,
+        round1,
+        opens_at=None,
+        closes_at=start + timedelta(days=14),
+        reminder_hours=[168, 48],
+        now=start,
+        actor=actor,
+    )
+    await service.open_round(session, panel, round1, now=start, settings=settings, actor=actor)
+    rng = np.random.default_rng(2026)
+    links = (
+        await session.scalars(
+            select(RoundStatement)
+            .where(RoundStatement.round_id == round1.id)
+            .order_by(RoundStatement.position)
+        )
+    ).all()
+    people = (
+        await session.scalars(select(Panellist).where(Panellist.panel_id == panel.id).order_by(Panellist.id))
+    ).all()
+    group_index = {g.id: i for i, g in enumerate(groups)}
+    rows = []
+    for n, p in enumerate(people):
+        gi = group_index[p.group_id]
+        p.status, p.first_visit_at, p.consented_at = "active", start, start
+        for si, link in enumerate(links):
+            row = {
+                "round_id": round1.id,
+                "statement_id": link.statement_id,
+                "panellist_id": p.id,
+                "value": None,
+                "unable": True,
+                "comment": "",
+                "comment_status": "pending",
+            }
+            if not (n % 11 == 3 and si == 9):
+                row["value"] = int(np.clip(np.rint(rng.normal(ROUND1_MEANS[si][gi], 1.1)), 1, 9))
+                row["unable"] = False
+            rows.append(row)
+    for k, (si, text) in enumerate(DEMO_COMMENTS):
+        rows[k * 7 * len(links) + si].update(comment=text, comment_status="published")
+    await session.execute(insert(Rating), rows)
+    await session.execute(
+        insert(Submission),
+        [
+            {"round_id": round1.id, "panellist_id": p.id, "submitted_at": start + timedelta(days=2)}
+            for p in people[:-3]
+        ],
+    )
+    await service.close_round(
+        session, panel, round1, now=start + timedelta(days=14), settings=settings, actor=actor
+    )
+    await session.execute(update(OutboxMessage).values(status="sent", sent_at=start))
+    round2 = await service.get_round(session, panel, 2)
+    await service.set_schedule(
+        session,
+        panel,
+        round2,
+        opens_at=None,
+        closes_at=now + timedelta(days=14),
+        reminder_hours=[168, 48],
+        now=now,
+        actor=actor,
+    )
+    await service.open_round(session, panel, round2, now=now, settings=settings, actor=actor)
 
 
 def _secret_file(path: Path, nbytes: int) -> str:
@@ -173,13 +298,16 @@ def prepare_demo(*, reset: bool, base_url: str, var_dir: Path = Path("var")) -> 
     }
     password = _secret_file(var_dir / "demo-password", 12)
     db = DatabaseSettings(url=url)
+    settings = load_settings({**os.environ, **env})
     upgrade(db)
 
     async def go() -> None:
         engine = make_engine(db, null_pool=True)
         try:
             async with make_sessionmaker(engine)() as session, session.begin():
-                await seed_demo(session, password=password)
+                account, panel = await seed_demo(session, password=password)
+                if panel.status == "draft":
+                    await simulate_demo_rounds(session, panel, account, settings, utcnow())
         finally:
             await engine.dispose()
 
