@@ -199,12 +199,10 @@ def demo(host: str, port: int, reset: bool, no_serve: bool) -> None:
     uvicorn.run("delphi.asgi:app_from_env", factory=True, host=host, port=port, log_level="info")
 
 
-def _register_optional() -> None:
-    try:
-        from delphi.analyse import analyse
-    except ImportError:  # pragma: no cover - the statistics package is part of every install
-        return
+def _register_analyse() -> None:
+    from delphi.analyse import analyse
+
     main.add_command(analyse, "analyse")
 
 
-_register_optional()
+_register_analyse()

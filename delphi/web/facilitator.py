@@ -884,3 +884,44 @@ class RoundController(Controller):
         except DelphiError as exc:
             return await self._refuse(db_session, panel, role, account, number, exc)
         return Redirect(f"/panels/{panel.id}/rounds/{number}#suggestions", status_code=303)
+
+
+class MailController(Controller):
+    """What was sent to whom: counts per round and kind, dead letters (with a retry), the full history."""
+
+    path = "/panels/{panel_id:int}/mail"
+    include_in_schema = False
+
+    @get("/", name="panel_mail")
+    async def index(
+        self, panel_id: int, db_session: AsyncSession, account: Account, page: int = 1
+    ) -> Template:
+        from delphi.mail import status
+
+        panel, role = await load_panel(db_session, account, panel_id, EDITORS)
+        ctx = await _panel_nav(db_session, panel, role, account)
+        page = max(1, page)
+        numbers = {r.id: r.number for r in ctx["rounds"]}
+        ctx.update(
+            tab="mail",
+            round_numbers=numbers,
+            counts=await status.counts(db_session, panel.id),
+            dead=await status.dead_letters(db_session, panel.id),
+            history=await status.history(db_session, panel.id, limit=200, offset=(page - 1) * 200),
+            page=page,
+        )
+        return Template("facilitator/mail.html", context=ctx, media_type=MediaType.HTML)
+
+    @post("/retry")
+    async def retry(
+        self, panel_id: int, request: Request, db_session: AsyncSession, account: Account
+    ) -> Redirect:
+        from delphi.mail import status
+
+        panel, _ = await load_panel(db_session, account, panel_id, EDITORS)
+        form = await request.form()
+        ids = [int(v) for v in form.getall("message_id", []) if str(v).isdigit()]
+        n = await status.retry_dead(
+            db_session, panel.id, ids or None, actor=f"account:{account.email}", account_id=account.id
+        )
+        return Redirect(f"/panels/{panel.id}/mail?retried={n}", status_code=303)

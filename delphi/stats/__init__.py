@@ -1,0 +1,86 @@
+"""Consensus statistics for Delphi rounds: pure numpy (scipy for p-values), vectorised over statements.
+
+No I/O, no async, no database or web imports. Inputs are a ratings matrix ``(statements, panellists)`` of
+floats with NaN for "no answer", a boolean "unable to rate" mask of the same shape and integer group labels
+per panellist. Degenerate input gives NaN and the verdict "insufficient", never a warning or an exception.
+
+The engine calls :func:`analyse_round` at round close and :func:`stability` between rounds; rules are
+:class:`ConsensusRule` values (:func:`rule_by_name` for the presets in :data:`RULE_NAMES`). See
+``docs/statistics.md`` for every formula, with references and worked examples.
+"""
+
+from delphi.stats.analysis import Divergence, RoundAnalysis, analyse_round
+from delphi.stats.between import (
+    GROUP_TESTS,
+    GroupTest,
+    group_test,
+    kruskal_wallis_from_counts,
+    mann_whitney_from_counts,
+)
+from delphi.stats.describe import ScopeStats, describe_balanced, describe_counts
+from delphi.stats.kendall import KendallW, kendalls_w
+from delphi.stats.quantiles import quantile_from_counts, quantile_sorted, weighted_quantile_from_counts
+from delphi.stats.rand_ucla import classic_k, ipras
+from delphi.stats.rules import (
+    RULE_NAMES,
+    SCOPES,
+    SENSITIVITY_RULE_NAMES,
+    AllOf,
+    AnyOf,
+    ConsensusRule,
+    Criterion,
+    MedianIQR,
+    PercentAgreement,
+    RandUcla,
+    rule_by_name,
+)
+from delphi.stats.settings import QUANTILE_METHODS, UNABLE_POLICIES, AnalysisSettings
+from delphi.stats.stability import Stability, WilcoxonResult, stability, wilcoxon_signed_rank
+from delphi.stats.summary import plain_summary
+from delphi.stats.tabulate import Tabulation, tabulate
+from delphi.stats.verdicts import VERDICT_LABELS, Verdict, verdict_labels
+
+__all__ = [
+    "GROUP_TESTS",
+    "QUANTILE_METHODS",
+    "RULE_NAMES",
+    "SCOPES",
+    "SENSITIVITY_RULE_NAMES",
+    "UNABLE_POLICIES",
+    "VERDICT_LABELS",
+    "AllOf",
+    "AnalysisSettings",
+    "AnyOf",
+    "ConsensusRule",
+    "Criterion",
+    "Divergence",
+    "GroupTest",
+    "KendallW",
+    "MedianIQR",
+    "PercentAgreement",
+    "RandUcla",
+    "RoundAnalysis",
+    "ScopeStats",
+    "Stability",
+    "Tabulation",
+    "Verdict",
+    "WilcoxonResult",
+    "analyse_round",
+    "classic_k",
+    "describe_balanced",
+    "describe_counts",
+    "group_test",
+    "ipras",
+    "kendalls_w",
+    "kruskal_wallis_from_counts",
+    "mann_whitney_from_counts",
+    "plain_summary",
+    "quantile_from_counts",
+    "quantile_sorted",
+    "rule_by_name",
+    "stability",
+    "tabulate",
+    "verdict_labels",
+    "weighted_quantile_from_counts",
+    "wilcoxon_signed_rank",
+]
