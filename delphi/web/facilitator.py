@@ -193,6 +193,13 @@ def parse_datetime(form: dict[str, str], name: str) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+async def _undo(session: AsyncSession, panel: Panel, account: Account) -> None:
+    """Roll back a refused change and reload the panel and account, so the form is shown again from clean state."""
+    await session.rollback()
+    await session.refresh(panel)
+    await session.refresh(account)
+
+
 async def _panel_nav(
     session: AsyncSession, panel: Panel, role: PanelRole, account: Account
 ) -> dict[str, Any]:
@@ -320,10 +327,10 @@ class PanelController(Controller):
         try:
             await setup.update_panel(db_session, panel, panel_input_from_form(form), Actor.account(account))
         except InvalidInput as exc:
-            await db_session.rollback()
+            await _undo(db_session, panel, account)
             return render_form("facilitator/panel_form.html", ctx, errors=exc.errors, status_code=422)
         except DelphiError as exc:
-            await db_session.rollback()
+            await _undo(db_session, panel, account)
             return render_form(
                 "facilitator/panel_form.html",
                 ctx,
@@ -370,7 +377,7 @@ class PanelController(Controller):
                 lived_experience=form.get("lived_experience") == "on",
             )
         except DelphiError as exc:
-            await db_session.rollback()
+            await _undo(db_session, panel, account)
             ctx = await self._groups_ctx(db_session, panel, role, account)
             ctx["name"] = form.get("name", "")
             return render_form(
@@ -452,7 +459,7 @@ class StatementController(Controller):
                 db_session, panel, form.get("text", ""), form.get("section", ""), Actor.account(account)
             )
         except DelphiError as exc:
-            await db_session.rollback()
+            await _undo(db_session, panel, account)
             ctx = await self._ctx(db_session, panel, role, account)
             ctx["values"].update(text=form.get("text", ""), section=form.get("section", ""))
             return render_form(
@@ -478,7 +485,7 @@ class StatementController(Controller):
         try:
             await setup.import_statements(db_session, panel, data, Actor.account(account))
         except InvalidInput as exc:
-            await db_session.rollback()
+            await _undo(db_session, panel, account)
             ctx = await self._ctx(db_session, panel, role, account)
             ctx["values"]["bulk"] = data if isinstance(data, str) else ""
             errors = [("bulk", f"{where.capitalize()}: {msg}") for where, msg in exc.errors]
@@ -516,7 +523,7 @@ class StatementController(Controller):
                 Actor.account(account),
             )
         except DelphiError as exc:
-            await db_session.rollback()
+            await _undo(db_session, panel, account)
             statement = await setup.get_statement(db_session, panel, statement_id)
             ctx = await _panel_nav(db_session, panel, role, account)
             ctx.update(
@@ -611,7 +618,7 @@ class PanellistController(Controller):
             )
             await _invite_late_joiner(db_session, panel, p, settings)
         except DelphiError as exc:
-            await db_session.rollback()
+            await _undo(db_session, panel, account)
             ctx = await self._ctx(db_session, panel, role, account)
             ctx["values"] = form
             return render_form(
@@ -769,7 +776,7 @@ class RoundController(Controller):
         exc: DelphiError,
         values: dict[str, str] | None = None,
     ) -> Template:
-        await session.rollback()
+        await _undo(session, panel, account)
         round_ = await service.get_round(session, panel, number)
         ctx = await self._ctx(session, panel, role, account, round_)
         if values:

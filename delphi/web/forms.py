@@ -36,5 +36,8 @@ def render_form(
     errs = errors or []
     ctx = {**context, "errors": errs, "field_errors": {f: m for f, m in errs if f}}
     return Template(
-        template, context=ctx, status_code=status_code if not errs else 400, media_type=MediaType.HTML
+        template,
+        context=ctx,
+        status_code=status_code if (not errs or status_code >= 400) else 400,
+        media_type=MediaType.HTML,
     )
