@@ -30,7 +30,7 @@ from delphi.db.models import (
     Suggestion,
     utcnow,
 )
-from delphi.db.queries import RatingMatrix, load_rating_matrix
+from delphi.db.queries import count_round_ratings, load_rating_matrix
 from delphi.domain import (
     POOLED_SCOPE,
     SYSTEM,
@@ -48,7 +48,7 @@ from delphi.domain import (
 from delphi.errors import Conflict, InvalidInput, NotFound, PreconditionsUnmet
 from delphi.rounds import lifecycle, mailing, setup
 from delphi.settings import Settings
-from delphi.stats import AnalysisSettings, ConsensusRule, analyse_round, stability
+from delphi.stats import AnalysisSettings, ConsensusRule, analyse_tabulation, stability
 
 log = logging.getLogger("delphi.rounds")
 
@@ -309,13 +309,13 @@ async def close_round(
     round_.status = RoundStatus.CLOSED
     round_.closed_at = now
     rule, stats_settings = panel_rule(panel), analysis_settings(panel)
-    matrix = await load_rating_matrix(session, panel.id, round_.id)
-    n_groups = len(matrix.group_ids)
-    analysis = analyse_round(matrix.values, matrix.unable, matrix.group_index, n_groups, rule, stats_settings)
-    stab = await _stability(session, panel, round_, matrix, rule, stats_settings)
+    tally = await count_round_ratings(session, panel.id, round_.id, panel.scale_min, panel.scale_max)
+    n_groups = len(tally.group_ids)
+    analysis = analyse_tabulation(tally.tabulation, rule, stats_settings)
+    stab = await _stability(session, panel, round_, tally.statement_ids, rule, stats_settings)
 
-    sids = matrix.statement_ids.tolist()
-    gids = matrix.group_ids.tolist()
+    sids = tally.statement_ids.tolist()
+    gids = tally.group_ids.tolist()
     result_rows: list[dict[str, Any]] = []
     for rec in analysis.records():
         gi = rec.pop("group_index")
@@ -426,7 +426,7 @@ async def close_round(
             "round": round_.number,
             "verdicts": counts,
             "carried_forward": len(carried),
-            "respondents": int(matrix.values.shape[1]),
+            "respondents": int(tally.tabulation.group_size.sum()),
             "finished": finished,
         },
     )
@@ -460,14 +460,15 @@ async def _stability(
     session: AsyncSession,
     panel: Panel,
     round_: Round,
-    cur: RatingMatrix,
+    statement_ids: np.ndarray,
     rule: ConsensusRule,
     settings: AnalysisSettings,
 ) -> tuple[np.ndarray, Any] | None:
     """Stability of each statement against its previous round (the same statement, or the one it rewords).
 
-    Returns ``(row_of_statement, Stability)`` where ``row_of_statement[i]`` is the row in the Stability arrays of
-    current statement ``i``, or -1 when it was not asked in the previous round; None for round 1.
+    Only the statements asked in both rounds are loaded, as paired matrices.  Returns ``(row_of_statement,
+    Stability)`` where ``row_of_statement[i]`` is the row in the Stability arrays of statement ``i`` of this round,
+    or -1 when it was not asked in the previous round; None for round 1.
     """
     if round_.number == 1:
         return None
@@ -476,28 +477,45 @@ async def _stability(
     )
     if prev_round is None:
         return None
-    prev = await load_rating_matrix(session, panel.id, prev_round.id)
-    parents = dict(
+    asked_before = set(
         (
-            await session.execute(
-                select(Statement.id, Statement.parent_id).where(Statement.id.in_(cur.statement_ids.tolist()))
+            await session.scalars(
+                select(RoundStatement.statement_id).where(RoundStatement.round_id == prev_round.id)
             )
         ).all()
     )
+    parents = dict(
+        (
+            await session.execute(
+                select(Statement.id, Statement.parent_id).where(Statement.id.in_(statement_ids.tolist()))
+            )
+        ).all()
+    )
+    source_of = {}
+    for sid in statement_ids.tolist():
+        source = sid if sid in asked_before else parents.get(sid)
+        if source in asked_before:
+            source_of[sid] = source
+    rows = np.full(len(statement_ids), -1, np.int64)
+    if not source_of:
+        return rows, None
+    cur = await load_rating_matrix(session, panel.id, round_.id, only=list(source_of))
+    prev = await load_rating_matrix(session, panel.id, prev_round.id, only=list(set(source_of.values())))
     prev_row = {sid: r for r, sid in enumerate(prev.statement_ids.tolist())}
-    pairs = []
-    for i, sid in enumerate(cur.statement_ids.tolist()):
-        source = sid if sid in prev_row else parents.get(sid)
-        if source in prev_row:
-            pairs.append((i, prev_row[source]))
-    rows = np.full(len(cur.statement_ids), -1, np.int64)
+    cur_row = {sid: r for r, sid in enumerate(cur.statement_ids.tolist())}
+    position = {sid: i for i, sid in enumerate(statement_ids.tolist())}
+    pairs = [
+        (position[sid], cur_row[sid], prev_row[src])
+        for sid, src in source_of.items()
+        if sid in cur_row and src in prev_row
+    ]
     if not pairs:
         return rows, None
     people = np.union1d(cur.panellist_ids, prev.panellist_ids)
     ci = np.searchsorted(people, cur.panellist_ids)
     pi = np.searchsorted(people, prev.panellist_ids)
-    cur_rows = np.array([a for a, _ in pairs])
-    prev_rows = np.array([b for _, b in pairs])
+    cur_rows = np.array([c for _, c, _ in pairs])
+    prev_rows = np.array([p for _, _, p in pairs])
     a = np.full((len(pairs), len(people)), np.nan)
     au = np.zeros_like(a, dtype=bool)
     b = np.full_like(a, np.nan)
@@ -507,7 +525,7 @@ async def _stability(
     b[:, ci] = cur.values[cur_rows]
     bu[:, ci] = cur.unable[cur_rows]
     st = stability(a, b, au, bu, settings, rule)
-    rows[cur_rows] = np.arange(len(pairs))
+    rows[[i for i, _, _ in pairs]] = np.arange(len(pairs))
     return rows, st
 
 

@@ -9,7 +9,7 @@ The engine calls :func:`analyse_round` at round close and :func:`stability` betw
 ``docs/statistics.md`` for every formula, with references and worked examples.
 """
 
-from delphi.stats.analysis import Divergence, RoundAnalysis, analyse_round
+from delphi.stats.analysis import Divergence, RoundAnalysis, analyse_round, analyse_tabulation
 from delphi.stats.between import (
     GROUP_TESTS,
     GroupTest,
@@ -66,6 +66,7 @@ __all__ = [
     "Verdict",
     "WilcoxonResult",
     "analyse_round",
+    "analyse_tabulation",
     "classic_k",
     "describe_balanced",
     "describe_counts",

@@ -28,10 +28,10 @@ from delphi.stats.describe import (
 from delphi.stats.rules import SENSITIVITY_RULE_NAMES, ConsensusRule, combine_groups, rule_by_name
 from delphi.stats.settings import AnalysisSettings
 from delphi.stats.summary import plain_summary
-from delphi.stats.tabulate import check_groups, check_matrix, tabulate
+from delphi.stats.tabulate import Tabulation, check_groups, check_matrix, tabulate
 from delphi.stats.verdicts import VERDICT_LABELS, Verdict
 
-__all__ = ["Divergence", "RoundAnalysis", "analyse_round"]
+__all__ = ["Divergence", "RoundAnalysis", "analyse_round", "analyse_tabulation"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,8 +245,43 @@ def analyse_round(
     has_groups = groups is not None
     g_count = n_groups if has_groups else 1
     labels = check_groups(groups, g_count, x.shape[1])
-    tab = tabulate(x, u, labels, g_count, settings)
+    return analyse_tabulation(
+        tabulate(x, u, labels, g_count, settings), rule, settings, has_groups=has_groups
+    )
 
+
+def analyse_tabulation(
+    tab: Tabulation, rule: ConsensusRule, settings: AnalysisSettings, *, has_groups: bool = True
+) -> RoundAnalysis:
+    """Analyse a round from its count table: the same result as :func:`analyse_round` on the ratings behind it.
+
+    For callers that can count ratings where they are stored (a SQL ``GROUP BY`` over statement, group and
+    value) instead of loading every rating.
+
+    Parameters
+    ----------
+    tab : Tabulation
+        ``counts`` (S, G, K) ratings per statement, group and scale point (scale_min first); ``n_unable`` (S, G);
+        ``group_size`` (G,) panellists per group.  Counts must be non-negative.
+    rule, settings
+        As for :func:`analyse_round`; ``settings`` gives K.
+    has_groups
+        False when the single group stands for "no groups given".
+
+    Raises
+    ------
+    ValueError
+        If the table's shapes disagree with each other or with the scale.
+    """
+    rule.check_scale(settings)
+    if not isinstance(tab, Tabulation):
+        raise ValueError(f"tab must be a Tabulation, not {type(tab).__name__}")
+    n_s, g_count, k = tab.counts.shape
+    if k != settings.n_points or tab.n_unable.shape != (n_s, g_count) or tab.group_size.shape != (g_count,):
+        raise ValueError(
+            f"inconsistent tabulation: counts {tab.counts.shape}, n_unable {tab.n_unable.shape}, "
+            f"group_size {tab.group_size.shape} for a {settings.n_points}-point scale"
+        )
     pooled = describe_counts(
         tab.counts.sum(axis=1), tab.n_unable.sum(axis=1), settings, rule.agree, rule.disagree
     )
@@ -283,7 +318,6 @@ def analyse_round(
         )
         sensitivity[name] = _final_verdict(alternative, pooled, by_group, balanced, present)[0]
 
-    n_s = x.shape[0]
     if has_groups and group_verdicts is not None:
         test = group_test(tab.counts)
         counted = group_verdicts != Verdict.INSUFFICIENT

@@ -1,0 +1,209 @@
+"""Last round's feedback for the statements of a round, as a panellist sees it (BRIEF §4 step 5).
+
+Reads only frozen data: the pooled and per-group ``RoundResult`` rows of the latest closed round in which each
+statement (or the statement it rewords) was asked, the panellist's own rating then, and the comments the
+facilitator published.  Groups under the panel's k are suppressed here, so no page can show them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from delphi.db.models import Panel, Rating, Round, RoundResult, StakeholderGroup, Statement
+from delphi.domain import POOLED_SCOPE, CommentStatus, RoundStatus, group_scope
+from delphi.rounds import participation_rules as rules
+
+__all__ = ["Distribution", "GroupFeedback", "StatementFeedback", "load_feedback"]
+
+
+@dataclass(frozen=True, slots=True)
+class Distribution:
+    """Last round's figures for one scope, as panellists see them.
+
+    ``counts`` per scale point from ``scale_min``; ``n`` ratings (without "unable"), ``n_unable`` "unable"
+    answers; ``n_agree`` ratings in the agree band of ``pct_agree`` percent of ``denominator`` (``n``, or
+    ``n + n_unable`` when the panel counts "unable" in); quartiles may be None when too few rated.
+    """
+
+    n: int
+    n_unable: int
+    counts: tuple[int, ...]
+    median: float | None
+    q1: float | None
+    q3: float | None
+    n_agree: int
+    denominator: int
+    pct_agree: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupFeedback:
+    """A stakeholder group's distribution, or None when fewer than k people in it rated (suppressed)."""
+
+    group_id: int
+    name: str
+    distribution: Distribution | None
+
+
+@dataclass(frozen=True, slots=True)
+class StatementFeedback:
+    """What the panel said about a statement (or the statement it rewords) in the last round it was asked."""
+
+    round_number: int
+    pooled: Distribution
+    groups: tuple[GroupFeedback, ...]
+    #: The panellist's own answer then: a value, "unable" (``own_unable``), or neither (did not rate).
+    own_value: int | None
+    own_unable: bool
+    #: Published comments, anonymous, oldest first.
+    comments: tuple[str, ...]
+    #: The earlier wording, when this statement rewords the one rated last round; else None.
+    previous_text: str | None
+
+
+async def _statements(session: AsyncSession, ids: Sequence[int]) -> dict[int, Statement]:
+    if not ids:
+        return {}
+    rows = await session.scalars(select(Statement).where(Statement.id.in_(list(ids))))
+    return {s.id: s for s in rows.all()}
+
+
+def _distribution(
+    row: RoundResult, band: tuple[int, int], scale_min: int, include_unable: bool
+) -> Distribution:
+    counts = tuple(int(c or 0) for c in (row.counts or []))
+    n_agree = rules.count_in_band(counts, scale_min, band)
+    den = row.n + (row.n_unable if include_unable else 0)
+    return Distribution(
+        n=row.n,
+        n_unable=row.n_unable,
+        counts=counts,
+        median=row.median,
+        q1=row.q1,
+        q3=row.q3,
+        n_agree=n_agree,
+        denominator=den,
+        pct_agree=rules.percent(n_agree, den),
+    )
+
+
+async def load_feedback(
+    session: AsyncSession,
+    panel: Panel,
+    rnd: Round,
+    panellist_id: int,
+    statement_ids: Sequence[int],
+    *,
+    comments: bool = True,
+) -> dict[int, StatementFeedback]:
+    """Last round's feedback for each statement of ``rnd`` asked before (itself or the one it rewords).
+
+    For each statement the source is the latest closed round before ``rnd`` with a pooled RoundResult for the
+    statement or, failing that, for its parent (``parent_id``).  Groups with fewer than ``panel.k_min``
+    ratings are suppressed (``distribution`` None).  Statements never asked before are absent from the result.
+    """
+    if not statement_ids or rnd.number <= 1:
+        return {}
+    statements = await _statements(session, statement_ids)
+    candidates = {sid: [sid] + ([s.parent_id] if s.parent_id else []) for sid, s in statements.items()}
+    all_ids = {c for ids in candidates.values() for c in ids}
+    rows = (
+        await session.execute(
+            select(RoundResult, Round.number)
+            .join(Round, Round.id == RoundResult.round_id)
+            .where(
+                Round.panel_id == panel.id,
+                Round.number < rnd.number,
+                Round.status == RoundStatus.CLOSED,
+                RoundResult.statement_id.in_(list(all_ids)),
+            )
+        )
+    ).all()
+    by_key: dict[tuple[int, int], dict[str, RoundResult]] = {}
+    numbers: dict[int, int] = {}
+    for result, number in rows:
+        by_key.setdefault((result.round_id, result.statement_id), {})[result.scope] = result
+        numbers[result.round_id] = number
+    source: dict[int, tuple[int, int]] = {}  # statement -> (round id, source statement id)
+    for sid, ids in candidates.items():
+        # the latest round wins; within one round the statement itself beats its parent
+        ranked = [
+            ((numbers[round_id], -ids.index(rsid)), (round_id, rsid))
+            for (round_id, rsid), scopes in by_key.items()
+            if rsid in ids and POOLED_SCOPE in scopes
+        ]
+        if ranked:
+            source[sid] = max(ranked)[1]
+    if not source:
+        return {}
+    pairs = set(source.values())
+    own = {
+        (r.round_id, r.statement_id): r
+        for r in (
+            await session.scalars(
+                select(Rating).where(
+                    Rating.panellist_id == panellist_id,
+                    or_(*(and_(Rating.round_id == a, Rating.statement_id == b) for a, b in pairs)),
+                )
+            )
+        ).all()
+    }
+    published: dict[tuple[int, int], list[str]] = {}
+    if comments:
+        for r in (
+            await session.scalars(
+                select(Rating)
+                .where(
+                    Rating.comment_status == CommentStatus.PUBLISHED,
+                    Rating.comment != "",
+                    or_(*(and_(Rating.round_id == a, Rating.statement_id == b) for a, b in pairs)),
+                )
+                .order_by(Rating.id)
+            )
+        ).all():
+            published.setdefault((r.round_id, r.statement_id), []).append(r.comment)
+    groups = (
+        await session.scalars(
+            select(StakeholderGroup)
+            .where(StakeholderGroup.panel_id == panel.id)
+            .order_by(StakeholderGroup.position, StakeholderGroup.id)
+        )
+    ).all()
+    parents = await _statements(session, [b for _, b in pairs if b not in statements])
+    band = rules.agree_band(panel.rule, panel.scale_min, panel.scale_max)
+    include_unable = panel.unable_policy == "include"
+    out: dict[int, StatementFeedback] = {}
+    for sid, (round_id, src) in source.items():
+        scopes = by_key[(round_id, src)]
+        group_views = []
+        for g in groups:
+            row = scopes.get(group_scope(g.id))
+            if row is None:
+                continue
+            visible = rules.group_visible(row.n, panel.k_min)
+            group_views.append(
+                GroupFeedback(
+                    g.id,
+                    g.name,
+                    _distribution(row, band, panel.scale_min, include_unable) if visible else None,
+                )
+            )
+        mine = own.get((round_id, src))
+        prev_text = None
+        if src != sid:
+            parent = parents.get(src) or statements.get(src)
+            prev_text = parent.text if parent else None
+        out[sid] = StatementFeedback(
+            round_number=numbers[round_id],
+            pooled=_distribution(scopes[POOLED_SCOPE], band, panel.scale_min, include_unable),
+            groups=tuple(group_views),
+            own_value=mine.value if mine else None,
+            own_unable=bool(mine.unable) if mine else False,
+            comments=tuple(published.get((round_id, src), [])),
+            previous_text=prev_text,
+        )
+    return out
