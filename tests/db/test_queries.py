@@ -22,12 +22,18 @@ async def seeded_round(session: AsyncSession) -> tuple[int, int]:
     await session.flush()
     statements = [Statement(panel_id=panel.id, text=f"S{i}", position=i) for i in range(5)]
     session.add_all(statements)
-    people = [Panellist(panel_id=panel.id, group_id=groups[i % 3].id, email=f"p{i}@x.org", pseudonym=f"P-{i}")
-              for i in range(17)]
+    people = [
+        Panellist(panel_id=panel.id, group_id=groups[i % 3].id, email=f"p{i}@x.org", pseudonym=f"P-{i}")
+        for i in range(17)
+    ]
     session.add_all(people)
     await session.flush()
-    session.add_all([RoundStatement(round_id=round_.id, statement_id=s.id, position=4 - i)
-                     for i, s in enumerate(statements)])
+    session.add_all(
+        [
+            RoundStatement(round_id=round_.id, statement_id=s.id, position=4 - i)
+            for i, s in enumerate(statements)
+        ]
+    )
     rng = np.random.default_rng(3)
     rows = []
     for p in people[:-1]:  # the last person never answers
@@ -35,8 +41,15 @@ async def seeded_round(session: AsyncSession) -> tuple[int, int]:
             kind = rng.integers(0, 12)
             if kind == 0:
                 continue  # no row at all
-            rows.append({"round_id": round_.id, "statement_id": s.id, "panellist_id": p.id,
-                         "value": None if kind in (1, 2) else int(rng.integers(1, 10)), "unable": kind == 1})
+            rows.append(
+                {
+                    "round_id": round_.id,
+                    "statement_id": s.id,
+                    "panellist_id": p.id,
+                    "value": None if kind in (1, 2) else int(rng.integers(1, 10)),
+                    "unable": kind == 1,
+                }
+            )
     await session.execute(insert(Rating), rows)
     await session.flush()
     return panel.id, round_.id
