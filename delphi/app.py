@@ -12,6 +12,7 @@ from litestar.di import Provide
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
@@ -36,7 +37,7 @@ STATIC_DIR = __import__("pathlib").Path(__file__).resolve().parent / "web" / "st
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the application for ``settings`` (default: read from the environment now).
 
-    The returned app owns one database engine (``app.state.db_engine``), signs its cookies with a key derived
+    The returned app owns one database engine (``app.state.engine``), signs its cookies with a key derived
     from ``settings.secret_key`` and, unless turned off, runs the delivery/scheduler loop in its lifespan.
     """
     settings = settings or load_settings()
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     state = State(
         {
             "settings": settings,
+            "engine": engine,
             "login_limiter": SlidingWindowLimiter(limit=20, window_s=300),
             "link_limiter": SlidingWindowLimiter(limit=60, window_s=300),
         }
@@ -98,6 +100,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version=__version__,
             path="/schema",
             render_plugins=[ScalarRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="A per-account API token made on /account/tokens.",
+                    )
+                }
+            ),
+            security=[{"bearer": []}],
         ),
         request_max_body_size=5 * 1024 * 1024,
         debug=False,

@@ -21,6 +21,7 @@ def _safe_next(value: str | None) -> str:
 
 class AuthController(Controller):
     path = "/"
+    include_in_schema = False
 
     @get("/login", name="login")
     async def login_form(

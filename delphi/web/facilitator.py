@@ -27,7 +27,7 @@ from delphi.db.models import (
     utcnow,
 )
 from delphi.domain import Actor, PanelRole, RoundStatus, SuggestionStatus
-from delphi.errors import DelphiError, InvalidInput
+from delphi.errors import DelphiError, Forbidden, InvalidInput
 from delphi.rounds import lifecycle, service, setup
 from delphi.settings import Settings
 from delphi.web.forms import read_form, render_form
@@ -225,7 +225,9 @@ class PanelController(Controller):
     @get("/new", name="panel_new")
     async def new_form(self, account: Account) -> Template:
         if account.role not in ("admin", "facilitator"):
-            raise DelphiError("Only facilitators can create panels.")
+            raise Forbidden(
+                "Only facilitators and admins can create panels; your account is a researcher account."
+            )
         return render_form(
             "facilitator/panel_form.html",
             {
@@ -244,7 +246,9 @@ class PanelController(Controller):
         self, request: Request, db_session: AsyncSession, account: Account
     ) -> Redirect | Template:
         if account.role not in ("admin", "facilitator"):
-            raise DelphiError("Only facilitators can create panels.")
+            raise Forbidden(
+                "Only facilitators and admins can create panels; your account is a researcher account."
+            )
         form = await read_form(request)
         try:
             panel = await setup.create_panel(

@@ -26,7 +26,7 @@ async def background(app: Litestar) -> AsyncIterator[None]:
         if settings.worker_in_process:
             from delphi.worker import run_forever
 
-            task = asyncio.create_task(run_forever(settings, app.state.db_engine), name="delphi-worker")
+            task = asyncio.create_task(run_forever(settings, app.state.engine), name="delphi-worker")
         try:
             yield
         finally:

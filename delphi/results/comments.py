@@ -1,0 +1,63 @@
+"""Panellists' comments of a round, for moderation (facilitators) and reading (researchers: published only).
+
+A comment is shown to other panellists only once a facilitator publishes it; hiding keeps it out of feedback
+and exports. Moderation itself is :func:`delphi.rounds.service.moderate_comment` (one audit event each).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from delphi.db.models import Panellist, Rating
+from delphi.domain import CommentStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """One comment, known by its rating id and the author's pseudonym and group."""
+
+    rating_id: int
+    statement_id: int
+    pseudonym: str
+    group_id: int
+    text: str
+    status: str
+    updated_at: datetime | None
+
+
+async def load_comments(session: AsyncSession, round_id: int, *, published_only: bool) -> list[Comment]:
+    """Non-empty comments of a round, by statement then pseudonym (one query)."""
+    query = (
+        select(
+            Rating.id,
+            Rating.statement_id,
+            Panellist.pseudonym,
+            Panellist.group_id,
+            Rating.comment,
+            Rating.comment_status,
+            Rating.updated_at,
+        )
+        .join(Panellist, Panellist.id == Rating.panellist_id)
+        .where(Rating.round_id == round_id, Rating.comment != "")
+        .order_by(Rating.statement_id, Panellist.pseudonym)
+    )
+    if published_only:
+        query = query.where(Rating.comment_status == CommentStatus.PUBLISHED)
+    return [Comment(*row) for row in (await session.execute(query)).all()]
+
+
+def by_statement(comments: Iterable[Comment]) -> dict[int, list[Comment]]:
+    """Comments grouped by statement id, order kept."""
+    out: dict[int, list[Comment]] = {}
+    for c in comments:
+        out.setdefault(c.statement_id, []).append(c)
+    return out
+
+
+def pending_count(comments: Iterable[Comment]) -> int:
+    return sum(c.status == CommentStatus.PENDING for c in comments)

@@ -1,0 +1,185 @@
+"""The exports a panel offers, who may download each, and how one is produced.
+
+===============  ===============  ===========  ===============================================
+name             formats          who          what
+===============  ===============  ===========  ===============================================
+final-list       csv, xlsx, json  readers      the final consensus list
+ratings          csv, xlsx        readers      every rating, tidy long form
+round-summaries  csv, xlsx, json  readers      frozen statistics per round, statement, group
+codebook         csv, xlsx, json  readers      every column and setting
+pseudonym-key    csv              owner        pseudonym to e-mail
+honoraria        csv, xlsx        owner        rounds completed and amounts owed
+===============  ===============  ===========  ===============================================
+
+Readers are the panel's owner, facilitators and researchers.
+
+Data exports need at least one closed round (:class:`NothingToExport` otherwise); the codebook does not.
+The two exports that link pseudonyms to e-mail addresses are the owner's alone: with either, every
+pseudonymous file could be re-identified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from delphi.db.models import utcnow
+from delphi.domain import PanelRole
+from delphi.errors import Conflict, InvalidInput, NotFound
+from delphi.results import codebook, final_list, people, summaries, tidy
+from delphi.results.frame import Frame
+from delphi.results.tables import Column, Table
+from delphi.results.writers import MEDIA_TYPES, write
+
+READERS = frozenset({PanelRole.OWNER, PanelRole.FACILITATOR, PanelRole.RESEARCHER})
+OWNER_ONLY = frozenset({PanelRole.OWNER})
+
+
+class NothingToExport(Conflict):
+    """The panel has no closed round yet, so there are no results to export."""
+
+
+class UnknownFormat(InvalidInput):
+    """A format the export does not come in; the message lists the formats it does."""
+
+    status_code = 400
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSpec:
+    """One export: its file stem, title, description, formats, the panel roles that may download it,
+    whether it needs a closed round, its columns (for the codebook) and the coroutine that builds it."""
+
+    name: str
+    title: str
+    description: str
+    formats: tuple[str, ...]
+    roles: frozenset[PanelRole]
+    needs_results: bool
+    columns: Callable[[Frame], tuple[Column, ...]]
+    build: Callable[[AsyncSession, Frame], Awaitable[Table]]
+
+    def allows(self, role: PanelRole) -> bool:
+        return role in self.roles
+
+
+async def _codebook(session: AsyncSession, frame: Frame) -> Table:
+    specs = [(s.name, s.columns(frame)) for s in CATALOG if s.name != codebook.NAME]
+    return codebook.codebook_table(frame, specs, utcnow())
+
+
+CATALOG: tuple[ExportSpec, ...] = (
+    ExportSpec(
+        final_list.NAME,
+        "Final consensus list",
+        "Statements in, out and without consensus, with their final figures and the round consensus came.",
+        ("csv", "xlsx", "json"),
+        READERS,
+        True,
+        final_list.columns,
+        final_list.final_table,
+    ),
+    ExportSpec(
+        tidy.NAME,
+        "Every rating (tidy long form)",
+        "One row per panellist, round and statement: pseudonym, group, rating or 'unable', "
+        "published comment. Reads into R, SPSS, Excel and `delphi analyse`.",
+        ("csv", "xlsx"),
+        READERS,
+        True,
+        tidy.columns,
+        tidy.ratings_table,
+    ),
+    ExportSpec(
+        summaries.NAME,
+        "Round summaries",
+        "The frozen statistics of every closed round per statement, pooled and per group, with verdicts, "
+        "sensitivity, divergence and stability.",
+        ("csv", "xlsx", "json"),
+        READERS,
+        True,
+        summaries.columns,
+        summaries.summaries_table,
+    ),
+    ExportSpec(
+        codebook.NAME,
+        "Codebook",
+        "Every column of every export, the scale, the rule, the quantile method, the denominator choice "
+        "and the software version.",
+        ("csv", "xlsx", "json"),
+        READERS,
+        False,
+        lambda frame: codebook.COLUMNS,
+        _codebook,
+    ),
+    ExportSpec(
+        people.KEY_NAME,
+        "Pseudonym key",
+        "Pseudonym to e-mail address. Owner only: keep it apart from the data.",
+        ("csv",),
+        OWNER_ONLY,
+        True,
+        people.key_columns,
+        people.key_table,
+    ),
+    ExportSpec(
+        people.HONORARIA_NAME,
+        "Honoraria",
+        "Pseudonym, e-mail, rounds completed and amount owed. Owner only (it links pseudonyms to people).",
+        ("csv", "xlsx"),
+        OWNER_ONLY,
+        True,
+        people.honoraria_columns,
+        people.honoraria_table,
+    ),
+)
+BY_NAME = {s.name: s for s in CATALOG}
+
+
+def available(role: PanelRole) -> list[ExportSpec]:
+    """The exports ``role`` may download, in catalog order."""
+    return [s for s in CATALOG if s.allows(role)]
+
+
+def parse_filename(filename: str) -> tuple[ExportSpec, str]:
+    """``"final-list.csv"`` -> (spec, "csv").
+
+    Raises NotFound for an unknown export name and :class:`UnknownFormat` (400) for a format the export does
+    not come in, naming the formats it does.
+    """
+    name, dot, fmt = filename.rpartition(".")
+    if not dot:
+        name, fmt = filename, ""
+    spec = BY_NAME.get(name)
+    if spec is None:
+        known = ", ".join(s.name for s in CATALOG)
+        raise NotFound(f"There is no export called {name!r}. The exports are: {known}.")
+    fmt = fmt.lower()
+    if fmt not in spec.formats:
+        allowed = ", ".join(spec.formats)
+        raise UnknownFormat(
+            f"The {spec.name} export does not come as {fmt or 'a file without extension'!r}. "
+            f"Formats allowed: {allowed}.",
+            field="format",
+        )
+    return spec, fmt
+
+
+def file_name(frame: Frame, spec: ExportSpec, fmt: str, now: datetime) -> str:
+    """``panel-12-final-list-20260301.csv``: ASCII only, safe in a Content-Disposition header."""
+    return f"panel-{frame.panel.id}-{spec.name}-{now:%Y%m%d}.{fmt}"
+
+
+async def produce(session: AsyncSession, frame: Frame, spec: ExportSpec, fmt: str) -> tuple[bytes, str]:
+    """The file's bytes and media type. Raises :class:`NothingToExport` when the export needs results and the
+    panel has no closed round; :class:`~delphi.results.writers.TooLargeForFormat` when XLSX cannot hold it."""
+    if spec.needs_results and frame.last_closed is None:
+        raise NothingToExport(
+            "There is nothing to export yet: no round of this panel has closed. "
+            "Results, ratings and the final list can be exported once round 1 has closed."
+        )
+    table = await spec.build(session, frame)
+    return write(table, fmt), MEDIA_TYPES[fmt]

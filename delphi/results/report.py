@@ -1,0 +1,332 @@
+"""The report: everything an ACCORD/CREDES-style write-up needs, assembled from frozen data.
+
+Sections: aims; panel composition by group; the consensus definition and when it was fixed (with any change
+after that); rounds with dates and response; the participant flow per round and group; statements added,
+dropped or reworded per round with provenance; per-statement results per round; the final list; the attrition
+check; every setting used. Reads only; a draft panel gives a report with empty sections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from delphi.db.models import AuditEvent, Panellist, Round, RoundResult, Submission
+from delphi.domain import POOLED_SCOPE, PanellistStatus, RoundStatus
+from delphi.results import attrition
+from delphi.results.frame import Frame, settings_record
+from delphi.rounds.final import FinalConsensusList, final_consensus_list
+
+WORDS = {"in": "consensus to include", "out": "consensus to exclude"}
+#: Audit actions that concern the consensus rule.
+RULE_ACTIONS = ("rule.locked", "rule.changed", "panel.updated")
+
+
+@dataclass(frozen=True, slots=True)
+class GroupComposition:
+    """Panellists of one group by current status (``group_id`` None: all groups)."""
+
+    group_id: int | None
+    name: str
+    lived_experience: bool
+    invited: int
+    withdrawn: int
+    bounced: int
+    erased: int
+
+
+@dataclass(frozen=True, slots=True)
+class RoundLine:
+    number: int
+    status: str
+    opened_at: datetime | None
+    closes_at: datetime | None
+    closed_at: datetime | None
+    statements: int
+    submitted: int
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A statement entering or leaving round ``round``.
+
+    ``kind``: ``initial`` (asked in round 1), ``added``, ``reworded``, ``settled`` (left after consensus),
+    ``dropped`` (left without consensus); ``detail`` says where it came from or why it left.
+    """
+
+    round: int
+    kind: str
+    statement_id: int
+    text: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """A statement's pooled result in one round."""
+
+    median: float | None
+    iqr: float | None
+    pct_agree: float | None
+    verdict: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResultLine:
+    """One statement's results across the closed rounds (``cells[i]`` for ``Report.result_rounds[i]``)."""
+
+    statement_id: int
+    version: int
+    section: str
+    text: str
+    cells: tuple[Cell | None, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    frame: Frame
+    settings: dict[str, Any]
+    composition: tuple[GroupComposition, ...]
+    rule_events: tuple[AuditEvent, ...]
+    rounds: tuple[RoundLine, ...]
+    flow: attrition.Flow
+    changes: tuple[Change, ...]
+    result_rounds: tuple[int, ...]
+    results: tuple[ResultLine, ...]
+    final: FinalConsensusList
+    bias: tuple[attrition.BiasSummary, ...]
+
+
+def composition(rows: Iterable[tuple[int, str, bool, int]], frame: Frame) -> tuple[GroupComposition, ...]:
+    """From ``(group_id, status, erased, count)`` rows, per group in display order then all groups (pure)."""
+    items = list(rows)
+
+    def make(
+        group_id: int | None, name: str, lived: bool, part: list[tuple[int, str, bool, int]]
+    ) -> GroupComposition:
+        return GroupComposition(
+            group_id=group_id,
+            name=name,
+            lived_experience=lived,
+            invited=sum(n for *_, n in part),
+            withdrawn=sum(n for _, s, _, n in part if s == PanellistStatus.WITHDRAWN),
+            bounced=sum(n for _, s, _, n in part if s == PanellistStatus.BOUNCED),
+            erased=sum(n for _, _, e, n in part if e),
+        )
+
+    out = [
+        make(g.id, g.name, g.is_lived_experience, [r for r in items if r[0] == g.id]) for g in frame.groups
+    ]
+    out.append(make(None, "All groups", False, items))
+    return tuple(out)
+
+
+def statement_changes(frame: Frame, rounds: Sequence[Round]) -> tuple[Change, ...]:
+    """Statements entering and leaving each opened round (pure), with provenance.
+
+    A statement new in round n is ``reworded`` when its parent was asked in an earlier round, else ``added``
+    (``initial`` in round 1); one asked in round n - 1 but not in n has ``settled`` when its verdict there was
+    in or out, else it was ``dropped`` (or replaced by its rewording, which is reported as ``reworded``).
+    """
+    out: list[Change] = []
+    seen: set[int] = set()
+    previous: list[int] = []
+    verdict_prev: dict[int, str | None] = {}
+    statements = frame.statements
+    for r in rounds:
+        if r.status == RoundStatus.DRAFT:
+            continue
+        asked = frame.asked(r.number)
+        asked_set = set(asked)
+        reworded_parents = {statements[s].parent_id for s in asked if s in statements}
+        for sid in previous:
+            if sid in asked_set or sid in reworded_parents:
+                continue
+            st = statements.get(sid)
+            verdict = verdict_prev.get(sid)
+            text = st.text if st else ""
+            if verdict in ("in", "out"):
+                out.append(
+                    Change(r.number, "settled", sid, text, f"{WORDS[verdict]} in round {r.number - 1}")
+                )
+            else:
+                out.append(
+                    Change(
+                        r.number,
+                        "dropped",
+                        sid,
+                        text,
+                        f"no consensus in round {r.number - 1}; not asked again",
+                    )
+                )
+        for sid in asked:
+            if sid in seen:
+                continue
+            st = statements.get(sid)
+            if st is None:
+                continue
+            if st.origin == "panellist":
+                source = (
+                    f"suggested by a panellist in round {st.origin_round}"
+                    if st.origin_round
+                    else "suggested by a panellist"
+                )
+            else:
+                source = "written by the facilitators"
+            if st.parent_id is not None and st.parent_id in seen:
+                out.append(
+                    Change(
+                        r.number, "reworded", sid, st.text, f"rewording of statement {st.parent_id}; {source}"
+                    )
+                )
+            elif r.number == 1:
+                out.append(Change(r.number, "initial", sid, st.text, source))
+            else:
+                out.append(Change(r.number, "added", sid, st.text, source))
+        seen |= asked_set
+        previous = asked
+        verdict_prev = {link.statement_id: link.verdict for link in frame.links.get(r.number, ())}
+    return tuple(out)
+
+
+def result_lines(
+    frame: Frame, pooled: Mapping[tuple[int, int], RoundResult]
+) -> tuple[tuple[int, ...], tuple[ResultLine, ...]]:
+    """Per-statement pooled results per closed round (pure); statements in the panel's order.
+
+    ``pooled`` maps ``(round number, statement id)`` to the pooled RoundResult; the verdict shown is the
+    rule's verdict under its scope (RoundStatement.verdict), else the pooled one.
+    """
+    numbers = tuple(r.number for r in frame.closed_rounds)
+    verdicts = {(n, link.statement_id): link.verdict for n in numbers for link in frame.links.get(n, ())}
+    asked = {sid for n in numbers for sid in frame.asked(n)}
+    ordered = sorted(
+        (frame.statements[s] for s in asked if s in frame.statements),
+        key=lambda s: (s.position, s.version, s.id),
+    )
+    lines = []
+    for st in ordered:
+        cells: list[Cell | None] = []
+        for n in numbers:
+            row = pooled.get((n, st.id))
+            if (n, st.id) not in verdicts:
+                cells.append(None)
+                continue
+            cells.append(
+                Cell(
+                    median=row.median if row else None,
+                    iqr=row.iqr if row else None,
+                    pct_agree=row.pct_agree if row else None,
+                    verdict=verdicts[(n, st.id)] or (row.verdict if row else "insufficient"),
+                )
+            )
+        lines.append(ResultLine(st.id, st.version, st.section, st.text, tuple(cells)))
+    return numbers, tuple(lines)
+
+
+def rule_events(events: Iterable[AuditEvent]) -> tuple[AuditEvent, ...]:
+    """Audit events about the rule: locking, and panel updates that changed it (pure)."""
+    out = []
+    for e in events:
+        if e.action == "panel.updated" and "rule" not in (e.detail or {}).get("fields", []):
+            continue
+        out.append(e)
+    return tuple(out)
+
+
+async def build_report(session: AsyncSession, frame: Frame) -> Report:
+    """Assemble the report (about ten queries, none per statement or per panellist)."""
+    panel_id = frame.panel.id
+    comp_rows = (
+        await session.execute(
+            select(Panellist.group_id, Panellist.status, Panellist.erased_at.is_not(None), func.count())
+            .where(Panellist.panel_id == panel_id)
+            .group_by(Panellist.group_id, Panellist.status, Panellist.erased_at.is_not(None))
+        )
+    ).all()
+    events = (
+        await session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.panel_id == panel_id, AuditEvent.action.in_(RULE_ACTIONS))
+            .order_by(AuditEvent.created_at, AuditEvent.id)
+        )
+    ).all()
+    submitted = dict(
+        (
+            await session.execute(
+                select(Round.number, func.count(Submission.id))
+                .join(Submission, Submission.round_id == Round.id)
+                .where(Round.panel_id == panel_id)
+                .group_by(Round.number)
+            )
+        ).all()
+    )
+    rounds = tuple(
+        RoundLine(
+            r.number,
+            r.status,
+            r.opened_at,
+            r.closes_at,
+            r.closed_at,
+            len(frame.asked(r.number)),
+            int(submitted.get(r.number, 0)),
+        )
+        for r in frame.rounds
+    )
+    subs = await attrition.load_submissions(session, panel_id)
+    members = await attrition.load_membership(session, panel_id)
+    flow = attrition.participant_flow(members, subs, frame.rounds, frame.groups)
+    pooled_rows = (
+        await session.execute(
+            select(Round.number, RoundResult)
+            .join(Round, Round.id == RoundResult.round_id)
+            .where(
+                Round.panel_id == panel_id,
+                Round.status == RoundStatus.CLOSED,
+                RoundResult.scope == POOLED_SCOPE,
+            )
+        )
+    ).all()
+    numbers, lines = result_lines(frame, {(int(n), r.statement_id): r for n, r in pooled_rows})
+    bias: tuple[attrition.BiasSummary, ...] = ()
+    last = frame.last_closed
+    if last is not None:
+        dropouts, completers = attrition.cohorts(subs, last.number)
+        bias = tuple(attrition.summarise_bias(await bias_rows(session, frame), dropouts, completers))
+    return Report(
+        frame=frame,
+        settings=settings_record(frame.panel),
+        composition=composition([(int(g), s, bool(e), int(n)) for g, s, e, n in comp_rows], frame),
+        rule_events=rule_events(events),
+        rounds=rounds,
+        flow=flow,
+        changes=statement_changes(frame, frame.rounds),
+        result_rounds=numbers,
+        results=lines,
+        final=await final_consensus_list(session, panel_id),
+        bias=bias,
+    )
+
+
+async def bias_rows(session: AsyncSession, frame: Frame) -> list[attrition.BiasRow]:
+    """The attrition-bias rows of the panel (one query); empty before two rounds have closed."""
+    last = frame.last_closed
+    rule = frame.rule
+    if last is None or last.number < 2:
+        return []
+    agree, disagree = (rule.agree, rule.disagree) if rule else default_bands(frame)
+    counts = await attrition.load_bias_counts(session, frame.panel.id, last.number)
+    order = {r.number: frame.asked(r.number) for r in frame.closed_rounds if r.number < last.number}
+    return attrition.attrition_bias(counts, order, frame.analysis_settings, agree, disagree)
+
+
+def default_bands(frame: Frame) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Top and bottom third of the scale, for a panel without a readable rule."""
+    lo, hi = frame.panel.scale_min, frame.panel.scale_max
+    third = max((hi - lo + 1) // 3, 1)
+    return (hi - third + 1, hi), (lo, lo + third - 1)

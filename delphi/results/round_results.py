@@ -1,0 +1,230 @@
+"""The frozen results of a closed round, per statement, pooled and per group, with flags and filters.
+
+Reads what :func:`delphi.rounds.service.close_round` froze (RoundResult rows, RoundStatement verdict and
+outcome); never recomputes. Two queries: the round's statements with their outcomes, and its result rows.
+
+Flags (a statement may carry several):
+
+* ``divergent``: the rule is met in at least one group and not in another (groups with too few ratings
+  for a verdict are ignored); ``lived_split`` says in addition whether a lived-experience group (e.g. service
+  users) is on a different side from the others;
+* ``suppressed``: at least one group has fewer ratings than the panel's k (shown to facilitators, marked;
+  hidden from panellists);
+* ``sensitive``: at least one of the standard alternative definitions gives another verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from delphi.db.models import Round, RoundResult, RoundStatement, StakeholderGroup, Statement
+from delphi.domain import POOLED_SCOPE
+
+#: Flag keys and their labels, in display order.
+FLAGS: dict[str, str] = {
+    "divergent": "Groups diverge",
+    "suppressed": "Group under k",
+    "sensitive": "Verdict depends on the definition",
+}
+#: Verdict labels as frozen at close, in display order.
+VERDICTS: dict[str, str] = {
+    "in": "Consensus in",
+    "out": "Consensus out",
+    "none": "No consensus",
+    "insufficient": "Too few ratings",
+}
+#: Names of the alternative definitions (delphi.stats SENSITIVITY_RULE_NAMES), in plain words.
+SENSITIVITY_LABELS: dict[str, str] = {
+    "comet": "COMET (≥70% agree, <15% disagree)",
+    "agree75": "≥75% agree",
+    "agree80": "≥80% agree",
+    "median_iqr": "Median in band, narrow IQR",
+    "rand_ucla": "RAND/UCLA",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeFigures:
+    """One scope's frozen figures. ``group_id`` None for the pooled panel.
+
+    ``pct_*`` are percentages 0-100 (None where undefined); ``counts`` ratings per scale point, lowest first;
+    ``suppressed`` is true for a group with fewer than k ratings; ``stats`` every other frozen statistic.
+    """
+
+    scope: str
+    group_id: int | None
+    name: str
+    lived_experience: bool
+    n: int
+    n_unable: int
+    median: float | None
+    q1: float | None
+    q3: float | None
+    iqr: float | None
+    pct_agree: float | None
+    pct_disagree: float | None
+    verdict: str
+    counts: tuple[int, ...]
+    suppressed: bool
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class StatementResult:
+    """One statement's results in one closed round."""
+
+    statement_id: int
+    version: int
+    parent_id: int | None
+    section: str
+    text: str
+    position: int
+    verdict: str
+    pooled: ScopeFigures | None
+    groups: tuple[ScopeFigures, ...]
+    sensitivity: dict[str, str]
+    divergence_test: str
+    divergence_p: float | None
+    stability: dict[str, Any] | None
+    flags: frozenset[str]
+    lived_split: bool
+
+
+async def load_round_results(
+    session: AsyncSession, round_: Round, groups: Sequence[StakeholderGroup], k_min: int
+) -> list[StatementResult]:
+    """The round's statements in round order with their frozen figures (two queries).
+
+    A statement with no RoundResult rows (a round closed before results were frozen) has ``pooled`` None and
+    no groups.
+    """
+    links = (
+        await session.execute(
+            select(RoundStatement, Statement)
+            .join(Statement, Statement.id == RoundStatement.statement_id)
+            .where(RoundStatement.round_id == round_.id)
+            .order_by(RoundStatement.position, RoundStatement.id)
+        )
+    ).all()
+    results = (await session.scalars(select(RoundResult).where(RoundResult.round_id == round_.id))).all()
+    return assemble(links, results, groups, k_min)
+
+
+def figures(row: RoundResult, group: StakeholderGroup | None, k_min: int) -> ScopeFigures:
+    """A RoundResult row as :class:`ScopeFigures`; groups with ``n < k_min`` are marked suppressed."""
+    return ScopeFigures(
+        scope=row.scope,
+        group_id=row.group_id,
+        name=group.name if group is not None else "All panellists",
+        lived_experience=bool(group is not None and group.is_lived_experience),
+        n=row.n,
+        n_unable=row.n_unable,
+        median=row.median,
+        q1=row.q1,
+        q3=row.q3,
+        iqr=row.iqr,
+        pct_agree=row.pct_agree,
+        pct_disagree=row.pct_disagree,
+        verdict=row.verdict,
+        counts=tuple(int(c) for c in row.counts or ()),
+        suppressed=group is not None and row.n < k_min,
+        stats=dict(row.stats or {}),
+    )
+
+
+def lived_experience_split(groups: Iterable[ScopeFigures]) -> bool:
+    """True when a lived-experience group's verdict differs from another group's ("insufficient" ignored)."""
+    decided = [g for g in groups if g.verdict != "insufficient"]
+    lived = {g.verdict for g in decided if g.lived_experience}
+    others = {g.verdict for g in decided if not g.lived_experience}
+    return bool(lived and others and lived != others)
+
+
+def assemble(
+    links: Iterable[tuple[RoundStatement, Statement]],
+    results: Iterable[RoundResult],
+    groups: Sequence[StakeholderGroup],
+    k_min: int,
+) -> list[StatementResult]:
+    """Join round statements with their result rows (pure). Groups come in ``groups`` order."""
+    by_statement: dict[int, dict[str, RoundResult]] = {}
+    for row in results:
+        by_statement.setdefault(row.statement_id, {})[row.scope] = row
+    out = []
+    for link, statement in links:
+        rows = by_statement.get(statement.id, {})
+        pooled_row = rows.get(POOLED_SCOPE)
+        group_figures = tuple(
+            figures(rows[f"group:{g.id}"], g, k_min) for g in groups if f"group:{g.id}" in rows
+        )
+        outcome = dict(link.outcome or {})
+        sensitivity = dict(outcome.get("sensitivity") or {})
+        verdict = link.verdict or (pooled_row.verdict if pooled_row is not None else "insufficient")
+        flags = set()
+        if outcome.get("split"):
+            flags.add("divergent")
+        if any(g.suppressed for g in group_figures):
+            flags.add("suppressed")
+        if any(v != verdict for v in sensitivity.values()):
+            flags.add("sensitive")
+        out.append(
+            StatementResult(
+                statement_id=statement.id,
+                version=statement.version,
+                parent_id=statement.parent_id,
+                section=statement.section,
+                text=statement.text,
+                position=link.position,
+                verdict=verdict,
+                pooled=figures(pooled_row, None, k_min) if pooled_row is not None else None,
+                groups=group_figures,
+                sensitivity=sensitivity,
+                divergence_test=str(outcome.get("divergence_test") or ""),
+                divergence_p=outcome.get("divergence_p"),
+                stability=outcome.get("stability"),
+                flags=frozenset(flags),
+                lived_split=lived_experience_split(group_figures),
+            )
+        )
+    return out
+
+
+def filter_results(
+    results: Iterable[StatementResult],
+    *,
+    verdict: str | None = None,
+    section: str | None = None,
+    flag: str | None = None,
+) -> list[StatementResult]:
+    """Statements matching every given filter; ``None`` or ``""`` means "any"."""
+    return [
+        r
+        for r in results
+        if (not verdict or r.verdict == verdict)
+        and (section is None or section == "" or r.section == section)
+        and (not flag or flag in r.flags)
+    ]
+
+
+def sections(results: Iterable[StatementResult]) -> list[str]:
+    """Distinct sections in order of first appearance (``""`` included when some statement has none)."""
+    seen: dict[str, None] = {}
+    for r in results:
+        seen.setdefault(r.section, None)
+    return list(seen)
+
+
+def tally(results: Iterable[StatementResult]) -> dict[str, int]:
+    """Statements per verdict and per flag, e.g. ``{"in": 3, ..., "divergent": 1, ...}``.
+
+    Every verdict and flag is a key, with 0 when no statement has it.
+    """
+    items = list(results)
+    counts = {v: sum(r.verdict == v for r in items) for v in VERDICTS}
+    counts.update({f: sum(f in r.flags for r in items) for f in FLAGS})
+    return counts

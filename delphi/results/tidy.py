@@ -1,0 +1,116 @@
+"""Every rating of every closed round in tidy long form: one row per panellist, round and statement.
+
+The file reads straight into R (``read.csv``), pandas, SPSS or Excel, and into ``delphi analyse`` with the
+panel's settings, which then reproduces the engine's frozen round results: the columns ``panellist``,
+``statement``, ``rating``, ``group`` and ``round`` are the ones ``delphi analyse`` reads, and ``rating`` holds
+the word ``unable`` for "unable to rate" as it expects. Every saved answer counts, submitted or not, exactly
+as at round close; the ``submitted`` column lets an analyst keep submitted rounds only.
+
+Only comments a facilitator published are included; pending and hidden comments are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from delphi.db.models import Panellist, Rating, Round, Submission
+from delphi.domain import CommentStatus, RoundStatus
+from delphi.results.frame import Frame
+from delphi.results.tables import Column, Table
+
+NAME = "ratings"
+
+
+def columns(frame: Frame) -> tuple[Column, ...]:
+    p = frame.panel
+    scale = f"whole number {p.scale_min}-{p.scale_max}"
+    return (
+        Column("panellist", "The panellist's pseudonym (the only identity in any export).", "text"),
+        Column("group", "The panellist's stakeholder group.", "text"),
+        Column("round", "Round number, from 1.", "integer"),
+        Column(
+            "statement", "Statement id; a reworded statement has a new id (see statement_version).", "integer"
+        ),
+        Column("statement_version", "1 for an original statement, +1 for each rewording.", "integer"),
+        Column(
+            "rating",
+            f"The rating given: a {scale}; the word 'unable' for '{p.unable_label}'; empty for no answer.",
+            "text",
+            f"{scale}, 'unable' or empty",
+        ),
+        Column(
+            "unable", f"1 if the panellist chose '{p.unable_label}', else 0.", "boolean", "1 = yes, 0 = no"
+        ),
+        Column(
+            "submitted",
+            "1 if the panellist submitted this round; ratings saved without submitting count in the "
+            "results too.",
+            "boolean",
+            "1 = yes, 0 = no",
+        ),
+        Column("comment", "The panellist's comment, if a facilitator published it; otherwise empty.", "text"),
+    )
+
+
+async def load_rows(session: AsyncSession, panel_id: int) -> list[tuple[Any, ...]]:
+    """``(round, pseudonym, group_id, statement_id, value, unable, comment, comment_status, submitted)`` for
+    every rating of the panel's closed rounds, by round, pseudonym and statement (one query)."""
+    rows = await session.execute(
+        select(
+            Round.number,
+            Panellist.pseudonym,
+            Panellist.group_id,
+            Rating.statement_id,
+            Rating.value,
+            Rating.unable,
+            Rating.comment,
+            Rating.comment_status,
+            Submission.id,
+        )
+        .join(Round, Round.id == Rating.round_id)
+        .join(Panellist, Panellist.id == Rating.panellist_id)
+        .outerjoin(
+            Submission,
+            (Submission.round_id == Rating.round_id) & (Submission.panellist_id == Rating.panellist_id),
+        )
+        .where(Round.panel_id == panel_id, Round.status == RoundStatus.CLOSED)
+        .order_by(Round.number, Panellist.pseudonym, Rating.statement_id)
+    )
+    return [tuple(r) for r in rows.all()]
+
+
+def tidy_rows(
+    rows: Iterable[tuple[Any, ...]], group_names: Mapping[int, str], versions: Mapping[int, int]
+) -> list[tuple[Any, ...]]:
+    """Rows of the ratings table from :func:`load_rows` output (pure)."""
+    out = []
+    for number, pseudonym, group_id, sid, value, unable, comment, status, submission in rows:
+        rating: Any = "unable" if unable else value
+        published = comment if comment and status == CommentStatus.PUBLISHED else ""
+        out.append(
+            (
+                pseudonym,
+                group_names.get(group_id, ""),
+                number,
+                sid,
+                versions.get(sid, 1),
+                rating,
+                bool(unable),
+                submission is not None,
+                published,
+            )
+        )
+    return out
+
+
+async def ratings_table(session: AsyncSession, frame: Frame) -> Table:
+    rows = tidy_rows(
+        await load_rows(session, frame.panel.id),
+        frame.group_names,
+        {sid: s.version for sid, s in frame.statements.items()},
+    )
+    return Table(NAME, "Every rating, in tidy long form", columns(frame), rows)

@@ -1,0 +1,293 @@
+"""Results pages for facilitators and researchers: monitoring, round results (with comment moderation),
+attrition, the final list, the report and the exports.
+
+Every handler loads the panel through :func:`delphi.web.guards.load_panel` first (404 for a panel the account
+cannot see, 403 for a role too weak), then renders what :mod:`delphi.results` assembles. E-mail addresses are
+shown to the panel's owner only; researchers read and export, never moderate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, MediaType, Request, Response, get, post
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from delphi.db.models import Account, Panel, Rating, Round, utcnow
+from delphi.domain import Actor, PanelRole, RoundStatus
+from delphi.errors import Conflict, Forbidden, InvalidInput, NotFound
+from delphi.results import attrition, comments, exports, monitoring, report, round_results
+from delphi.results.frame import Frame, load_frame
+from delphi.rounds import service
+from delphi.rounds.final import final_consensus_list
+from delphi.web.charts import distribution_svg
+from delphi.web.forms import read_form
+from delphi.web.guards import EDITORS, OWNERS, READERS, load_panel
+from delphi.web.schemas import PanelId, RoundNumber, RowId
+
+
+def nav_context(frame: Frame, role: PanelRole, account: Account, tab: str) -> dict[str, Any]:
+    """The keys ``facilitator/_layout.html`` expects, plus the results tab."""
+    return {
+        "panel": frame.panel,
+        "frame": frame,
+        "role": role.value,
+        "can_edit": role in EDITORS,
+        "is_owner": role in OWNERS,
+        "rounds": frame.rounds,
+        "account": account,
+        "tab": "results",
+        "results_tab": tab,
+    }
+
+
+def page(template: str, context: dict[str, Any]) -> Template:
+    return Template(template, context=context, media_type=MediaType.HTML)
+
+
+def chart(counts: tuple[int, ...], frame: Frame, chart_id: str, title: str) -> Any:
+    """An inline SVG of ``counts`` with the rule's agree band shaded."""
+    rule = frame.rule
+    return distribution_svg(
+        counts,
+        frame.panel.scale_min,
+        chart_id=chart_id,
+        title=title,
+        band=rule.agree if rule else None,
+    )
+
+
+def monitored_round(frame: Frame, number: int | None) -> Round:
+    """The round asked for, else the open round, else the latest round that opened."""
+    if number is not None:
+        round_ = frame.round_by_number(number)
+        if round_ is None:
+            raise NotFound(f"This panel has no round {number}.")
+        return round_
+    opened = [r for r in frame.rounds if r.status != RoundStatus.DRAFT]
+    current = next((r for r in opened if r.status == RoundStatus.OPEN), None) or (
+        opened[-1] if opened else None
+    )
+    if current is None:
+        raise Conflict("There is nothing to monitor yet: round 1 has not opened.")
+    return current
+
+
+def closed_round(frame: Frame, number: int) -> Round:
+    """Round ``number`` if it has closed; NotFound or Conflict (with what to do instead) otherwise."""
+    round_ = frame.round_by_number(number)
+    if round_ is None:
+        raise NotFound(f"This panel has no round {number}.")
+    if round_.status != RoundStatus.CLOSED:
+        raise Conflict(
+            f"Round {number} is {round_.status}: its results appear once it closes. "
+            f"Watch the responses on the monitoring page meanwhile."
+        )
+    return round_
+
+
+class ResultsController(Controller):
+    path = "/panels/{panel_id:int}"
+    include_in_schema = False
+
+    async def _load(
+        self, session: AsyncSession, account: Account, panel_id: int, allowed: frozenset[PanelRole] = READERS
+    ) -> tuple[Panel, PanelRole, Frame]:
+        panel, role = await load_panel(session, account, panel_id, allowed)
+        return panel, role, await load_frame(session, panel)
+
+    @get("/monitor", name="results_monitor")
+    async def monitor(
+        self, panel_id: PanelId, db_session: AsyncSession, account: Account, round: RoundNumber | None = None
+    ) -> Template:
+        """Response per group for the open round (or ``?round=N``); who has not submitted; never any rating."""
+        _, role, frame = await self._load(db_session, account, panel_id)
+        round_ = monitored_round(frame, round)
+        progress = await monitoring.load_progress(db_session, round_)
+        ctx = nav_context(frame, role, account, "monitor")
+        ctx.update(
+            round=round_,
+            summary=monitoring.summarise(progress, frame.groups),
+            awaiting=monitoring.awaiting(progress),
+            group_names=frame.group_names,
+            show_emails=role in OWNERS,
+        )
+        return page("results/monitor.html", ctx)
+
+    @get("/rounds/{number:int}/results", name="results_round")
+    async def round_page(
+        self,
+        panel_id: PanelId,
+        number: RoundNumber,
+        db_session: AsyncSession,
+        account: Account,
+        verdict: str | None = None,
+        section: str | None = None,
+        flag: str | None = None,
+    ) -> Template:
+        """Per statement, pooled and per group: distribution, median, IQR, agreement, verdicts, flags."""
+        _, role, frame = await self._load(db_session, account, panel_id)
+        round_ = closed_round(frame, number)
+        if verdict and verdict not in round_results.VERDICTS:
+            raise InvalidInput(
+                f"Filter by one of the verdicts: {', '.join(round_results.VERDICTS)}.", field="verdict"
+            )
+        if flag and flag not in round_results.FLAGS:
+            raise InvalidInput(f"Filter by one of the flags: {', '.join(round_results.FLAGS)}.", field="flag")
+        everything = await round_results.load_round_results(
+            db_session, round_, frame.groups, frame.panel.k_min
+        )
+        shown = round_results.filter_results(everything, verdict=verdict, section=section, flag=flag)
+        editor = role in EDITORS
+        notes = await comments.load_comments(db_session, round_.id, published_only=not editor)
+        charts = {
+            r.statement_id: [
+                (
+                    scope,
+                    chart(
+                        scope.counts,
+                        frame,
+                        f"r{number}-s{r.statement_id}-{scope.scope.replace(':', '')}",
+                        f"Ratings of statement {r.statement_id} by {scope.name.lower()} in round {number}",
+                    ),
+                )
+                for scope in ([r.pooled] if r.pooled else []) + list(r.groups)
+            ]
+            for r in shown
+        }
+        next_round = frame.round_by_number(number + 1)
+        ctx = nav_context(frame, role, account, f"round{number}")
+        ctx.update(
+            round=round_,
+            results=shown,
+            total=len(everything),
+            tally=round_results.tally(everything),
+            sections=round_results.sections(everything),
+            verdicts=round_results.VERDICTS,
+            flags=round_results.FLAGS,
+            sensitivity_labels=round_results.SENSITIVITY_LABELS,
+            filters={"verdict": verdict or "", "section": section, "flag": flag or ""},
+            charts=charts,
+            comments=comments.by_statement(notes),
+            pending=comments.pending_count(notes),
+            can_moderate=editor,
+            next_open=next_round is not None and next_round.status != RoundStatus.DRAFT,
+            rule_text=frame.rule.describe() if frame.rule else "",
+        )
+        return page("results/round.html", ctx)
+
+    @post("/rounds/{number:int}/comments/{rating_id:int}", name="results_moderate")
+    async def moderate(
+        self,
+        panel_id: PanelId,
+        number: RoundNumber,
+        rating_id: RowId,
+        request: Request,
+        db_session: AsyncSession,
+        account: Account,
+    ) -> Redirect:
+        """Publish or hide one comment (form field ``action``); one audit event each."""
+        panel, _ = await load_panel(db_session, account, panel_id, EDITORS)
+        form = await read_form(request)
+        action = form.get("action", "")
+        if action not in ("publish", "hide"):
+            raise InvalidInput("Choose publish or hide.", field="action")
+        await moderate_comment(db_session, panel, number, rating_id, action == "publish", account)
+        return Redirect(f"/panels/{panel.id}/rounds/{number}/results?moderated={rating_id}", status_code=303)
+
+    @get("/attrition", name="results_attrition")
+    async def attrition_page(self, panel_id: PanelId, db_session: AsyncSession, account: Account) -> Template:
+        """Participant flow per group and round, and dropouts' last ratings against completers'."""
+        _, role, frame = await self._load(db_session, account, panel_id)
+        subs = await attrition.load_submissions(db_session, panel_id)
+        members = await attrition.load_membership(db_session, panel_id)
+        flow = attrition.participant_flow(members, subs, frame.rounds, frame.groups)
+        rows = await report.bias_rows(db_session, frame)
+        last = frame.last_closed
+        summary = []
+        if last is not None:
+            dropouts, completers = attrition.cohorts(subs, last.number)
+            summary = attrition.summarise_bias(rows, dropouts, completers)
+        ctx = nav_context(frame, role, account, "attrition")
+        ctx.update(flow=flow, bias=rows, bias_summary=summary, last=last)
+        return page("results/attrition.html", ctx)
+
+    @get("/final", name="results_final")
+    async def final(self, panel_id: PanelId, db_session: AsyncSession, account: Account) -> Template:
+        """Statements in, out and without consensus, with their final figures."""
+        _, role, frame = await self._load(db_session, account, panel_id)
+        ctx = nav_context(frame, role, account, "final")
+        ctx.update(final=await final_consensus_list(db_session, panel_id))
+        return page("results/final.html", ctx)
+
+    @get("/report", name="results_report")
+    async def report_page(self, panel_id: PanelId, db_session: AsyncSession, account: Account) -> Template:
+        """A printable report for an ACCORD/CREDES-style write-up."""
+        _, role, frame = await self._load(db_session, account, panel_id)
+        ctx = nav_context(frame, role, account, "report")
+        ctx.update(report=await report.build_report(db_session, frame), generated_at=utcnow())
+        return page("results/report.html", ctx)
+
+    @get("/exports", name="results_exports")
+    async def exports_page(self, panel_id: PanelId, db_session: AsyncSession, account: Account) -> Template:
+        """The exports this account may download."""
+        _, role, frame = await self._load(db_session, account, panel_id)
+        ctx = nav_context(frame, role, account, "exports")
+        ctx.update(exports=exports.available(role), has_results=frame.last_closed is not None)
+        return page("results/exports.html", ctx)
+
+    @get("/exports/{filename:str}", name="results_export_file")
+    async def export_file(
+        self, panel_id: PanelId, filename: str, db_session: AsyncSession, account: Account
+    ) -> Response:
+        """``/exports/final-list.csv`` and the like; 400 naming the allowed formats for another one."""
+        _, role, frame = await self._load(db_session, account, panel_id)
+        return await export_response(db_session, frame, role, filename)
+
+
+async def moderate_comment(
+    session: AsyncSession, panel: Panel, number: int, rating_id: int, publish: bool, account: Account
+) -> None:
+    """Check the comment belongs to round ``number`` of the panel, then publish or hide it.
+
+    Publishing is refused once the next round has opened (panellists of that round have seen the feedback);
+    hiding is always allowed, so a comment that identifies someone can be taken down at any time.
+    """
+    round_ = await service.get_round(session, panel, number)
+    row = await session.get(Rating, rating_id)
+    if row is None or row.round_id != round_.id or not row.comment:
+        raise NotFound("There is no such comment in this round.")
+    if publish:
+        following = await session.scalar(
+            select(Round.status).where(Round.panel_id == panel.id, Round.number == number + 1)
+        )
+        if following is not None and following != RoundStatus.DRAFT:
+            raise Conflict(
+                f"Round {number + 1} has opened, so comments from round {number} can no longer be published; "
+                "you can still hide one."
+            )
+    await service.moderate_comment(session, panel, rating_id, publish, Actor.account(account))
+
+
+async def export_response(session: AsyncSession, frame: Frame, role: PanelRole, filename: str) -> Response:
+    """The export as a download, with the access check of its spec (403 for a role it is not for)."""
+    spec, fmt = exports.parse_filename(filename)
+    if not spec.allows(role):
+        raise Forbidden(f"Only the panel's owner can download the {spec.title.lower()}.")
+    data, media_type = await exports.produce(session, frame, spec, fmt)
+    name = exports.file_name(frame, spec, fmt, utcnow())
+    return Response(
+        data,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )
+
+
+def results_route_handlers() -> list[Any]:
+    """The results pages, the API-token page and the ``/api/v1`` router, for :mod:`delphi.web.routes`."""
+    from delphi.web.api import api_router
+    from delphi.web.apitokens import ApiTokenController
+
+    return [ResultsController, ApiTokenController, api_router()]

@@ -1,0 +1,258 @@
+"""The JSON API: token and session authentication, CSRF for session writes, problem bodies, OpenAPI."""
+
+from __future__ import annotations
+
+import re
+
+from litestar.testing import AsyncTestClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from delphi.app import CSRF_COOKIE
+from delphi.db.models import ApiToken, AuditEvent
+from delphi.settings import Settings
+from tests.results.factories import PENDING_COMMENT, PUBLISHED_COMMENT
+from tests.results.helpers import (
+    FACILITATOR,
+    OUTSIDER,
+    OWNER,
+    RESEARCHER,
+    World,
+    build_world,
+    csrf_token,
+    login,
+    post_form,
+    read_csv,
+)
+
+PROBLEM = "application/problem+json"
+
+
+async def create_token(client: AsyncTestClient, name: str = "R script") -> str:
+    """Create a token through the account page and read it off the page (the one time it is shown)."""
+    response = await post_form(client, "/account/tokens", {"name": name})
+    assert response.status_code == 201, response.text
+    match = re.search(r'<code id="new-token">([^<]+)</code>', response.text)
+    assert match, "the new token is shown once"
+    return match.group(1)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def world_and_token(
+    session: AsyncSession, client: AsyncTestClient, settings: Settings, who: str
+) -> tuple[World, str]:
+    world = await build_world(session, settings, rounds=1)
+    await login(client, who)
+    token = await create_token(client)
+    client.cookies.clear()
+    return world, token
+
+
+async def test_a_token_created_on_the_account_page_is_shown_once_and_stored_hashed(
+    session: AsyncSession, client: AsyncTestClient, settings: Settings
+) -> None:
+    await build_world(session, settings, rounds=1)
+    await login(client, RESEARCHER)
+    token = await create_token(client)
+    listing = await client.get("/account/tokens")
+    assert "R script" in listing.text and token not in listing.text
+    await session.commit()
+    stored = (await session.scalars(select(ApiToken.token_hash))).all()
+    assert len(stored) == 1 and stored[0] != token and len(stored[0]) == 64
+    refused = await post_form(client, "/account/tokens", {"name": ""})
+    assert refused.status_code == 422 and "Give the token a name" in refused.text
+
+
+async def test_a_token_authenticates_api_requests_without_a_session(
+    session: AsyncSession, client: AsyncTestClient, settings: Settings
+) -> None:
+    world, token = await world_and_token(session, client, settings, RESEARCHER)
+    me = await client.get("/api/v1/me", headers=bearer(token))
+    assert me.status_code == 200
+    assert me.json()["email"] == RESEARCHER and me.json()["authenticated_by"] == "token"
+    panels = await client.get("/api/v1/panels", headers=bearer(token))
+    assert [(p["id"], p["role"]) for p in panels.json()] == [(world.pid, "researcher")]
+
+
+async def test_a_revoked_or_wrong_token_is_a_401_problem(
+    session: AsyncSession, client: AsyncTestClient, settings: Settings
+) -> None:
+    await build_world(session, settings, rounds=1)
+    await login(client, OWNER)
+    token = await create_token(client)
+    token_id = int(
+        re.search(r"/account/tokens/(\d+)/revoke", (await client.get("/account/tokens")).text).group(1)
+    )
+    assert (await post_form(client, f"/account/tokens/{token_id}/revoke")).status_code == 303
+    for headers in (
+        bearer(token),
+        bearer("not-a-token"),
+        {"Authorization": "Basic b3duZXI6cHc="},
+        bearer(""),
+    ):
+        response = await client.get("/api/v1/me", headers=headers)  # the session cookie does not rescue it
+        assert response.status_code == 401, headers
+        assert response.headers["content-type"].startswith(PROBLEM)
+        body = response.json()
+        assert body["status"] == 401 and "token" in body["detail"]
+        assert response.headers["www-authenticate"].startswith("Bearer")
+    await session.commit()
+    assert "api_token.revoked" in (await session.scalars(select(AuditEvent.action))).all()
+
+
+async def test_one_account_cannot_revoke_anothers_token(
+    session: AsyncSession, client: AsyncTestClient, settings: Settings
+) -> None:
+    await build_world(session, settings, rounds=1)
+    await login(client, OWNER)
+    token = await create_token(client)
+    token_id = int(
+        re.search(r"/account/tokens/(\d+)/revoke", (await client.get("/account/tokens")).text).group(1)
+    )
+    client.cookies.clear()
+    await login(client, OUTSIDER)
+    assert (await post_form(client, f"/account/tokens/{token_id}/revoke")).status_code == 404
+    assert (await client.get("/api/v1/me", headers=bearer(token))).status_code == 200
+
+
+async def test_without_credentials_the_api_answers_401_problem(client: AsyncTestClient) -> None:
+    response = await client.get("/api/v1/panels")
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith(PROBLEM)
+
+
+async def test_session_cookie_works_for_reading_and_needs_the_csrf_header_for_writing(
+    session: AsyncSession, client: AsyncTestClient, settings: Settings
+) -> None:
+    world = await build_world(session, settings, rounds=1)
+    await login(client, FACILITATOR)
+    assert (await client.get("/api/v1/me")).json()["authenticated_by"] == "session"
+    url = f"/api/v1/panels/{world.pid}/rounds/1/comments/{world.study.comments['pending']}"
+    refused = await client.put(url, json={"status": "published"})
+    assert refused.status_code == 403
+    assert refused.headers["content-type"].startswith(PROBLEM)
+    assert "x-csrftoken" in refused.json()["detail"]
+    forged = await client.put(url, json={"status": "published"}, headers={"x-csrftoken": "0" * 128})
+    assert forged.status_code == 403
+    token = await csrf_token(client)
+    assert client.cookies.get(CSRF_COOKIE) == token
+    accepted = await client.put(url, json={"status": "published"}, headers={"x-csrftoken": token})
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["status"] == "published" and accepted.json()["text"] == PENDING_COMMENT
+
+
+async def test_token_writes_need_no_csrf_header_and_follow_the_panel_role(
+    session: AsyncSession, client: AsyncTestClient, settings: Settings
+) -> None:
+    world, token = await world_and_token(session, client, settings, FACILITATOR)
+    url = f"/api/v1/panels/{world.pid}/rounds/1/comments/{world.study.comments['published']}"
+    response = await client.put(url, json={"status": "hidden"}, headers=bearer(token))
+    assert response.status_code == 200 and response.json()["status"] == "hidden"
+    bad = await client.put(url, json={"status": "deleted"}, headers=bearer(token))
+    assert bad.status_code == 400 and bad.headers["content-type"].startswith(PROBLEM)
+
+
+async def test_researchers_read_everything_but_cannot_moderate(
+    session: AsyncSession, client: AsyncTestClient, settings: Settings
+) -> None:
+    world, token = await world_and_token(session, client, settings, RESEARCHER)
+    base = f"/api/v1/panels/{world.pid}"
+    for path in ("", "/groups", "/statements", "/panellists", "/rounds", "/rounds/1", "/rounds/1/monitor",
+                 "/rounds/1/results", "/rounds/1/comments", "/attrition", "/final", "/exports"):  # fmt: skip
+        response = await client.get(base + path, headers=bearer(token))
+        assert response.status_code == 200, (path, response.text)
+        assert "@people.example" not in response.text, path
+    comments = (await client.get(base + "/rounds/1/comments", headers=bearer(token))).json()
+    assert {c["text"] for c in comments} == {PUBLISHED_COMMENT, '=HYPERLINK("http://evil.example","click")'}
+    url = f"{base}/rounds/1/comments/{world.study.comments['pending']}"
+    refused = await client.put(url, json={"status": "published"}, headers=bearer(token))
+    assert refused.status_code == 403 and refused.headers["content-type"].startswith(PROBLEM)
+
+
+async def test_only_the_owner_gets_panellists_emails(
+    session: AsyncSession, client: AsyncTestClient, settings: Settings
+) -> None:
+    world = await build_world(session, settings, rounds=1)
+    for who, expect_email in ((OWNER, True), (FACILITATOR, False)):
+        client.cookies.clear()
+        await login(client, who)
+        people = (await client.get(f"/api/v1/panels/{world.pid}/panellists")).json()
+        assert len(people) == 14
+        assert (people[0]["email"] == "panellist01@people.example") is expect_email
+        assert (people[0]["email"] is None) is not expect_email
+
+
+async def test_results_come_with_pooled_and_group_figures_and_flags(
+    session: AsyncSession, client: AsyncTestClient, settings: Settings
+) -> None:
+    world, token = await world_and_token(session, client, settings, RESEARCHER)
+    body = (await client.get(f"/api/v1/panels/{world.pid}/rounds/1/results", headers=bearer(token))).json()
+    assert body["k_min"] == 3 and body["rule"].startswith("At least 70%")
+    first = body["statements"][0]
+    assert first["verdict"] == "in"
+    assert first["flags"] == ["divergent", "sensitive", "suppressed"]
+    assert first["pooled"]["n"] == 14 and first["pooled"]["median"] == 7.5
+    assert [g["name"] for g in first["groups"]] == ["Service users", "Practitioners", "Experts"]
+    assert [g["suppressed"] for g in first["groups"]] == [False, False, True]
+    assert first["sensitivity"]["agree75"] == "none"
+
+
+async def test_api_errors_are_problem_bodies(
+    session: AsyncSession, client: AsyncTestClient, settings: Settings
+) -> None:
+    world, token = await world_and_token(session, client, settings, OUTSIDER)
+    h = bearer(token)
+    cases = [
+        (f"/api/v1/panels/{world.pid}", 404),  # another panel: not revealed
+        (f"/api/v1/panels/{world.other.panel.id}/rounds/1/results", 409),  # round 1 is a draft
+        (f"/api/v1/panels/{world.other.panel.id}/rounds/7", 404),
+        (f"/api/v1/panels/{world.other.panel.id}/exports/final-list.csv", 409),  # nothing to export yet
+        (f"/api/v1/panels/{world.other.panel.id}/exports/final-list.docx", 400),
+        ("/api/v1/panels/99999999999", 400),  # beyond the id range: a 400, never a driver error
+        ("/api/v1/panels/0", 400),
+    ]
+    for path, status in cases:
+        response = await client.get(path, headers=h)
+        assert response.status_code == status, (path, response.text)
+        assert response.headers["content-type"].startswith(PROBLEM), path
+        assert response.json()["status"] == status
+    unknown = (
+        await client.get(f"/api/v1/panels/{world.other.panel.id}/exports/final-list.docx", headers=h)
+    ).json()
+    assert "Formats allowed: csv, xlsx, json." in unknown["detail"]
+    nothing = (
+        await client.get(f"/api/v1/panels/{world.other.panel.id}/exports/ratings.csv", headers=h)
+    ).json()
+    assert "nothing to export yet" in nothing["detail"]
+
+
+async def test_exports_download_through_the_api_with_a_token(
+    session: AsyncSession, client: AsyncTestClient, settings: Settings
+) -> None:
+    world, token = await world_and_token(session, client, settings, RESEARCHER)
+    listing = (await client.get(f"/api/v1/panels/{world.pid}/exports", headers=bearer(token))).json()
+    assert {e["name"] for e in listing} == {"final-list", "ratings", "round-summaries", "codebook"}
+    url = next(e for e in listing if e["name"] == "ratings")["urls"]["csv"]
+    response = await client.get(url, headers=bearer(token))
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert read_csv(response.content)[0][:3] == ["panellist", "group", "round"]
+    owner_only = await client.get(
+        f"/api/v1/panels/{world.pid}/exports/pseudonym-key.csv", headers=bearer(token)
+    )
+    assert owner_only.status_code == 403 and owner_only.headers["content-type"].startswith(PROBLEM)
+
+
+async def test_openapi_documents_the_api_and_leaves_html_pages_out(client: AsyncTestClient) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    paths = set(schema["paths"])
+    assert "/api/v1/panels/{panel_id}/rounds/{number}/results" in paths
+    assert "/api/v1/panels/{panel_id}/exports/{filename}" in paths
+    for path in paths:
+        assert path.startswith("/api/"), f"HTML route {path} is in the OpenAPI schema"
+    assert schema["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    download = schema["paths"]["/api/v1/panels/{panel_id}/exports/{filename}"]["get"]["responses"]
+    assert "text/csv" in download["200"]["content"]
+    assert download["404"]["content"].keys() == {PROBLEM}

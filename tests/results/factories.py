@@ -1,0 +1,369 @@
+"""Test data: a panel with three groups, closed rounds frozen by the engine's own ``close_round``.
+
+Rows are inserted directly (accounts without argon2, panellists without the import path) to keep tests fast;
+results are frozen by :func:`delphi.rounds.service.close_round`, exactly as in production.
+
+The study (``build_study``):
+
+* groups: Service users (lived experience, 6 people), Practitioners (6), Experts (2, under k = 3);
+* statements: S1 agreed by 71% (in under COMET, not under 75%: sensitive), S2 service users agree and
+  practitioners do not (divergent),
+  S3 everyone disagrees (out), S4 mixed (no consensus), in two sections;
+* round 1: everyone submits; a published comment that starts with ``=`` (formula injection), a pending and a
+  hidden comment, one "unable"; closes with COMET;
+* round 2 (``rounds=2``): the unsettled statements are carried forward, S4 is reworded; the service user
+  P-001 drops out (no submission, no rating); closes and, with ``max_rounds=2``, finishes the panel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cache
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from delphi import security
+from delphi.db.models import (
+    Account,
+    Panel,
+    PanelAccess,
+    Panellist,
+    Rating,
+    Round,
+    RoundStatement,
+    StakeholderGroup,
+    Statement,
+    Submission,
+)
+from delphi.domain import Actor, CommentStatus, PanelRole, RoundStatus
+from delphi.rounds import service
+from delphi.settings import Settings
+from delphi.stats import rule_by_name
+
+PASSWORD = "correct horse battery staple"
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+FORMULA_COMMENT = '=HYPERLINK("http://evil.example","click")'
+PUBLISHED_COMMENT = "Peer support made the difference for me."
+PENDING_COMMENT = "My key worker Jo at the Elm Street clinic said so."
+HIDDEN_COMMENT = "I am the only user at the Oak Road service."
+
+
+@cache
+def password_hash() -> str:
+    """One cheap argon2id hash for every test account.
+
+    Verification reads its cost from the hash, so signing in with it takes a millisecond instead of the
+    production parameters' ~50 ms; the login code path is the same.
+    """
+    from argon2 import PasswordHasher
+
+    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
+
+
+async def make_account(session: AsyncSession, email: str, role: str = "facilitator") -> Account:
+    account = Account(email=email, name=email.split("@")[0], password_hash=password_hash(), role=role)
+    session.add(account)
+    await session.flush()
+    return account
+
+
+async def grant(session: AsyncSession, panel: Panel, account: Account, role: PanelRole) -> None:
+    session.add(PanelAccess(panel_id=panel.id, account_id=account.id, role=role))
+    await session.flush()
+
+
+@dataclass
+class Study:
+    panel: Panel
+    owner: Account
+    groups: dict[str, StakeholderGroup]
+    statements: dict[str, Statement]
+    panellists: list[Panellist]
+    rounds: dict[int, Round] = field(default_factory=dict)
+    comments: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def emails(self) -> list[str]:
+        return [p.email for p in self.panellists if p.email]
+
+
+# Round-1 ratings per statement: service users (6), practitioners (6), experts (2). "U" is "unable".
+ROUND1 = {
+    "S1": ([9, 8, 8, 7, 9, 6], [8, 7, 6, 8, 7, 6], [9, 5]),
+    "S2": ([9, 9, 8, 8, 7, 9], [2, 3, 4, 3, 2, 5], [5, 6]),
+    "S3": ([1, 2, 1, 3, 2, 1], [2, 1, 3, 2, 1, 2], [1, 2]),
+    "S4": ([5, 6, 4, 7, "U", 5], [6, 5, 7, 4, 6, 5], [3, 8]),
+}
+# Round-2 ratings (P-001, the first service user, has dropped out: None).
+ROUND2 = {
+    "S2": ([None, 9, 8, 8, 8, 9], [4, 5, 6, 3, 4, 5], [6, 7]),
+    "S4b": ([None, 7, 7, 8, 7, 8], [7, 8, 7, 9, 7, 8], [7, 7]),
+}
+
+
+async def build_panel(session: AsyncSession, owner: Account, *, max_rounds: int = 2) -> Study:
+    """A draft panel with groups, statements, panellists and a draft round 1 (nothing asked yet)."""
+    panel = Panel(
+        title="Drug treatment services: what matters",
+        description="To agree what good drug treatment looks like, with the people who use it.",
+        scale_min=1,
+        scale_max=9,
+        scale_labels=["Not important", "", "", "", "", "", "", "", "Critical"],
+        rule=rule_by_name("comet").to_dict(),
+        quantile_method="linear",
+        unable_policy="exclude",
+        max_rounds=max_rounds,
+        k_min=3,
+        honorarium_minor=1500,
+        currency="GBP",
+    )
+    session.add(panel)
+    await session.flush()
+    await grant(session, panel, owner, PanelRole.OWNER)
+    groups = {
+        "users": StakeholderGroup(
+            panel_id=panel.id, name="Service users", is_lived_experience=True, position=0
+        ),
+        "practitioners": StakeholderGroup(panel_id=panel.id, name="Practitioners", position=1),
+        "experts": StakeholderGroup(panel_id=panel.id, name="Experts", position=2),
+    }
+    session.add_all(groups.values())
+    await session.flush()
+    statements = {
+        "S1": Statement(panel_id=panel.id, section="Access", text="Same-week appointments.", position=0),
+        "S2": Statement(
+            panel_id=panel.id, section="Access", text="Peer workers at every service.", position=1
+        ),
+        "S3": Statement(panel_id=panel.id, section="Care", text="Compulsory group therapy.", position=2),
+        "S4": Statement(panel_id=panel.id, section="Care", text="Take-home doses after a month.", position=3),
+    }
+    session.add_all(statements.values())
+    await session.flush()
+    panellists = []
+    number = 0
+    for key, size in (("users", 6), ("practitioners", 6), ("experts", 2)):
+        for _ in range(size):
+            number += 1
+            panellists.append(
+                Panellist(
+                    panel_id=panel.id,
+                    group_id=groups[key].id,
+                    email=f"panellist{number:02d}@people.example",
+                    name=f"Person {number}",
+                    pseudonym=f"P-{number:03d}",
+                    status="active",
+                    session_version=1,
+                    first_visit_at=T0,
+                    consented_at=T0,
+                )
+            )
+    session.add_all(panellists)
+    await session.flush()
+    for p in panellists:
+        p.token_hash = security.token_digest(panellist_token(p))
+    round1 = Round(panel_id=panel.id, number=1, status=RoundStatus.DRAFT, reminder_offsets_hours=[48])
+    session.add(round1)
+    await session.flush()
+    session.add_all(
+        RoundStatement(round_id=round1.id, statement_id=s.id, position=i)
+        for i, s in enumerate(statements.values())
+    )
+    await session.flush()
+    return Study(panel, owner, groups, statements, panellists, {1: round1})
+
+
+def panellist_token(p: Panellist, secret: str | None = None) -> str:
+    from tests.conftest import TEST_SECRET
+
+    return security.panellist_token(secret or TEST_SECRET, p.id, p.session_version)
+
+
+async def open_round(session: AsyncSession, study: Study, number: int) -> Round:
+    """Open a draft round directly (no mail), as if ``open_round`` had run at T0 + (number - 1) weeks."""
+    round_ = await session.scalar(
+        select(Round).where(Round.panel_id == study.panel.id, Round.number == number)
+    )
+    assert round_ is not None
+    start = T0 + timedelta(weeks=number - 1)
+    round_.status = RoundStatus.OPEN
+    round_.opened_at = round_.opens_at = start
+    round_.closes_at = start + timedelta(days=6)
+    if number == 1:
+        study.panel.rule_locked_at = start
+        study.panel.status = "running"
+    study.rounds[number] = round_
+    await session.flush()
+    return round_
+
+
+async def rate(
+    session: AsyncSession,
+    study: Study,
+    round_: Round,
+    table: dict[str, tuple[list, list, list]],
+    *,
+    submit: bool = True,
+) -> None:
+    """Insert the ratings of ``table`` (None: no row) and a submission per panellist who rated anything."""
+    people = study.panellists
+    when = round_.opened_at + timedelta(days=1)
+    rows = []
+    for key, (users, practitioners, experts) in table.items():
+        statement = study.statements[key]
+        for p, value in zip(people, [*users, *practitioners, *experts], strict=True):
+            if value is not None:
+                rows.append(
+                    {
+                        "round_id": round_.id,
+                        "statement_id": statement.id,
+                        "panellist_id": p.id,
+                        "value": None if value == "U" else value,
+                        "unable": value == "U",
+                        "comment": "",
+                        "comment_status": CommentStatus.PENDING,
+                        "reason": "",
+                        "created_at": when,
+                        "updated_at": when,
+                    }
+                )
+    await session.execute(insert(Rating), rows)
+    if submit:
+        done = sorted({r["panellist_id"] for r in rows})
+        await session.execute(
+            insert(Submission),
+            [{"round_id": round_.id, "panellist_id": pid, "submitted_at": when} for pid in done],
+        )
+
+
+async def comment(
+    session: AsyncSession, study: Study, round_: Round, key: str, who: int, text: str, status: str
+) -> int:
+    rating = await session.scalar(
+        select(Rating).where(
+            Rating.round_id == round_.id,
+            Rating.statement_id == study.statements[key].id,
+            Rating.panellist_id == study.panellists[who].id,
+        )
+    )
+    assert rating is not None
+    rating.comment = text
+    rating.comment_status = status
+    await session.flush()
+    return rating.id
+
+
+async def close(
+    session: AsyncSession, study: Study, round_: Round, settings: Settings
+) -> service.CloseOutcome:
+    """Close with the engine's ``close_round``.
+
+    Autoflush is turned on meanwhile, as in the web app's sessions: ``close_round`` sets the round closed and,
+    for the last round, then asks ``finish_panel`` whether any round is still open, which must see the change.
+    """
+    sync = session.sync_session
+    autoflush, sync.autoflush = sync.autoflush, True
+    try:
+        outcome = await service.close_round(
+            session,
+            study.panel,
+            round_,
+            now=round_.closes_at,
+            settings=settings,
+            actor=Actor.account(study.owner),
+        )
+        await session.flush()
+    finally:
+        sync.autoflush = autoflush
+    if outcome.next_round is not None:
+        study.rounds[outcome.next_round] = await session.scalar(
+            select(Round).where(Round.panel_id == study.panel.id, Round.number == outcome.next_round)
+        )
+    return outcome
+
+
+async def build_study(
+    session: AsyncSession, settings: Settings, *, rounds: int = 2, commit: bool = True
+) -> Study:
+    """The study of the module docstring with ``rounds`` (0, 1 or 2) closed rounds.
+
+    With ``rounds=0`` round 1 is open with round-1 ratings saved but not submitted by P-002 (for monitoring).
+    """
+    owner = await make_account(session, "owner@facilitators.example")
+    study = await build_panel(session, owner)
+    r1 = await open_round(session, study, 1)
+    await rate(session, study, r1, ROUND1)
+    study.comments["formula"] = await comment(
+        session, study, r1, "S2", 0, FORMULA_COMMENT, CommentStatus.PUBLISHED
+    )
+    study.comments["published"] = await comment(
+        session, study, r1, "S1", 1, PUBLISHED_COMMENT, CommentStatus.PUBLISHED
+    )
+    study.comments["pending"] = await comment(
+        session, study, r1, "S4", 2, PENDING_COMMENT, CommentStatus.PENDING
+    )
+    study.comments["hidden"] = await comment(
+        session, study, r1, "S3", 3, HIDDEN_COMMENT, CommentStatus.HIDDEN
+    )
+    if rounds == 0:
+        await session.execute(
+            Submission.__table__.delete().where(
+                Submission.round_id == r1.id, Submission.panellist_id == study.panellists[1].id
+            )
+        )
+        # P-003 has not started; P-014 (an expert) bounced.
+        await session.execute(
+            Rating.__table__.delete().where(
+                Rating.round_id == r1.id, Rating.panellist_id == study.panellists[2].id
+            )
+        )
+        await session.execute(
+            Submission.__table__.delete().where(
+                Submission.round_id == r1.id, Submission.panellist_id == study.panellists[2].id
+            )
+        )
+        study.panellists[2].first_visit_at = None
+        study.panellists[13].status = "bounced"
+    if rounds >= 1:
+        await close(session, study, r1, settings)
+    if rounds >= 2:
+        r2 = study.rounds[2]
+        s4 = study.statements["S4"]
+        s4b = Statement(
+            panel_id=study.panel.id,
+            section="Care",
+            text="Take-home doses after four weeks of stable treatment.",
+            position=s4.position,
+            parent_id=s4.id,
+            version=2,
+        )
+        session.add(s4b)
+        await session.flush()
+        s4.status, s4.status_round = "withdrawn", 2
+        link = await session.scalar(
+            select(RoundStatement).where(
+                RoundStatement.round_id == r2.id, RoundStatement.statement_id == s4.id
+            )
+        )
+        assert link is not None, "S4 should have been carried forward"
+        link.statement_id = s4b.id
+        study.statements["S4b"] = s4b
+        await session.flush()
+        r2 = await open_round(session, study, 2)
+        await rate(session, study, r2, ROUND2)
+        await close(session, study, r2, settings)
+    if commit:
+        await session.commit()
+    return study
+
+
+async def add_role(session: AsyncSession, study: Study, email: str, role: PanelRole | None) -> Account:
+    """An account with ``role`` on the study's panel (None: no access), committed."""
+    account = await make_account(
+        session, email, "researcher" if role == PanelRole.RESEARCHER else "facilitator"
+    )
+    if role is not None:
+        await grant(session, study.panel, account, role)
+    await session.commit()
+    return account
