@@ -1,0 +1,250 @@
+"""Enqueue mail in the caller's transaction: one ``INSERT ... ON CONFLICT (dedupe_key) DO NOTHING`` per call.
+
+Nothing here commits: the row becomes visible to delivery when the caller's transaction commits, and a
+rollback sends nothing.  Enqueuing the same ``dedupe_key`` twice is a no-op, so a retried request or a double
+click cannot send a mail twice.
+
+Mails to a panellist carry :data:`LINK_PLACEHOLDER` and :data:`WITHDRAW_PLACEHOLDER` instead of the personal
+links; delivery replaces them at send time with links derived from the panellist's *current* link version, so
+the outbox never stores a usable token.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert as generic_insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from delphi.db.models import OutboxMessage, utcnow
+from delphi.domain import OutboxStatus
+from delphi.errors import InvalidInput
+from delphi.mail.render import MailRenderer, default_renderer, one_line
+
+log = logging.getLogger("delphi.mail")
+
+#: Replaced at send time by ``{base_url}/p/{token}``, the panellist's personal link.
+LINK_PLACEHOLDER = "[[delphi:personal-link]]"
+#: Replaced at send time by ``{base_url}/p/{token}/leave``: the withdraw page, also the List-Unsubscribe URL.
+WITHDRAW_PLACEHOLDER = "[[delphi:withdraw-link]]"
+PLACEHOLDERS = (LINK_PLACEHOLDER, WITHDRAW_PLACEHOLDER)
+
+_TABLE = OutboxMessage.__table__
+
+
+def _insert_for(session: AsyncSession) -> Any:
+    """The dialect's INSERT construct (PostgreSQL and SQLite both know ON CONFLICT DO NOTHING)."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return pg_insert(_TABLE)
+    if name == "sqlite":
+        return sqlite_insert(_TABLE)
+    return generic_insert(_TABLE)  # pragma: no cover - only the two supported databases
+
+
+def _check_address(address: str) -> str:
+    address = address.strip()
+    if not address or any(c in address for c in "\r\n<>,;") or "@" not in address:
+        raise InvalidInput(
+            f"{address!r} is not an e-mail address a message can be sent to.", field="to_address"
+        )
+    return address
+
+
+def outbox_row(
+    *,
+    dedupe_key: str,
+    kind: str,
+    to_address: str,
+    subject: str,
+    body_text: str,
+    body_html: str,
+    panel_id: int | None = None,
+    round_id: int | None = None,
+    panellist_id: int | None = None,
+    headers: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The column values of one queued message (validated: one address, a one-line subject, a short key).
+
+    Raises
+    ------
+    InvalidInput
+        When ``to_address`` is not a single address or ``dedupe_key`` is empty or longer than 200 characters.
+    """
+    if not dedupe_key or len(dedupe_key) > 200:
+        raise InvalidInput("A mail's dedupe key must be 1 to 200 characters long.", field="dedupe_key")
+    now = now or utcnow()
+    return {
+        "dedupe_key": dedupe_key,
+        "kind": kind,
+        "panel_id": panel_id,
+        "round_id": round_id,
+        "panellist_id": panellist_id,
+        "to_address": _check_address(to_address),
+        "subject": one_line(subject),
+        "body_text": body_text,
+        "body_html": body_html,
+        "headers": dict(headers or {}),
+        "status": OutboxStatus.QUEUED.value,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": "",
+        "created_at": now,
+    }
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    dedupe_key: str,
+    kind: str,
+    to_address: str,
+    subject: str,
+    body_text: str,
+    body_html: str,
+    panel_id: int | None = None,
+    round_id: int | None = None,
+    panellist_id: int | None = None,
+    headers: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Queue one rendered mail in the caller's transaction (no commit).
+
+    ``panellist_id`` marks a mail to a panellist: its bodies may hold the link placeholders, and delivery
+    cancels it if the panellist has withdrawn or been erased by then.  Returns True when a row was inserted,
+    False when ``dedupe_key`` was already queued (or sent) before.
+    """
+    row = outbox_row(
+        dedupe_key=dedupe_key,
+        kind=kind,
+        to_address=to_address,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        panel_id=panel_id,
+        round_id=round_id,
+        panellist_id=panellist_id,
+        headers=headers,
+        now=now,
+    )
+    stmt = _insert_for(session).values(row).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    result = await session.execute(stmt)
+    inserted = bool(result.rowcount)
+    log.debug("mail %s %s", "queued" if inserted else "already queued", dedupe_key)
+    return inserted
+
+
+async def enqueue_many(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Queue many rows (from :func:`outbox_row`) with one multi-row INSERT ... ON CONFLICT DO NOTHING.
+
+    Returns the number of rows inserted (rows whose ``dedupe_key`` already existed are skipped).  The driver
+    batches the rows (SQLAlchemy's insertmanyvalues), so 10,000 rows cost a handful of round trips.
+    """
+    if not rows:
+        return 0
+    stmt = (
+        _insert_for(session)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(_TABLE.c.id, sort_by_parameter_order=False)
+    )
+    result = await session.execute(stmt, [dict(r) for r in rows])
+    inserted = len(result.all())
+    log.info("mail queued %d of %d (others already queued)", inserted, len(rows))
+    return inserted
+
+
+def panellist_context(context: Mapping[str, Any]) -> dict[str, Any]:
+    """``context`` plus ``link`` and ``withdraw_link`` set to the placeholders (unless already given)."""
+    return {"link": LINK_PLACEHOLDER, "withdraw_link": WITHDRAW_PLACEHOLDER, **context}
+
+
+async def enqueue_mail(
+    session: AsyncSession,
+    name: str,
+    context: Mapping[str, Any],
+    *,
+    to_address: str,
+    dedupe_key: str,
+    language: str = "en",
+    panel_id: int | None = None,
+    round_id: int | None = None,
+    panellist_id: int | None = None,
+    renderer: MailRenderer | None = None,
+) -> bool:
+    """Render ``email/<name>/`` with ``context`` (in ``language``) and queue it; see :func:`enqueue`.
+
+    For a mail to a panellist (``panellist_id`` given) the context gets ``link`` and ``withdraw_link`` as
+    placeholders.  ``name`` is stored as the message's kind.
+    """
+    ctx = panellist_context(context) if panellist_id is not None else dict(context)
+    mail = (renderer or default_renderer()).render(name, ctx, language)
+    return await enqueue(
+        session,
+        dedupe_key=dedupe_key,
+        kind=name,
+        to_address=to_address,
+        subject=mail.subject,
+        body_text=mail.text,
+        body_html=mail.html,
+        panel_id=panel_id,
+        round_id=round_id,
+        panellist_id=panellist_id,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """One addressee of a bulk mailing: where it goes, its dedupe key and its own part of the context."""
+
+    to_address: str
+    dedupe_key: str
+    context: Mapping[str, Any] = field(default_factory=dict)
+    language: str = "en"
+    panellist_id: int | None = None
+
+
+async def enqueue_mail_many(
+    session: AsyncSession,
+    name: str,
+    recipients: Iterable[Recipient],
+    *,
+    common: Mapping[str, Any] | None = None,
+    panel_id: int | None = None,
+    round_id: int | None = None,
+    renderer: MailRenderer | None = None,
+) -> int:
+    """Render ``email/<name>/`` for each recipient (``common`` merged under each recipient's context) and
+    queue them all with one bulk INSERT; returns the number of rows inserted.  For opening a round to a whole
+    panel: see :meth:`MailRenderer.render_many` for why 10,000 renderings are cheap.
+    """
+    renderer = renderer or default_renderer()
+    base = dict(common or {})
+    now = utcnow()
+    people = list(recipients)
+    contexts = []
+    for r in people:
+        ctx = {**base, **r.context}
+        contexts.append((panellist_context(ctx) if r.panellist_id is not None else ctx, r.language))
+    rows = [
+        outbox_row(
+            dedupe_key=r.dedupe_key,
+            kind=name,
+            to_address=r.to_address,
+            subject=mail.subject,
+            body_text=mail.text,
+            body_html=mail.html,
+            panel_id=panel_id,
+            round_id=round_id,
+            panellist_id=r.panellist_id,
+            now=now,
+        )
+        for r, mail in zip(people, renderer.render_many(name, contexts), strict=True)
+    ]
+    return await enqueue_many(session, rows)

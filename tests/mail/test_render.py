@@ -1,0 +1,167 @@
+"""Rendering mail from template triples, and writing the MIME message (no database, no network)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+
+from delphi.mail import kinds
+from delphi.mail.compose import ComposeError, compose, stable_message_id
+from delphi.mail.outbox import LINK_PLACEHOLDER, WITHDRAW_PLACEHOLDER, panellist_context
+from delphi.mail.render import TEMPLATE_DIR, MailRenderer, MailTemplateError, render_mail
+
+PANEL = SimpleNamespace(
+    title="Involving people who use drug services <b>& friends</b>",
+    description="Short description.",
+    honorarium_minor=1500,
+    currency="GBP",
+)
+ROUND = SimpleNamespace(id=4, number=2, closes_at=datetime(2030, 3, 3, 17, 0, tzinfo=UTC))
+PERSON = SimpleNamespace(id=9, name="Sam <script>", language="en")
+
+
+def contexts() -> dict[str, dict]:
+    return {
+        kinds.INVITATION: panellist_context(kinds.invitation_context(PANEL, ROUND, PERSON, minutes=15)),
+        kinds.ROUND_OPEN: panellist_context(
+            kinds.round_open_context(PANEL, ROUND, PERSON, summary=["The panel agreed on 3 of 9."])
+        ),
+        kinds.REMINDER: panellist_context(kinds.reminder_context(PANEL, ROUND, PERSON, rated=4, total=9)),
+        kinds.RECEIPT: panellist_context(
+            kinds.receipt_context(PANEL, ROUND, PERSON, submitted_at=datetime(2030, 3, 1, tzinfo=UTC))
+        ),
+        kinds.FINAL_RESULTS: panellist_context(
+            kinds.final_results_context(PANEL, PERSON, agreed=["Offer a video <guide>."], n_rounds=3)
+        ),
+        kinds.FACILITATOR_NOTICE: kinds.facilitator_notice_context(
+            panel_title=PANEL.title,
+            panel_url="http://testserver.local/panels/1",
+            notice="bounce",
+            pseudonym="P-017",
+            mail_kind=kinds.INVITATION,
+            reason="550 5.1.1 No such user",
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", kinds.KINDS)
+def test_every_kind_renders_a_one_line_subject_that_never_names_the_panel(name: str) -> None:
+    mail = render_mail(name, contexts()[name])
+    assert mail.subject and "\n" not in mail.subject
+    assert "drug" not in mail.subject.lower() and PANEL.title not in mail.subject
+    assert mail.text.strip() and mail.html.strip()
+    for template in ("subject.txt", "body.txt", "body.html"):
+        assert (TEMPLATE_DIR / "email" / name / template).is_file()
+
+
+@pytest.mark.parametrize("name", [k for k in kinds.KINDS if k != kinds.FACILITATOR_NOTICE])
+def test_panellist_mail_holds_link_placeholders_and_a_generic_first_line(name: str) -> None:
+    mail = render_mail(name, contexts()[name])
+    for body in (mail.text, mail.html):
+        assert LINK_PLACEHOLDER in body and WITHDRAW_PLACEHOLDER in body
+    second_line = mail.text.split("\n\n")[1]  # what a phone shows under the subject
+    assert "drug" not in second_line.lower()
+
+
+def test_html_body_is_escaped_and_text_body_is_verbatim() -> None:
+    mail = render_mail(kinds.FINAL_RESULTS, contexts()[kinds.FINAL_RESULTS])
+    assert "&lt;b&gt;&amp; friends&lt;/b&gt;" in mail.html and "<b>& friends</b>" not in mail.html
+    assert "Hello Sam &lt;script&gt;," in mail.html and "<script>" not in mail.html
+    assert "Offer a video &lt;guide&gt;." in mail.html
+    assert "<b>& friends</b>" in mail.text and "Hello Sam <script>," in mail.text
+    assert "Offer a video <guide>." in mail.text and "&lt;" not in mail.text
+
+
+def test_a_missing_context_variable_is_an_error_that_names_it() -> None:
+    context = dict(contexts()[kinds.REMINDER])
+    del context["round_number"]
+    with pytest.raises(MailTemplateError, match="round_number"):
+        render_mail(kinds.REMINDER, context)
+
+
+def test_an_unknown_template_is_an_error() -> None:
+    with pytest.raises(MailTemplateError, match="does not exist"):
+        render_mail("no_such_mail", {})
+
+
+def test_gettext_catalog_translates_subject_and_bodies(tmp_path: Path) -> None:
+    catalog = Catalog(locale="cy")
+    catalog.add("You're invited to share your views", "Gwahoddiad i rannu eich barn")
+    catalog.add("Hello %(name)s,", "Helo %(name)s,")
+    folder = tmp_path / "cy" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    with open(folder / "delphi.mo", "wb") as f:
+        write_mo(f, catalog)
+    renderer = MailRenderer(locale_dir=tmp_path)
+    welsh = renderer.render(kinds.INVITATION, contexts()[kinds.INVITATION], language="cy")
+    english = renderer.render(kinds.INVITATION, contexts()[kinds.INVITATION], language="en")
+    assert welsh.subject == "Gwahoddiad i rannu eich barn"
+    assert welsh.text.startswith("Helo Sam <script>,") and "Helo Sam &lt;script&gt;," in welsh.html
+    assert english.subject == "You're invited to share your views"
+    assert 'lang="cy"' in welsh.html
+
+
+def test_facilitator_notice_subject_cannot_carry_a_line_break() -> None:
+    context = dict(contexts()[kinds.FACILITATOR_NOTICE], pseudonym="P-1\r\nBcc: someone@example.org")
+    assert "\n" not in render_mail(kinds.FACILITATOR_NOTICE, context).subject
+
+
+def test_composed_message_is_multipart_alternative_in_utf8_with_one_recipient() -> None:
+    text = (
+        "Héllo,\n.\nA line that is much longer than seventy-six characters, so it must be soft-wrapped " * 3
+    )
+    raw = compose(
+        sender="Équipe Delphi <panel@test.example>",
+        to="person@example.org",
+        subject="Café: you're invited — a subject long enough to need folding across more than one line",
+        text=text,
+        html="<p>Héllo &amp; welcome</p>",
+        message_id="<abc@test.example>",
+        date=datetime(2030, 1, 1, 12, tzinfo=UTC),
+        extra_headers={"List-Unsubscribe": "<http://testserver.local/p/x/leave>"},
+    )
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    assert message.get_content_type() == "multipart/alternative"
+    assert message["Subject"].startswith("Café: you're invited")
+    assert message["From"].addresses[0].display_name == "Équipe Delphi"
+    assert message["To"] == "person@example.org" and message["Cc"] is None and message["Bcc"] is None
+    assert message["List-Unsubscribe"] == "<http://testserver.local/p/x/leave>"
+    assert message.get_body(("plain",)).get_content().replace("\r\n", "\n") == text
+    assert message.get_body(("html",)).get_content().strip() == "<p>Héllo &amp; welcome</p>"
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+
+
+def test_compose_refuses_header_injection() -> None:
+    base = dict(
+        sender="panel@test.example",
+        to="person@example.org",
+        subject="Hi",
+        text="t",
+        html="h",
+        message_id="<a@b>",
+        date=datetime(2030, 1, 1, tzinfo=UTC),
+    )
+    with pytest.raises(ComposeError):
+        compose(**{**base, "subject": "Hi\r\nBcc: x@example.org"})
+    with pytest.raises(ComposeError):
+        compose(**{**base, "to": "a@example.org, b@example.org"})
+
+
+def test_message_id_is_stable_per_message_and_reveals_nothing() -> None:
+    one = stable_message_id(b"k" * 32, "invitation:r1:p2", "test.example")
+    assert one == stable_message_id(b"k" * 32, "invitation:r1:p2", "test.example")
+    assert one != stable_message_id(b"k" * 32, "invitation:r1:p3", "test.example")
+    assert one.endswith("@test.example>") and "invitation" not in one
+
+
+def test_money_is_shown_without_pence_when_whole() -> None:
+    assert kinds.format_money(1500, "GBP") == "£15"
+    assert kinds.format_money(1550, "GBP") == "£15.50"
+    assert kinds.format_money(None) is None
