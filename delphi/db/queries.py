@@ -8,11 +8,14 @@ from itertools import chain
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, case, cast, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import Panellist, Rating, RoundStatement, StakeholderGroup
 from delphi.stats import Tabulation
+
+_STATEMENT_SHIFT = 2**32
+_GROUP_SHIFT = 2**12
 
 #: Statements whose ratings are fetched per query (10,000 panellists → 100,000 rows a query).
 STATEMENTS_PER_QUERY = 10
@@ -175,28 +178,42 @@ async def count_round_ratings(
     group_size = np.zeros(len(group_ids), np.int64)
     s_index = {int(sid): i for i, sid in enumerate(statement_ids)}
     g_index = {int(gid): i for i, gid in enumerate(group_ids)}
+    # One integer key per (statement, group, value, unable) makes the GROUP BY several times faster on SQLite
+    # than grouping by four columns: statement id in the high 32 bits, group id in the next 20, then the value.
+    value_code = (func.coalesce(Rating.value, literal_column("-1")) + literal_column("1")) * literal_column(
+        "2"
+    ) + case((Rating.unable, literal_column("1")), else_=literal_column("0"))
+    key = (
+        cast(Rating.statement_id, BigInteger) * literal_column(str(_STATEMENT_SHIFT))
+        + cast(Panellist.group_id, BigInteger) * literal_column(str(_GROUP_SHIFT))
+        + value_code
+    ).label("k")
     conn = await session.connection()
     tally = await conn.execute(
-        select(Rating.statement_id, Panellist.group_id, Rating.value, Rating.unable, func.count())
+        select(key, func.count())
+        .select_from(Rating)
         .join(Panellist, Panellist.id == Rating.panellist_id)
         .where(Rating.round_id == round_id)
-        .group_by(Rating.statement_id, Panellist.group_id, Rating.value, Rating.unable)
+        .group_by(key)
     )
-    for sid, gid, value, unable, n in tally:
+    for k, n in tally:
+        sid, rest = divmod(int(k), _STATEMENT_SHIFT)
+        gid, code = divmod(rest, _GROUP_SHIFT)
+        value, unable = code // 2 - 1, code % 2 == 1
         i, g = s_index.get(sid), g_index.get(gid)
         if i is None or g is None:
             continue
         if unable:
             n_unable[i, g] += n
-        elif value is not None:
+        elif value >= 0:  # -1 is a saved row without an answer (panel scales start at 0 or more)
             if not scale_min <= value <= scale_max:
                 raise ValueError(f"a stored rating {value} of statement {sid} lies off the scale")
             counts[i, g, value - scale_min] += n
+    answered = (
+        select(Rating.id).where(Rating.round_id == round_id, Rating.panellist_id == Panellist.id).exists()
+    )
     sizes = await conn.execute(
-        select(Panellist.group_id, func.count(func.distinct(Rating.panellist_id)))
-        .join(Panellist, Panellist.id == Rating.panellist_id)
-        .where(Rating.round_id == round_id)
-        .group_by(Panellist.group_id)
+        select(Panellist.group_id, func.count()).where(answered).group_by(Panellist.group_id)
     )
     for gid, n in sizes:
         if gid in g_index:
