@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from alembic import context
 from sqlalchemy.engine import Connection
 
+from alembic import context
 from delphi.db.engine import make_engine
 from delphi.db.models import Base
 from delphi.settings import DatabaseSettings, load_settings

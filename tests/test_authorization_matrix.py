@@ -49,8 +49,7 @@ RESEARCHER_DENIED_PAGES = frozenset(
     }
 )
 #: Where today's answer differs from the due one, with the reason; reported, not hidden. Remove when fixed.
-KNOWN_DEVIATIONS: dict[tuple[str, str, str], tuple[int, str]] = {
-}
+KNOWN_DEVIATIONS: dict[tuple[str, str, str], tuple[int, str]] = {}
 
 Due = int | frozenset[int] | None  # None: not requested for this visitor
 

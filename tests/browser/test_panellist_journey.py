@@ -188,7 +188,9 @@ async def test_a_full_round_with_the_keyboard_on_a_phone(browser, live_server: L
     await page.keyboard.press("Enter")
     await page.wait_for_url("**/panel/suggest?sent=1")
     await check(page, "suggest-sent")
-    await page.goto(f"{live_server.base_url}/panel/results")  # the panel has not finished: a kind problem page
+    await page.goto(
+        f"{live_server.base_url}/panel/results"
+    )  # the panel has not finished: a kind problem page
     await check(page, "problem")
     await page.goto(f"{live_server.base_url}/panel/leave")
     await check(page, "leave")

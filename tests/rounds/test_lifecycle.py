@@ -12,9 +12,18 @@ NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 
 
 def facts(**changes: object) -> lifecycle.PanelFacts:
-    base = dict(round_number=1, round_status="draft", n_groups=3, n_statements=10, n_invitable_panellists=30,
-                rule_is_valid=True, previous_round_status=None, closes_at=NOW + timedelta(days=14), opens_at=None,
-                max_rounds=3)
+    base = dict(
+        round_number=1,
+        round_status="draft",
+        n_groups=3,
+        n_statements=10,
+        n_invitable_panellists=30,
+        rule_is_valid=True,
+        previous_round_status=None,
+        closes_at=NOW + timedelta(days=14),
+        opens_at=None,
+        max_rounds=3,
+    )
     base.update(changes)
     return lifecycle.PanelFacts(**base)  # type: ignore[arg-type]
 
@@ -56,7 +65,9 @@ def test_only_a_draft_round_can_open() -> None:
 
 def test_close_needs_an_open_round() -> None:
     assert lifecycle.close_blockers("open", 1) == []
-    assert lifecycle.close_blockers("draft", 2) == ["Open round 2 first; a draft round has no answers to close."]
+    assert lifecycle.close_blockers("draft", 2) == [
+        "Open round 2 first; a draft round has no answers to close."
+    ]
     assert lifecycle.close_blockers("closed", 1) == ["Round 1 is closed already."]
 
 

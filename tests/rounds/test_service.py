@@ -25,7 +25,6 @@ from delphi.domain import SYSTEM, Actor
 from delphi.errors import Conflict, InvalidInput, PreconditionsUnmet
 from delphi.rounds import service, setup
 from delphi.settings import Settings
-from tests.helpers import make_account
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 ACTOR = Actor("account:fac@example.org", None)
@@ -41,7 +40,9 @@ PATTERNS = {
 
 async def build_panel(session: AsyncSession, settings: Settings, per_group: int = 4) -> Panel:
     account = await make_account_in(session)
-    panel = await setup.create_panel(session, setup.PanelInput(title="Test panel", max_rounds=3), account, ACTOR)
+    panel = await setup.create_panel(
+        session, setup.PanelInput(title="Test panel", max_rounds=3), account, ACTOR
+    )
     for i, name in enumerate(PATTERNS):
         await setup.add_group(session, panel, name, ACTOR, lived_experience=i == 0)
     for i in range(4):
@@ -49,10 +50,20 @@ async def build_panel(session: AsyncSession, settings: Settings, per_group: int 
     lines = ["email,group,name,language"]
     for g in PATTERNS:
         lines += [f"{g[:4].lower()}{j}@example.org,{g},Person {j},en" for j in range(per_group)]
-    await setup.import_panellists(session, panel, "\n".join(lines), secret_key=settings.secret_key, actor=ACTOR)
+    await setup.import_panellists(
+        session, panel, "\n".join(lines), secret_key=settings.secret_key, actor=ACTOR
+    )
     round1 = await service.get_round(session, panel, 1)
-    await service.set_schedule(session, panel, round1, opens_at=None, closes_at=NOW + timedelta(days=10),
-                               reminder_hours=[168, 48], now=NOW, actor=ACTOR)
+    await service.set_schedule(
+        session,
+        panel,
+        round1,
+        opens_at=None,
+        closes_at=NOW + timedelta(days=10),
+        reminder_hours=[168, 48],
+        now=NOW,
+        actor=ACTOR,
+    )
     await session.flush()
     return panel
 
@@ -60,28 +71,47 @@ async def build_panel(session: AsyncSession, settings: Settings, per_group: int 
 async def make_account_in(session: AsyncSession) -> int:
     from delphi.accounts import create_account
 
-    account = await create_account(session, email="fac@example.org", password="correct horse battery",
-                                   role="facilitator")
+    account = await create_account(
+        session, email="fac@example.org", password="correct horse battery", role="facilitator"
+    )
     return account.id
 
 
-async def rate_everyone(session: AsyncSession, panel: Panel, round_: Round, patterns: dict[str, list[int]]) -> None:
+async def rate_everyone(
+    session: AsyncSession, panel: Panel, round_: Round, patterns: dict[str, list[int]]
+) -> None:
     groups = {g.id: g.name for g in (await session.scalars(select(StakeholderGroup))).all()}
-    links = (await session.scalars(select(RoundStatement).where(RoundStatement.round_id == round_.id)
-                                   .order_by(RoundStatement.position))).all()
+    links = (
+        await session.scalars(
+            select(RoundStatement)
+            .where(RoundStatement.round_id == round_.id)
+            .order_by(RoundStatement.position)
+        )
+    ).all()
     people = (await session.scalars(select(Panellist).where(Panellist.panel_id == panel.id))).all()
     for p in people:
         values = patterns[groups[p.group_id]]
         for i, link in enumerate(links):
-            session.add(Rating(round_id=round_.id, statement_id=link.statement_id, panellist_id=p.id,
-                               value=values[i % len(values)]))
+            session.add(
+                Rating(
+                    round_id=round_.id,
+                    statement_id=link.statement_id,
+                    panellist_id=p.id,
+                    value=values[i % len(values)],
+                )
+            )
         session.add(Submission(round_id=round_.id, panellist_id=p.id))
     await session.flush()
 
 
 async def outbox(session: AsyncSession, kind: str) -> list[OutboxMessage]:
-    return list((await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind)
-                                       .order_by(OutboxMessage.id))).all())
+    return list(
+        (
+            await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)
+            )
+        ).all()
+    )
 
 
 async def test_opening_round_one_locks_the_rule_and_queues_one_invitation_each(
@@ -123,14 +153,19 @@ async def test_locked_rule_cannot_change(session: AsyncSession, settings: Settin
     round1 = await service.get_round(session, panel, 1)
     await service.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     with pytest.raises(Conflict, match="locked when round 1 opened"):
-        await setup.update_panel(session, panel, setup.PanelInput(title=panel.title,
-                                                                  rule=rule_by_name("agree80").to_dict()), ACTOR)
+        await setup.update_panel(
+            session, panel, setup.PanelInput(title=panel.title, rule=rule_by_name("agree80").to_dict()), ACTOR
+        )
     # other settings can still change
-    changed = await setup.update_panel(session, panel, setup.PanelInput(title="Renamed", rule=panel.rule), ACTOR)
+    changed = await setup.update_panel(
+        session, panel, setup.PanelInput(title="Renamed", rule=panel.rule), ACTOR
+    )
     assert changed == ["title"]
 
 
-async def test_reminders_go_only_to_those_who_have_not_submitted(session: AsyncSession, settings: Settings) -> None:
+async def test_reminders_go_only_to_those_who_have_not_submitted(
+    session: AsyncSession, settings: Settings
+) -> None:
     panel = await build_panel(session, settings)
     round1 = await service.get_round(session, panel, 1)
     await service.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
@@ -145,43 +180,69 @@ async def test_reminders_go_only_to_those_who_have_not_submitted(session: AsyncS
     assert reminded.isdisjoint({p.id for p in first_three}) and len(reminded) == 9
 
 
-async def test_closing_freezes_results_and_drafts_the_next_round(session: AsyncSession, settings: Settings) -> None:
+async def test_closing_freezes_results_and_drafts_the_next_round(
+    session: AsyncSession, settings: Settings
+) -> None:
     panel = await build_panel(session, settings)
     round1 = await service.get_round(session, panel, 1)
     await service.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     await rate_everyone(session, panel, round1, PATTERNS)
-    outcome = await service.close_round(session, panel, round1, now=NOW + timedelta(days=1), settings=settings,
-                                        actor=SYSTEM)
+    outcome = await service.close_round(
+        session, panel, round1, now=NOW + timedelta(days=1), settings=settings, actor=SYSTEM
+    )
     verdicts = list(outcome.verdicts.values())
     assert verdicts == ["in", "out", "none", "none"]
     n_results = await session.scalar(select(func.count()).select_from(RoundResult))
     assert n_results == 4 * 4  # pooled + 3 groups per statement
-    pooled = (await session.scalars(select(RoundResult).where(RoundResult.scope == "all")
-                                    .order_by(RoundResult.statement_id))).all()
+    pooled = (
+        await session.scalars(
+            select(RoundResult).where(RoundResult.scope == "all").order_by(RoundResult.statement_id)
+        )
+    ).all()
     assert [r.n for r in pooled] == [12, 12, 12, 12]
     assert pooled[0].median == 9.0 and pooled[0].pct_agree == 100.0
     assert sum(pooled[0].counts) == 12
-    links = (await session.scalars(select(RoundStatement).where(RoundStatement.round_id == round1.id)
-                                   .order_by(RoundStatement.position))).all()
+    links = (
+        await session.scalars(
+            select(RoundStatement)
+            .where(RoundStatement.round_id == round1.id)
+            .order_by(RoundStatement.position)
+        )
+    ).all()
     assert links[2].outcome["split"] is True  # service users disagree with the professionals
     assert links[2].outcome["lived_experience_split"] is True
     assert links[0].outcome["split"] is False
     round2 = await service.get_round(session, panel, 2)
-    carried = (await session.scalars(select(RoundStatement.statement_id).where(RoundStatement.round_id == round2.id)
-                                     .order_by(RoundStatement.position))).all()
+    carried = (
+        await session.scalars(
+            select(RoundStatement.statement_id)
+            .where(RoundStatement.round_id == round2.id)
+            .order_by(RoundStatement.position)
+        )
+    ).all()
     assert carried == [links[2].statement_id, links[3].statement_id]
     assert round2.status == "draft" and not outcome.finished
 
 
-async def test_round_two_opens_with_round_open_mail_and_stability(session: AsyncSession, settings: Settings) -> None:
+async def test_round_two_opens_with_round_open_mail_and_stability(
+    session: AsyncSession, settings: Settings
+) -> None:
     panel = await build_panel(session, settings)
     round1 = await service.get_round(session, panel, 1)
     await service.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     await rate_everyone(session, panel, round1, PATTERNS)
     await service.close_round(session, panel, round1, now=NOW, settings=settings, actor=SYSTEM)
     round2 = await service.get_round(session, panel, 2)
-    await service.set_schedule(session, panel, round2, opens_at=None, closes_at=NOW + timedelta(days=20),
-                               reminder_hours=[], now=NOW, actor=ACTOR)
+    await service.set_schedule(
+        session,
+        panel,
+        round2,
+        opens_at=None,
+        closes_at=NOW + timedelta(days=20),
+        reminder_hours=[],
+        now=NOW,
+        actor=ACTOR,
+    )
     assert await service.open_round(session, panel, round2, now=NOW, settings=settings, actor=ACTOR) == 12
     mails = await outbox(session, "round_open")
     assert len(mails) == 12 and "agreed on 1 of 4" in mails[0].body_text
@@ -217,14 +278,20 @@ async def test_a_panellist_csv_with_bad_rows_imports_nothing_and_lists_each(
 ) -> None:
     panel = await build_panel(session, settings)
     before = await session.scalar(select(func.count()).select_from(Panellist))
-    bad = ("email,group,name\nnew1@example.org,Experts,A\nnot-an-email,Experts,B\nnew1@example.org,Experts,C\n"
-           "new2@example.org,Nobody,D\nserv0@example.org,Experts,E\n")
+    bad = (
+        "email,group,name\nnew1@example.org,Experts,A\nnot-an-email,Experts,B\nnew1@example.org,Experts,C\n"
+        "new2@example.org,Nobody,D\nserv0@example.org,Experts,E\n"
+    )
     with pytest.raises(InvalidInput) as err:
         await setup.import_panellists(session, panel, bad, secret_key=settings.secret_key, actor=ACTOR)
     lines = [where for where, _ in err.value.errors]
     assert lines == ["line 3", "line 4", "line 5", "line 6"]
     messages = " ".join(m for _, m in err.value.errors)
-    assert "is also on line 2" in messages and "does not exist" in messages and "on this panel already" in messages
+    assert (
+        "is also on line 2" in messages
+        and "does not exist" in messages
+        and "on this panel already" in messages
+    )
     assert await session.scalar(select(func.count()).select_from(Panellist)) == before
 
 
@@ -232,26 +299,52 @@ async def test_dates_in_the_past_or_reversed_are_refused(session: AsyncSession, 
     panel = await build_panel(session, settings)
     round1 = await service.get_round(session, panel, 1)
     with pytest.raises(InvalidInput, match="in the future"):
-        await service.set_schedule(session, panel, round1, opens_at=None, closes_at=NOW - timedelta(days=1),
-                                   reminder_hours=[], now=NOW, actor=ACTOR)
+        await service.set_schedule(
+            session,
+            panel,
+            round1,
+            opens_at=None,
+            closes_at=NOW - timedelta(days=1),
+            reminder_hours=[],
+            now=NOW,
+            actor=ACTOR,
+        )
     with pytest.raises(InvalidInput, match="after the opening date"):
-        await service.set_schedule(session, panel, round1, opens_at=NOW + timedelta(days=3),
-                                   closes_at=NOW + timedelta(days=2), reminder_hours=[], now=NOW, actor=ACTOR)
+        await service.set_schedule(
+            session,
+            panel,
+            round1,
+            opens_at=NOW + timedelta(days=3),
+            closes_at=NOW + timedelta(days=2),
+            reminder_hours=[],
+            now=NOW,
+            actor=ACTOR,
+        )
 
 
-async def test_rewording_between_rounds_links_the_new_version(session: AsyncSession, settings: Settings) -> None:
+async def test_rewording_between_rounds_links_the_new_version(
+    session: AsyncSession, settings: Settings
+) -> None:
     panel = await build_panel(session, settings)
     round1 = await service.get_round(session, panel, 1)
     await service.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     await rate_everyone(session, panel, round1, PATTERNS)
     await service.close_round(session, panel, round1, now=NOW, settings=settings, actor=SYSTEM)
     round2 = await service.get_round(session, panel, 2)
-    old_id = (await session.scalars(select(RoundStatement.statement_id).where(RoundStatement.round_id == round2.id)
-                                    .order_by(RoundStatement.position))).first()
-    new = await setup.edit_statement(session, panel, old_id, "Statement 2, said more plainly", "Section A", ACTOR)
+    old_id = (
+        await session.scalars(
+            select(RoundStatement.statement_id)
+            .where(RoundStatement.round_id == round2.id)
+            .order_by(RoundStatement.position)
+        )
+    ).first()
+    new = await setup.edit_statement(
+        session, panel, old_id, "Statement 2, said more plainly", "Section A", ACTOR
+    )
     assert new.parent_id == old_id and new.version == 2
-    in_round2 = (await session.scalars(select(RoundStatement.statement_id)
-                                       .where(RoundStatement.round_id == round2.id))).all()
+    in_round2 = (
+        await session.scalars(select(RoundStatement.statement_id).where(RoundStatement.round_id == round2.id))
+    ).all()
     assert new.id in in_round2 and old_id not in in_round2
 
 
@@ -259,6 +352,15 @@ async def test_every_state_change_leaves_an_audit_event(session: AsyncSession, s
     panel = await build_panel(session, settings)
     round1 = await service.get_round(session, panel, 1)
     await service.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
-    actions = set((await session.scalars(select(AuditEvent.action).where(AuditEvent.panel_id == panel.id))).all())
-    assert {"panel.created", "group.added", "statement.added", "panellist.imported", "round.scheduled",
-            "rule.locked", "round.opened"} <= actions
+    actions = set(
+        (await session.scalars(select(AuditEvent.action).where(AuditEvent.panel_id == panel.id))).all()
+    )
+    assert {
+        "panel.created",
+        "group.added",
+        "statement.added",
+        "panellist.imported",
+        "round.scheduled",
+        "rule.locked",
+        "round.opened",
+    } <= actions
