@@ -24,7 +24,9 @@ from delphi.settings import Settings, load_settings
 from delphi.web.deps import provide_account, provide_settings
 from delphi.web.errors import EXCEPTION_HANDLERS
 from delphi.web.headers import add_security_headers
+from delphi.web.ids import reject_impossible_ids
 from delphi.web.lifespan import background
+from delphi.web.logredact import install as redact_link_tokens_in_logs
 from delphi.web.ratelimit import SlidingWindowLimiter
 from delphi.web.routes import route_handlers
 from delphi.web.templating import make_environment
@@ -42,6 +44,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """
     settings = settings or load_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    redact_link_tokens_in_logs()  # uvicorn's access log would otherwise print every /p/<token> path
     engine = make_engine(settings.database)
     db_config = SQLAlchemyAsyncConfig(
         engine_instance=engine,
@@ -87,6 +90,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(env)),
         middleware=[session_config.middleware],
         before_send=[add_security_headers],
+        before_request=reject_impossible_ids,
         csrf_config=csrf,
         dependencies={
             "settings": Provide(provide_settings, sync_to_thread=False),

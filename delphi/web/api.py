@@ -58,6 +58,7 @@ def _problem(description: str) -> ResponseSpec:
 
 
 PROBLEMS = {
+    400: _problem("A path parameter, query parameter or the body is not valid; `errors` says which."),
     401: _problem("Not signed in, or the API token is wrong or revoked."),
     403: _problem("Your role on this panel does not allow this, or the CSRF header is missing."),
     404: _problem("No such panel (or no access to it), round or item."),

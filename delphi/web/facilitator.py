@@ -32,6 +32,7 @@ from delphi.rounds import lifecycle, service, setup
 from delphi.settings import Settings
 from delphi.web.forms import read_form, render_form
 from delphi.web.guards import EDITORS, OWNERS, READERS, load_panel
+from delphi.web.ids import possible_id
 
 RULE_CHOICES = [
     ("comet", "COMET/GRADE: at least 70% rate in the agree band and fewer than 15% in the disagree band"),
@@ -319,22 +320,22 @@ class PanelController(Controller):
     ) -> Redirect | Template:
         panel, role = await load_panel(db_session, account, panel_id, EDITORS)
         form = await read_form(request)
-        ctx = await _panel_nav(db_session, panel, role, account)
-        ctx.update(
-            values=_form_values(form),
-            rules=RULE_CHOICES,
-            scopes=SCOPE_CHOICES,
-            action=f"/panels/{panel.id}/settings",
-            locked=panel.rule_locked_at is not None,
-            tab="settings",
-        )
         try:
             await setup.update_panel(db_session, panel, panel_input_from_form(form), Actor.account(account))
-        except InvalidInput as exc:
-            await _undo(db_session, panel, account)
-            return render_form("facilitator/panel_form.html", ctx, errors=exc.errors, status_code=422)
         except DelphiError as exc:
+            # The rollback expires every loaded row, so the page's context is built after it, not before.
             await _undo(db_session, panel, account)
+            ctx = await _panel_nav(db_session, panel, role, account)
+            ctx.update(
+                values=_form_values(form),
+                rules=RULE_CHOICES,
+                scopes=SCOPE_CHOICES,
+                action=f"/panels/{panel.id}/settings",
+                locked=panel.rule_locked_at is not None,
+                tab="settings",
+            )
+            if isinstance(exc, InvalidInput):
+                return render_form("facilitator/panel_form.html", ctx, errors=exc.errors, status_code=422)
             return render_form(
                 "facilitator/panel_form.html",
                 ctx,
@@ -931,7 +932,8 @@ class MailController(Controller):
 
         panel, _ = await load_panel(db_session, account, panel_id, EDITORS)
         form = await request.form()
-        ids = [int(v) for v in form.getall("message_id", []) if str(v).isdigit()]
+        raw = [str(v) for v in form.getall("message_id", [])]
+        ids = [int(v) for v in raw if v.isascii() and v.isdigit() and possible_id(int(v))]
         n = await status.retry_dead(
             db_session, panel.id, ids or None, actor=f"account:{account.email}", account_id=account.id
         )

@@ -36,6 +36,7 @@ from delphi.rounds.participation_rules import Issue, LinkNotValid, SessionEnded
 from delphi.web.charts import distribution_svg
 from delphi.web.errors import http_error_handler, problem
 from delphi.web.forms import read_form, read_form_multi
+from delphi.web.ids import possible_id
 from delphi.web.ratelimit import client_key
 
 PANELLIST_KEY = "panellist_id"
@@ -236,7 +237,7 @@ def _rating_inputs(form: dict[str, list[str]]) -> list[p.RatingInput]:
     found: dict[int, dict[str, str]] = {}
     for key, values in form.items():
         m = _FIELD.match(key)
-        if m:
+        if m and possible_id(int(m.group(2))):  # a larger number is no statement's id: ignored
             found.setdefault(int(m.group(2)), {})[m.group(1)] = values[-1]
     return [
         p.RatingInput(sid, answer=fields.get("s"), comment=fields.get("c"), reason=fields.get("r"))
@@ -384,6 +385,8 @@ class PanellistPagesController(Controller):
         """
         try:
             body = await request.json()
+        except HTTPException:  # e.g. 413: the body is over the size limit
+            raise
         except Exception:
             body = None
         if not isinstance(body, dict):

@@ -182,7 +182,7 @@ class Comment(msgspec.Struct):
     status: str
 
 
-class Moderation(msgspec.Struct, forbid_unknown_fields=True):
+class Moderation(msgspec.Struct):
     """The body of a comment moderation request."""
 
     status: Literal["published", "hidden"]
