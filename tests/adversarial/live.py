@@ -112,19 +112,16 @@ async def scratch_database(backend: str, workdir: Path, postgres_url: str = "") 
         yield url
         return
     base = make_url(_asyncpg_url(postgres_url))
+    admin = base.render_as_string(hide_password=False)
     name = f"{base.database}_adv_{os.getpid()}_{next(_counter)}"
-    await _admin(
-        str(base.render_as_string(hide_password=False)), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
-    )
-    await _admin(base.render_as_string(hide_password=False), f'CREATE DATABASE "{name}"')
-    url = base.set(database=name).render_as_string(hide_password=False)
+    await _admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await _admin(admin, f'CREATE DATABASE "{name}"')
     try:
+        url = base.set(database=name).render_as_string(hide_password=False)
         await create_schema(url)
         yield url
     finally:
-        await _admin(
-            base.render_as_string(hide_password=False), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
-        )
+        await _admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # --- seeding ------------------------------------------------------------------------------------------------

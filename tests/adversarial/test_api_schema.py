@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Callable
 from functools import partial
 
 import pytest
@@ -79,7 +80,7 @@ def runner(op, strategy, headers, sent, statuses):  # type: ignore[no-untyped-de
 
 
 def test_every_api_operation_answers_within_its_schema_and_never_with_a_5xx(
-    app: Litestar, api_world: tuple[World, str]
+    app: Litestar, api_world: tuple[World, str], report: Callable[[str], None]
 ) -> None:
     world, token = api_world
     schema = schemathesis.openapi.from_asgi("/schema/openapi.json", app)
@@ -111,7 +112,7 @@ def test_every_api_operation_answers_within_its_schema_and_never_with_a_5xx(
                     failures.append(f"{label}:\n{str(exc)[:3000]}")
 
     total = sum(sent.values())
-    print(
+    report(
         f"\nschemathesis: {total} requests over {len(operations)} operations; statuses {dict(sorted(statuses.items()))}"
     )
     assert failures == [], "\n\n".join(failures)

@@ -14,6 +14,7 @@ import random
 import re
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -108,7 +109,7 @@ async def panellist_session(
 
 @pytest.mark.slow
 async def test_concurrent_panellists_leave_exactly_their_last_answers_and_one_submission_each(
-    live_db_url: str, live_server: LiveServer
+    live_db_url: str, live_server: LiveServer, report: Callable[[str], None]
 ) -> None:
     seeded = await seed_panel(live_db_url, panellists=CLIENTS, statements=STATEMENTS)
     await asyncio.to_thread(live_server.start)
@@ -122,7 +123,7 @@ async def test_concurrent_panellists_leave_exactly_their_last_answers_and_one_su
         ],
     )
     elapsed = time.perf_counter() - started
-    print(
+    report(
         f"\nload: {CLIENTS} panellists, {tally.requests} requests in {elapsed:.1f} s "
         f"({tally.requests / elapsed:.0f}/s); statuses {dict(sorted(tally.statuses.items()))}"
     )

@@ -43,7 +43,6 @@ from tests.conftest import TEST_SECRET
 from tests.helpers import csrf_from, login, make_account, post_form
 from tests.smtp import Received, SmtpSink
 
-BASE = "http://testserver.local"
 LINK = re.compile(r"/p/([A-Za-z0-9_-]{43})")
 PEOPLE = [
     ("ottilie.brackenbury@privacy.example", "Service users", "Ottilie Brackenbury"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -71,7 +72,7 @@ async def keep_saving(writer: Writer, statements: list[int], acked_total: list[i
 
 @pytest.mark.slow
 async def test_a_killed_web_process_loses_no_acknowledged_rating_and_half_writes_none(
-    live_db_url: str, live_server: LiveServer
+    live_db_url: str, live_server: LiveServer, report: Callable[[str], None]
 ) -> None:
     seeded = await seed_panel(live_db_url, panellists=PANELLISTS, statements=STATEMENTS)
     await asyncio.to_thread(live_server.start)
@@ -90,7 +91,7 @@ async def test_a_killed_web_process_loses_no_acknowledged_rating_and_half_writes
         live_server.kill()
         await asyncio.gather(*tasks)
         in_flight = sum(1 for w in writers if w.in_flight is not None)
-        print(f"\nweb kill: {acked_total[0]} saves acknowledged, {in_flight} in flight at SIGKILL")
+        report(f"\nweb kill: {acked_total[0]} saves acknowledged, {in_flight} in flight at SIGKILL")
         assert in_flight > 0, "the process should have died with saves in flight"
 
         # Nothing half-written: every row's comment is whole and names this row's panellist, statement, value.

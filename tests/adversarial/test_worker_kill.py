@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -96,7 +97,7 @@ def count_status(status: str):  # type: ignore[no-untyped-def]
 
 @pytest.mark.slow
 async def test_a_killed_worker_delivers_every_message_after_restart_with_duplicates_bounded_by_its_batch(
-    live_db_url: str, smtp_sink: SmtpSink, tmp_path: Path
+    live_db_url: str, smtp_sink: SmtpSink, tmp_path: Path, report: Callable[[str], None]
 ) -> None:
     await queue_invitations(live_db_url, MESSAGES)
     worker = worker_process(live_db_url, tmp_path, smtp_sink.port, base_url="http://127.0.0.1:9")
@@ -140,7 +141,7 @@ async def test_a_killed_worker_delivers_every_message_after_restart_with_duplica
     messages = smtp_sink.messages()
     ids = Counter(str(m.message["Message-ID"]) for m in messages)
     duplicates = len(messages) - len(ids)
-    print(
+    report(
         f"\nworker kill: {MESSAGES} queued; SIGKILL after {received_at_kill} received "
         f"({sent_at_kill} marked sent, {in_flight} claimed in flight); after restart "
         f"{len(messages)} received, {len(ids)} distinct, {duplicates} duplicates"
