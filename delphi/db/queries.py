@@ -43,6 +43,26 @@ class RatingMatrix:
     unable: NDArray[np.bool_]
 
 
+async def round_statement_ids(session: AsyncSession, round_id: int) -> NDArray[np.int64]:
+    """Ids of the statements a round asks, in the round's order."""
+    rows = await session.scalars(
+        select(RoundStatement.statement_id)
+        .where(RoundStatement.round_id == round_id)
+        .order_by(RoundStatement.position, RoundStatement.id)
+    )
+    return np.array(rows.all(), dtype=np.int64)
+
+
+async def panel_group_ids(session: AsyncSession, panel_id: int) -> NDArray[np.int64]:
+    """Ids of a panel's stakeholder groups, in display order."""
+    rows = await session.scalars(
+        select(StakeholderGroup.id)
+        .where(StakeholderGroup.panel_id == panel_id)
+        .order_by(StakeholderGroup.position, StakeholderGroup.id)
+    )
+    return np.array(rows.all(), dtype=np.int64)
+
+
 async def load_rating_matrix(
     session: AsyncSession, panel_id: int, round_id: int, only: Sequence[int] | None = None
 ) -> RatingMatrix:
@@ -51,28 +71,10 @@ async def load_rating_matrix(
     Three light queries (statements, groups, ratings joined to panellists' groups); the ratings are read as plain
     tuples and scattered into the matrix with numpy, so 2 million ratings load in seconds.
     """
-    statement_ids = np.array(
-        (
-            await session.scalars(
-                select(RoundStatement.statement_id)
-                .where(RoundStatement.round_id == round_id)
-                .order_by(RoundStatement.position, RoundStatement.id)
-            )
-        ).all(),
-        dtype=np.int64,
-    )
+    statement_ids = await round_statement_ids(session, round_id)
     if only is not None:
         statement_ids = statement_ids[np.isin(statement_ids, np.asarray(list(only), dtype=np.int64))]
-    group_ids = np.array(
-        (
-            await session.scalars(
-                select(StakeholderGroup.id)
-                .where(StakeholderGroup.panel_id == panel_id)
-                .order_by(StakeholderGroup.position, StakeholderGroup.id)
-            )
-        ).all(),
-        dtype=np.int64,
-    )
+    group_ids = await panel_group_ids(session, panel_id)
     # Ratings are read a few statements at a time as plain integer rows (no ORM objects) and packed into numpy
     # at once, so two million of them load in seconds and never sit in memory as Python objects all together.
     parts = []
@@ -152,26 +154,8 @@ async def count_round_ratings(
     Gives the same table as :func:`delphi.stats.tabulate` on :func:`load_rating_matrix`'s matrix.  Raises
     ValueError if a stored rating lies off the scale (saves are validated, so this means a damaged database).
     """
-    statement_ids = np.array(
-        (
-            await session.scalars(
-                select(RoundStatement.statement_id)
-                .where(RoundStatement.round_id == round_id)
-                .order_by(RoundStatement.position, RoundStatement.id)
-            )
-        ).all(),
-        dtype=np.int64,
-    )
-    group_ids = np.array(
-        (
-            await session.scalars(
-                select(StakeholderGroup.id)
-                .where(StakeholderGroup.panel_id == panel_id)
-                .order_by(StakeholderGroup.position, StakeholderGroup.id)
-            )
-        ).all(),
-        dtype=np.int64,
-    )
+    statement_ids = await round_statement_ids(session, round_id)
+    group_ids = await panel_group_ids(session, panel_id)
     k = scale_max - scale_min + 1
     counts = np.zeros((len(statement_ids), len(group_ids), k), np.int64)
     n_unable = np.zeros((len(statement_ids), len(group_ids)), np.int64)

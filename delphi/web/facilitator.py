@@ -816,47 +816,54 @@ class RoundController(Controller):
             return await self._refuse(db_session, panel, role, account, number, exc, form)
         return Redirect(f"/panels/{panel.id}/rounds/{number}?saved=schedule", status_code=303)
 
+    async def _transition(
+        self,
+        panel_id: int,
+        number: int,
+        session: AsyncSession,
+        settings: Settings,
+        account: Account,
+        use_case: Any,
+        query: str,
+    ) -> Redirect | Template:
+        """Run a round use case (open, close, remind) and redirect; re-show the round page with the reason if
+        it is refused."""
+        panel, role = await load_panel(session, account, panel_id, EDITORS)
+        try:
+            round_ = await service.get_round(session, panel, number)
+            result = await use_case(
+                session, panel, round_, now=utcnow(), settings=settings, actor=Actor.account(account)
+            )
+        except DelphiError as exc:
+            return await self._refuse(session, panel, role, account, number, exc)
+        return Redirect(
+            f"/panels/{panel.id}/rounds/{number}?{query}={result if isinstance(result, int) else 1}",
+            status_code=303,
+        )
+
     @post("/open")
     async def open(
         self, panel_id: int, number: int, db_session: AsyncSession, settings: Settings, account: Account
     ) -> Redirect | Template:
-        panel, role = await load_panel(db_session, account, panel_id, EDITORS)
-        try:
-            round_ = await service.get_round(db_session, panel, number)
-            await service.open_round(
-                db_session, panel, round_, now=utcnow(), settings=settings, actor=Actor.account(account)
-            )
-        except DelphiError as exc:
-            return await self._refuse(db_session, panel, role, account, number, exc)
-        return Redirect(f"/panels/{panel.id}/rounds/{number}?opened=1", status_code=303)
+        return await self._transition(
+            panel_id, number, db_session, settings, account, service.open_round, "opened"
+        )
 
     @post("/close")
     async def close(
         self, panel_id: int, number: int, db_session: AsyncSession, settings: Settings, account: Account
     ) -> Redirect | Template:
-        panel, role = await load_panel(db_session, account, panel_id, EDITORS)
-        try:
-            round_ = await service.get_round(db_session, panel, number)
-            await service.close_round(
-                db_session, panel, round_, now=utcnow(), settings=settings, actor=Actor.account(account)
-            )
-        except DelphiError as exc:
-            return await self._refuse(db_session, panel, role, account, number, exc)
-        return Redirect(f"/panels/{panel.id}/rounds/{number}?closed=1", status_code=303)
+        return await self._transition(
+            panel_id, number, db_session, settings, account, service.close_round, "closed"
+        )
 
     @post("/remind")
     async def remind(
         self, panel_id: int, number: int, db_session: AsyncSession, settings: Settings, account: Account
     ) -> Redirect | Template:
-        panel, role = await load_panel(db_session, account, panel_id, EDITORS)
-        try:
-            round_ = await service.get_round(db_session, panel, number)
-            n = await service.send_reminder_now(
-                db_session, panel, round_, now=utcnow(), settings=settings, actor=Actor.account(account)
-            )
-        except DelphiError as exc:
-            return await self._refuse(db_session, panel, role, account, number, exc)
-        return Redirect(f"/panels/{panel.id}/rounds/{number}?reminded={n}", status_code=303)
+        return await self._transition(
+            panel_id, number, db_session, settings, account, service.send_reminder_now, "reminded"
+        )
 
     @post("/finish")
     async def finish(
