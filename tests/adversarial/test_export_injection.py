@@ -141,7 +141,9 @@ async def test_no_export_lets_a_spreadsheet_run_what_people_typed(
 formulas = st.builds(
     lambda lead, body: lead + body,
     st.sampled_from(["=", "+", "-", "@", "\t", "\r", "\t=", " =", "=="]),
-    st.text(st.characters(exclude_characters="\x00"), max_size=60),  # PostgreSQL text holds no NUL
+    st.text(
+        st.characters(exclude_characters="\x00", exclude_categories=("Cs",)), max_size=60
+    ),  # no NUL (PostgreSQL), no lone surrogates (not encodable)
 )
 
 
