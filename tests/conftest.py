@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
@@ -22,6 +23,12 @@ from delphi.db.models import Base
 from delphi.settings import DatabaseSettings, MailSettings, Settings
 
 pytest_plugins = ["tests.smtp"]
+
+# In CI, property tests draw the same examples every run, so a green run on a developer's machine with CI=true
+# is the run CI repeats; locally they stay random and keep exploring.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 POSTGRES_URL = os.environ.get("DELPHI_TEST_POSTGRES_URL", "").strip()
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
