@@ -108,8 +108,7 @@ async def set_schedule(
     round_.reminders_sent = [h for h in round_.reminders_sent or [] if h in reminder_hours]
     audit.record(
         session,
-        actor=actor.label,
-        account_id=actor.account_id,
+        actor=actor,
         panel_id=panel.id,
         action="round.scheduled",
         detail={
@@ -170,8 +169,7 @@ async def open_round(
         panel.rule_locked_at = now
         audit.record(
             session,
-            actor=actor.label,
-            account_id=actor.account_id,
+            actor=actor,
             panel_id=panel.id,
             action="rule.locked",
             detail={"rule": panel.rule},
@@ -205,8 +203,7 @@ async def open_round(
     queued = await mailing.round_opened(session, settings, panel, round_, recipients)
     audit.record(
         session,
-        actor=actor.label,
-        account_id=actor.account_id,
+        actor=actor,
         panel_id=panel.id,
         action="round.opened",
         detail={
@@ -270,8 +267,7 @@ async def _remind(
     queued = await mailing.reminder(session, settings, panel, round_, recipients, tag)
     audit.record(
         session,
-        actor=actor.label,
-        account_id=actor.account_id,
+        actor=actor,
         panel_id=panel.id,
         action="round.reminded",
         detail={"round": round_.number, "reminder": tag, "recipients": queued},
@@ -418,8 +414,7 @@ async def close_round(
     counts = {v: list(verdicts.values()).count(v) for v in ("in", "out", "none", "insufficient")}
     audit.record(
         session,
-        actor=actor.label,
-        account_id=actor.account_id,
+        actor=actor,
         panel_id=panel.id,
         action="round.closed",
         detail={
@@ -563,8 +558,7 @@ async def finish_panel(
     )
     audit.record(
         session,
-        actor=actor.label,
-        account_id=actor.account_id,
+        actor=actor,
         panel_id=panel.id,
         action="panel.finished",
         detail={"results_mailed": queued},
@@ -639,8 +633,7 @@ async def review_suggestion(
     suggestion.reviewed_at = utcnow()
     audit.record(
         session,
-        actor=actor.label,
-        account_id=actor.account_id,
+        actor=actor,
         panel_id=panel.id,
         action=f"suggestion.{suggestion.status}",
         detail={"suggestion_id": suggestion.id, "statement_id": suggestion.result_statement_id},
@@ -659,8 +652,7 @@ async def moderate_comment(
     rating.comment_status = CommentStatus.PUBLISHED if publish else CommentStatus.HIDDEN
     audit.record(
         session,
-        actor=actor.label,
-        account_id=actor.account_id,
+        actor=actor,
         panel_id=panel.id,
         action="comment.published" if publish else "comment.hidden",
         detail={"rating_id": rating.id, "round": round_.number},

@@ -135,8 +135,7 @@ async def create_panel(session: AsyncSession, data: PanelInput, owner_account_id
     )
     audit.record(
         session,
-        actor=actor.label,
-        account_id=actor.account_id,
+        actor=actor,
         panel_id=panel.id,
         action="panel.created",
         detail={"title": panel.title},
@@ -184,8 +183,7 @@ async def update_panel(session: AsyncSession, panel: Panel, data: PanelInput, ac
     if changed:
         audit.record(
             session,
-            actor=actor.label,
-            account_id=actor.account_id,
+            actor=actor,
             panel_id=panel.id,
             action="panel.updated",
             detail={"fields": changed},
@@ -241,8 +239,7 @@ async def add_group(
     await session.flush()
     audit.record(
         session,
-        actor=actor.label,
-        account_id=actor.account_id,
+        actor=actor,
         panel_id=panel.id,
         action="group.added",
         detail={"group_id": group.id, "name": label},
@@ -262,8 +259,7 @@ async def delete_group(session: AsyncSession, panel: Panel, group_id: int, actor
     await session.delete(group)
     audit.record(
         session,
-        actor=actor.label,
-        account_id=actor.account_id,
+        actor=actor,
         panel_id=panel.id,
         action="group.deleted",
         detail={"group_id": group_id, "name": group.name},
@@ -334,8 +330,7 @@ async def add_statement(
         await _add_to_round(session, draft, statement.id)
     audit.record(
         session,
-        actor=actor.label,
-        account_id=actor.account_id,
+        actor=actor,
         panel_id=panel.id,
         action="statement.added",
         detail={"statement_id": statement.id, "origin": origin},
@@ -386,8 +381,7 @@ async def edit_statement(
         if changed:
             audit.record(
                 session,
-                actor=actor.label,
-                account_id=actor.account_id,
+                actor=actor,
                 panel_id=panel.id,
                 action="statement.edited",
                 detail={"statement_id": statement.id},
@@ -438,8 +432,7 @@ async def reword_statement(
         await _add_to_round(session, draft, new.id)
     audit.record(
         session,
-        actor=actor.label,
-        account_id=actor.account_id,
+        actor=actor,
         panel_id=panel.id,
         action="statement.reworded",
         detail={"statement_id": new.id, "parent_id": statement.id, "round": draft.number},
@@ -480,8 +473,7 @@ async def set_in_draft(
         return
     audit.record(
         session,
-        actor=actor.label,
-        account_id=actor.account_id,
+        actor=actor,
         panel_id=panel.id,
         action=action,
         detail={"statement_id": statement_id, "round": draft.number},
@@ -517,8 +509,7 @@ async def move_statement(
             link.position = order.get(link.statement_id, link.position)
     audit.record(
         session,
-        actor=actor.label,
-        account_id=actor.account_id,
+        actor=actor,
         panel_id=panel.id,
         action="statement.moved",
         detail={"statement_id": statement_id, "direction": direction},
@@ -576,8 +567,7 @@ async def add_panellist(
     (created,) = await _insert_panellists(session, panel, [row], {g.name: g.id for g in groups}, secret_key)
     audit.record(
         session,
-        actor=actor.label,
-        account_id=actor.account_id,
+        actor=actor,
         panel_id=panel.id,
         action="panellist.added",
         detail={"pseudonym": created.pseudonym},
@@ -617,8 +607,7 @@ async def import_panellists(
     )
     audit.record(
         session,
-        actor=actor.label,
-        account_id=actor.account_id,
+        actor=actor,
         panel_id=panel.id,
         action="panellist.imported",
         detail={"count": len(created)},
@@ -692,8 +681,7 @@ async def erase_panellist(
         await session.execute(Submission.__table__.delete().where(Submission.panellist_id == p.id))
     audit.record(
         session,
-        actor=actor.label,
-        account_id=actor.account_id,
+        actor=actor,
         panel_id=panel.id,
         action="panellist.erased",
         detail={"pseudonym": p.pseudonym, "ratings_deleted": delete_ratings},
