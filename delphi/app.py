@@ -19,6 +19,7 @@ from litestar.template import TemplateConfig
 
 from delphi import __version__
 from delphi.db.engine import make_engine
+from delphi.rounds.save_queue import SaveQueue
 from delphi.security import derive_key
 from delphi.settings import Settings, load_settings
 from delphi.web.deps import provide_account, provide_settings
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         {
             "settings": settings,
             "engine": engine,
+            "save_queue": SaveQueue(engine),
             "login_limiter": SlidingWindowLimiter(limit=20, window_s=300),
             "link_limiter": SlidingWindowLimiter(limit=60, window_s=300),
         }

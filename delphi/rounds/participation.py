@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi import audit
@@ -36,7 +36,6 @@ from delphi.db.models import (
     utcnow,
 )
 from delphi.domain import (
-    CommentStatus,
     PanellistStatus,
     PanelStatus,
     RoundStatus,
@@ -51,11 +50,8 @@ from delphi.rounds.participation_feedback import (
     load_feedback,
 )
 from delphi.rounds.participation_rules import (
-    MAX_COMMENT,
-    MAX_REASON,
     MAX_SUGGESTION,
     N_,
-    Answer,
     ConsentNeeded,
     Issue,
     LinkNotValid,
@@ -70,6 +66,7 @@ from delphi.rounds.participation_rules import (
     fail,
     fail_many,
 )
+from delphi.rounds.rating_writes import CleanInput, RatingInput, clean_input, upsert_params, upsert_statement
 from delphi.security import panellist_token, token_digest
 
 __all__ = [
@@ -108,20 +105,6 @@ __all__ = [
 
 
 # --- shapes -------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RatingInput:
-    """One statement's answer as sent by a form or the JSON endpoint.
-
-    ``answer``: a scale point (int or digits), ``"unable"``, or None to leave the saved answer as it is.
-    ``comment``/``reason``: text, or None to leave the saved text as it is ("" clears it).
-    """
-
-    statement_id: int
-    answer: object = None
-    comment: object = None
-    reason: object = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,7 +369,8 @@ async def current_round(session: AsyncSession, panel_id: int) -> Round | None:
     )
 
 
-def scale_of(panel: Panel) -> Scale:
+def scale_of(panel: Panel | Any) -> Scale:
+    """The rating scale of ``panel``: a :class:`Panel` or any row with its scale columns."""
     return Scale(
         lo=panel.scale_min,
         hi=panel.scale_max,
@@ -678,78 +662,6 @@ async def _write_target(
     return _WriteTarget(panel, rnd.id, rnd.number, scale_of(panel))
 
 
-@dataclass(frozen=True, slots=True)
-class _CleanInput:
-    statement_id: int
-    answer: Answer | None
-    comment: str | None
-    reason: str | None
-
-    @property
-    def empty(self) -> bool:
-        return self.answer is None and not self.comment and not self.reason
-
-
-def _clean(item: RatingInput, scale: Scale) -> _CleanInput | list[Issue]:
-    issues: list[Issue] = []
-    answer: Answer | None = None
-    sid = item.statement_id
-    if item.answer is not None and item.answer != "":
-        parsed = rules.parse_answer(item.answer, scale, field=f"s{sid}")
-        if isinstance(parsed, Issue):
-            issues.append(parsed)
-        else:
-            answer = parsed
-    comment = rules.clean_text(item.comment, MAX_COMMENT, f"c{sid}") if item.comment is not None else None
-    reason = rules.clean_text(item.reason, MAX_REASON, f"r{sid}") if item.reason is not None else None
-    if isinstance(comment, Issue):
-        issues.append(comment)
-    if isinstance(reason, Issue):
-        issues.append(reason)
-    if issues:
-        return issues
-    return _CleanInput(sid, answer, comment, reason)  # type: ignore[arg-type]
-
-
-def _upsert(dialect: str, round_id: int, panellist_id: int, item: _CleanInput, now: datetime) -> Any:
-    """The one-statement upsert of an answer; fields left None keep their saved values.
-
-    A changed comment goes back to "pending" moderation (an edited published comment is not shown unreviewed).
-    """
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    answer = item.answer
-    values: dict[str, Any] = {
-        "round_id": round_id,
-        "statement_id": item.statement_id,
-        "panellist_id": panellist_id,
-        "value": answer.value if answer else None,
-        "unable": answer.unable if answer else False,
-        "comment": item.comment or "",
-        "comment_status": CommentStatus.PENDING.value,
-        "reason": item.reason or "",
-        "created_at": now,
-        "updated_at": now,
-    }
-    stmt = insert(Rating).values(**values)
-    table = Rating.__table__.c
-    new = stmt.excluded
-    set_: dict[str, Any] = {"updated_at": new.updated_at}
-    if answer is not None:
-        set_["value"] = new.value
-        set_["unable"] = new.unable
-    if item.comment is not None:
-        set_["comment"] = new.comment
-        set_["comment_status"] = case(
-            (table.comment == new.comment, table.comment_status), else_=literal(CommentStatus.PENDING.value)
-        )
-    if item.reason is not None:
-        set_["reason"] = new.reason
-    return stmt.on_conflict_do_update(index_elements=["round_id", "statement_id", "panellist_id"], set_=set_)
-
-
 def _dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
@@ -764,10 +676,13 @@ async def save_rating(
     """
     now = now or utcnow()
     target = await _write_target(session, panellist, [item.statement_id], now)
-    clean = _clean(item, target.scale)
+    clean = clean_input(item, target.scale)
     if isinstance(clean, list):
         raise fail_many(InvalidInput, clean)
-    await session.execute(_upsert(_dialect(session), target.round_id, panellist.id, clean, now))
+    await session.execute(
+        upsert_statement(_dialect(session), clean.shape),
+        upsert_params(target.round_id, panellist.id, clean, now),
+    )
     row = (
         await session.execute(
             select(Rating.value, Rating.unable).where(
@@ -808,10 +723,10 @@ async def save_ratings(
     """
     now = now or utcnow()
     target = await _write_target(session, panellist, [i.statement_id for i in items], now)
-    cleaned: list[_CleanInput] = []
+    cleaned: list[CleanInput] = []
     issues: list[Issue] = []
     for item in items:
-        result = _clean(item, target.scale)
+        result = clean_input(item, target.scale)
         if isinstance(result, list):
             issues.extend(result)
         else:
@@ -833,7 +748,9 @@ async def save_ratings(
     for clean in cleaned:
         if clean.empty and clean.statement_id not in existing:
             continue
-        await session.execute(_upsert(dialect, target.round_id, panellist.id, clean, now))
+        await session.execute(
+            upsert_statement(dialect, clean.shape), upsert_params(target.round_id, panellist.id, clean, now)
+        )
     return await _progress(session, target.round_id, panellist.id)
 
 

@@ -1,4 +1,4 @@
-"""Background parts started with the web process: the dev mail capture server and the worker loop."""
+"""Background parts of the web process: the dev mail capture server, the worker loop and the save queue."""
 
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ log = logging.getLogger("delphi.web")
 
 @contextlib.asynccontextmanager
 async def background(app: Litestar) -> AsyncIterator[None]:
-    """Start the capture server (when DELPHI_DEV_MAIL is on) and the in-process worker (unless turned off)."""
+    """Start the capture server (when DELPHI_DEV_MAIL is on) and the in-process worker (unless turned off).
+
+    On shutdown, also stop the save queue's writer (it starts with the first background save).
+    """
     settings = app.state.settings
     stack = contextlib.AsyncExitStack()
     async with stack:
@@ -30,6 +33,7 @@ async def background(app: Litestar) -> AsyncIterator[None]:
         try:
             yield
         finally:
+            await app.state.save_queue.aclose()
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

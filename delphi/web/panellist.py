@@ -374,14 +374,16 @@ class PanellistPagesController(Controller):
         return Redirect("/panel/review", status_code=303)
 
     @post("/ratings/{statement_id:int}", status_code=200)
-    async def save_one(
-        self, request: Request, db_session: AsyncSession, panellist: Panellist, statement_id: int
-    ) -> Response:
+    async def save_one(self, request: Request, statement_id: int) -> Response:
         """Background save of one answer; JSON in and out.
 
         Body: ``{"answer": 7 | "7" | "unable" | null, "comment": str | null, "reason": str | null}``
         (absent or null keeps the saved value).  Answer: ``{"statement_id", "value", "unable", "outside_iqr",
         "answered", "total", "saved_at"}``; a problem body with ``errors`` on a 4xx.
+
+        The save goes through the process's :class:`~delphi.rounds.save_queue.SaveQueue` (grouped with other
+        panellists' saves in one transaction); whatever the queue does not save, from a bad value to an ended
+        session, takes the full path in its own transaction, which gives the precise answer.
         """
         try:
             body = await request.json()
@@ -391,11 +393,17 @@ class PanellistPagesController(Controller):
             body = None
         if not isinstance(body, dict):
             raise rules.fail(InvalidInput, rules.N_("Send the answer as a JSON object."))
-        result = await p.save_rating(
-            db_session,
-            panellist,
-            p.RatingInput(statement_id, body.get("answer"), body.get("comment"), body.get("reason")),
-        )
+        item = p.RatingInput(statement_id, body.get("answer"), body.get("comment"), body.get("reason"))
+        session = _session(request)
+        panellist_id, version = session.get(PANELLIST_KEY), session.get(VERSION_KEY)
+        result = None
+        if isinstance(panellist_id, int) and isinstance(version, int):
+            result = await request.app.state.save_queue.save(panellist_id, version, item)
+        if result is None:
+            async with AsyncSession(request.app.state.engine, expire_on_commit=False) as db_session:
+                async with db_session.begin():
+                    panellist = await provide_panellist(request, db_session)
+                    result = await p.save_rating(db_session, panellist, item)
         return Response(
             {
                 "statement_id": result.statement_id,

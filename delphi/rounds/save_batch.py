@@ -1,0 +1,284 @@
+"""Several panellists' background saves written in one transaction, with a handful of cached statements.
+
+:func:`write_batch` is the database half of :class:`delphi.rounds.save_queue.SaveQueue`.  For a batch of
+:class:`SaveJob` (each one panellist's answer to one statement, as the rating page's script sends it) it runs:
+
+1. one query for every panellist's session version, status, consent, panel scale and open round (on
+   PostgreSQL the round rows are share-locked, so the deadline close, which takes them ``FOR UPDATE``, waits
+   for this batch rather than freezing results without an answer the batch is about to acknowledge);
+2. one query for which of the statements are in those rounds, with each round's statement count;
+3. one ``executemany`` upsert per input shape (usually one: an answer alone);
+4. one query for answered counts per (round, panellist), plus a read-back of the saved answer for inputs that
+   carried none, and last round's feedback only where the panel asks for reasons outside the IQR.
+
+The checks are the same rules as :func:`delphi.rounds.participation.save_rating` applies.  A job that fails
+any of them is *not* written and its result is None: the caller then runs ``save_rating`` for it, which raises
+the precise error (or saves, if the state changed in between).  So the batch never has to phrase an error and
+one bad job never holds back the others.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql import Select
+
+from delphi.db.models import Panel, Panellist, Rating, Round, RoundStatement
+from delphi.domain import RoundStatus
+from delphi.rounds import participation_rules as rules
+from delphi.rounds.participation import Progress, SaveResult, scale_of
+from delphi.rounds.participation_feedback import load_feedback
+from delphi.rounds.rating_writes import CleanInput, RatingInput, clean_input, upsert_params, upsert_statement
+
+
+@dataclass(frozen=True, slots=True)
+class SaveJob:
+    """One background save: who (the session cookie's panellist id and session version) and what."""
+
+    panellist_id: int
+    session_version: int
+    item: RatingInput
+
+
+@dataclass(frozen=True, slots=True)
+class _Accepted:
+    index: int
+    panellist_id: int
+    panel_id: int
+    round_id: int
+    round_number: int
+    asks_reasons: bool
+    clean: CleanInput
+
+
+@lru_cache(maxsize=4)
+def _targets_query(dialect: str) -> Select[Any]:
+    """Panellists (``:ids``, expanding) with their panel's scale and the panel's open round."""
+    stmt = (
+        select(
+            Panellist.id,
+            Panellist.session_version,
+            Panellist.status,
+            Panellist.erased_at,
+            Panellist.consented_at,
+            Panel.id.label("panel_id"),
+            Panel.scale_min,
+            Panel.scale_max,
+            Panel.scale_labels,
+            Panel.allow_unable,
+            Panel.unable_label,
+            Panel.ask_reason_outside_iqr,
+            Round.id.label("round_id"),
+            Round.number.label("round_number"),
+            Round.status.label("round_status"),
+            Round.closes_at,
+        )
+        .join(Panel, Panel.id == Panellist.panel_id)
+        .join(Round, and_(Round.panel_id == Panellist.panel_id, Round.status == RoundStatus.OPEN))
+        .where(Panellist.id.in_(bindparam("ids", expanding=True)))
+    )
+    if dialect == "postgresql":
+        stmt = stmt.where(or_(Round.closes_at.is_(None), Round.closes_at > bindparam("now"))).with_for_update(
+            read=True, of=Round
+        )
+    return stmt
+
+
+@lru_cache(maxsize=1)
+def _membership_query() -> Select[Any]:
+    """(round, statement) pairs among ``:rounds`` × ``:statements`` (expanding), each with its round's size."""
+    every = RoundStatement.__table__.alias("every")
+    total = select(func.count()).select_from(every).where(every.c.round_id == RoundStatement.round_id)
+    return select(RoundStatement.round_id, RoundStatement.statement_id, total.scalar_subquery()).where(
+        RoundStatement.round_id.in_(bindparam("rounds", expanding=True)),
+        RoundStatement.statement_id.in_(bindparam("statements", expanding=True)),
+    )
+
+
+@lru_cache(maxsize=1)
+def _answered_query() -> Select[Any]:
+    """Answered statements (a rating or "unable") per (round, panellist) among ``:rounds`` × ``:panellists``."""
+    return (
+        select(Rating.round_id, Rating.panellist_id, func.count())
+        .join(
+            RoundStatement,
+            and_(
+                RoundStatement.round_id == Rating.round_id, RoundStatement.statement_id == Rating.statement_id
+            ),
+        )
+        .where(
+            Rating.round_id.in_(bindparam("rounds", expanding=True)),
+            Rating.panellist_id.in_(bindparam("panellists", expanding=True)),
+            or_(Rating.value.is_not(None), Rating.unable.is_(True)),
+        )
+        .group_by(Rating.round_id, Rating.panellist_id)
+    )
+
+
+@lru_cache(maxsize=1)
+def _saved_query() -> Select[Any]:
+    """Saved answers among ``:rounds`` × ``:panellists`` × ``:statements`` (filtered to the exact keys after)."""
+    return select(
+        Rating.round_id, Rating.panellist_id, Rating.statement_id, Rating.value, Rating.unable
+    ).where(
+        Rating.round_id.in_(bindparam("rounds", expanding=True)),
+        Rating.panellist_id.in_(bindparam("panellists", expanding=True)),
+        Rating.statement_id.in_(bindparam("statements", expanding=True)),
+    )
+
+
+async def _accept(
+    conn: AsyncConnection, dialect: str, jobs: Sequence[SaveJob], now: datetime
+) -> tuple[list[_Accepted], dict[int, int]]:
+    """The jobs that pass every check of ``save_rating`` (at most one per key), and each round's size."""
+    rows = (
+        await conn.execute(
+            _targets_query(dialect), {"ids": sorted({j.panellist_id for j in jobs}), "now": now}
+        )
+    ).all()
+    targets: dict[int, Any] = {}
+    for row in rows:  # two open rounds for one panel cannot happen; if it did, the full path decides
+        targets[row.id] = None if row.id in targets else row
+    passed: list[_Accepted] = []
+    seen: set[tuple[int, int]] = set()
+    for index, job in enumerate(jobs):
+        row = targets.get(job.panellist_id)
+        key = (job.panellist_id, job.item.statement_id)
+        if (
+            row is None
+            or key in seen
+            or row.session_version != job.session_version
+            or not rules.link_usable(row.status, row.erased_at is not None)
+            or row.consented_at is None
+            or not rules.round_accepts_answers(row.round_status, row.closes_at, now)
+        ):
+            continue
+        clean = clean_input(job.item, scale_of(row))
+        if isinstance(clean, list):
+            continue
+        seen.add(key)
+        passed.append(
+            _Accepted(
+                index,
+                job.panellist_id,
+                row.panel_id,
+                row.round_id,
+                row.round_number,
+                bool(row.ask_reason_outside_iqr),
+                clean,
+            )
+        )
+    if not passed:
+        return [], {}
+    members = (
+        await conn.execute(
+            _membership_query(),
+            {
+                "rounds": sorted({a.round_id for a in passed}),
+                "statements": sorted({a.clean.statement_id for a in passed}),
+            },
+        )
+    ).all()
+    in_round = {(r, s) for r, s, _ in members}
+    totals = {r: int(n) for r, _, n in members}
+    return [a for a in passed if (a.round_id, a.clean.statement_id) in in_round], totals
+
+
+async def _outside_iqr(
+    conn: AsyncConnection, accepted: list[_Accepted], values: dict[int, int | None]
+) -> set[int]:
+    """Indexes of saved ratings outside last round's pooled IQR, for panels that ask for a reason then."""
+    asking = [
+        a for a in accepted if a.asks_reasons and a.round_number > 1 and values.get(a.index) is not None
+    ]
+    if not asking:
+        return set()
+    outside: set[int] = set()
+    session = AsyncSession(bind=conn)
+    try:
+        by_panellist: dict[int, list[_Accepted]] = defaultdict(list)
+        for a in asking:
+            by_panellist[a.panellist_id].append(a)
+        for panellist_id, items in by_panellist.items():
+            panel = await session.get(Panel, items[0].panel_id)
+            rnd = await session.get(Round, items[0].round_id)
+            assert panel is not None and rnd is not None
+            feedback = await load_feedback(
+                session, panel, rnd, panellist_id, [a.clean.statement_id for a in items], comments=False
+            )
+            for a in items:
+                fb = feedback.get(a.clean.statement_id)
+                value = values[a.index]
+                if (
+                    fb is not None
+                    and value is not None
+                    and rules.outside_iqr(value, fb.pooled.q1, fb.pooled.q3)
+                ):
+                    outside.add(a.index)
+    finally:
+        await session.close()
+    return outside
+
+
+async def write_batch(
+    conn: AsyncConnection, jobs: Sequence[SaveJob], now: datetime
+) -> list[SaveResult | None]:
+    """Save every job that may be saved, in ``conn``'s transaction (the caller commits).
+
+    Returns one entry per job, in order: its :class:`SaveResult`, or None when the job was not written (it
+    failed a check, or repeats an earlier job's panellist and statement) and must take the full path.
+    """
+    dialect = conn.dialect.name
+    accepted, totals = await _accept(conn, dialect, jobs, now)
+    results: list[SaveResult | None] = [None] * len(jobs)
+    if not accepted:
+        return results
+    by_shape: dict[tuple[bool, bool, bool], list[dict[str, Any]]] = defaultdict(list)
+    for a in accepted:
+        by_shape[a.clean.shape].append(upsert_params(a.round_id, a.panellist_id, a.clean, now))
+    for shape, params in by_shape.items():
+        await conn.execute(upsert_statement(dialect, shape), params)
+
+    rounds = sorted({a.round_id for a in accepted})
+    panellists = sorted({a.panellist_id for a in accepted})
+    answered = {
+        (r, p): int(n)
+        for r, p, n in (
+            await conn.execute(_answered_query(), {"rounds": rounds, "panellists": panellists})
+        ).all()
+    }
+    saved: dict[int, tuple[int | None, bool]] = {
+        a.index: (a.clean.answer.value, a.clean.answer.unable) for a in accepted if a.clean.answer is not None
+    }
+    unread = [a for a in accepted if a.clean.answer is None]
+    if unread:
+        rows = await conn.execute(
+            _saved_query(),
+            {
+                "rounds": sorted({a.round_id for a in unread}),
+                "panellists": sorted({a.panellist_id for a in unread}),
+                "statements": sorted({a.clean.statement_id for a in unread}),
+            },
+        )
+        stored = {(r, p, s): (v, bool(u)) for r, p, s, v, u in rows.all()}
+        for a in unread:
+            saved[a.index] = stored[(a.round_id, a.panellist_id, a.clean.statement_id)]
+    outside = await _outside_iqr(conn, accepted, {i: v for i, (v, _) in saved.items()})
+    for a in accepted:
+        value, unable = saved[a.index]
+        results[a.index] = SaveResult(
+            statement_id=a.clean.statement_id,
+            value=value,
+            unable=unable,
+            outside_iqr=a.index in outside,
+            progress=Progress(answered.get((a.round_id, a.panellist_id), 0), totals[a.round_id]),
+            saved_at=now,
+        )
+    return results

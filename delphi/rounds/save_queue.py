@@ -1,0 +1,136 @@
+"""Group commit for the rating page's background saves.
+
+Each web request hands its save to :meth:`SaveQueue.save` and waits.  One writer task per event loop takes
+everything that has arrived since its last write and stores it in one transaction
+(:func:`delphi.rounds.save_batch.write_batch`), then answers every waiting request.  A save is acknowledged
+only after the transaction holding it has committed, so an acknowledged answer is never lost.
+
+There is no timer: under light load a batch holds one save and goes out at once; under load a batch holds
+what arrived while the previous one was being written, so the database work per save falls as load rises
+(the figures are in ``docs/benchmarks.md``).  A batch never holds two saves of one panellist's statement; the
+later one waits for the next batch, so the last answer sent is the one kept.
+
+When the queue cannot save a job (a check failed, or the batch's transaction failed), ``save`` returns None
+and the caller takes the full path (:func:`delphi.rounds.participation.save_rating`), which answers with the
+precise error or saves the job on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from delphi.db.models import utcnow
+from delphi.rounds.participation import SaveResult
+from delphi.rounds.rating_writes import RatingInput
+from delphi.rounds.save_batch import SaveJob, write_batch
+
+log = logging.getLogger("delphi.rounds.save_queue")
+
+_Waiting = tuple[SaveJob, "asyncio.Future[SaveResult | None]"]
+
+
+class SaveQueue:
+    """Saves single answers for many requests at once; one per web process (``app.state.save_queue``).
+
+    ``max_batch`` bounds a transaction (default 256 saves).  ``clock`` gives the save time (UTC-aware).
+    """
+
+    def __init__(
+        self, engine: AsyncEngine, *, max_batch: int = 256, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.engine = engine
+        self.max_batch = max_batch
+        self.clock = clock
+        self._waiting: deque[_Waiting] = deque()
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        #: batches written and saves in them, for tests and benchmarks
+        self.batches = 0
+        self.saves = 0
+
+    async def save(self, panellist_id: int, session_version: int, item: RatingInput) -> SaveResult | None:
+        """Store ``item`` for the panellist with the session ``session_version``; None = take the full path.
+
+        Returns once the answer is committed.  If the caller is cancelled before its batch starts, its save is
+        dropped (nobody was told it was saved); once the batch has started it completes regardless.
+        """
+        loop = asyncio.get_running_loop()
+        if self._task is None or self._task.done() or self._loop is not loop:
+            self._start(loop)
+        assert self._wake is not None
+        future: asyncio.Future[SaveResult | None] = loop.create_future()
+        self._waiting.append((SaveJob(panellist_id, session_version, item), future))
+        self._wake.set()
+        return await future
+
+    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._loop is not loop:
+            self._waiting.clear()  # futures of another (finished) loop can never be answered
+        self._loop = loop
+        self._wake = asyncio.Event()
+        self._task = loop.create_task(self._run(), name="delphi-save-queue")
+
+    def _take(self) -> list[_Waiting]:
+        """The next batch in arrival order: live requests only, one per (panellist, statement)."""
+        batch: list[_Waiting] = []
+        keys: set[tuple[int, int]] = set()
+        later: list[_Waiting] = []
+        while self._waiting and len(batch) < self.max_batch:
+            job, future = self._waiting.popleft()
+            if future.done():  # the request was cancelled while it waited
+                continue
+            key = (job.panellist_id, job.item.statement_id)
+            if key in keys:
+                later.append((job, future))
+                continue
+            keys.add(key)
+            batch.append((job, future))
+        self._waiting.extendleft(reversed(later))
+        return batch
+
+    async def _write(self, batch: list[_Waiting]) -> list[SaveResult | None]:
+        try:
+            async with self.engine.begin() as conn:
+                return await write_batch(conn, [job for job, _ in batch], self.clock())
+        except Exception:
+            log.exception("a batch of %d saves failed; each is retried on its own", len(batch))
+            return [None] * len(batch)
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while batch := self._take():
+                try:
+                    results = await self._write(batch)
+                except asyncio.CancelledError:  # shutting down mid-batch: it rolled back, nothing was saved
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_result(None)
+                    raise
+                self.batches += 1
+                self.saves += sum(r is not None for r in results)
+                for (_, future), result in zip(batch, results, strict=True):
+                    if not future.done():
+                        future.set_result(result)
+
+    async def aclose(self) -> None:
+        """Stop the writer; requests still waiting, and those of a batch cut short, take the full path."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        while self._waiting:
+            _, future = self._waiting.popleft()
+            if not future.done():
+                future.set_result(None)
