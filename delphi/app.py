@@ -9,7 +9,6 @@ from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -30,6 +29,7 @@ from delphi.web.lifespan import background
 from delphi.web.logredact import install as redact_link_tokens_in_logs
 from delphi.web.ratelimit import SlidingWindowLimiter
 from delphi.web.routes import route_handlers
+from delphi.web.sessioncookie import SessionCookieConfig
 from delphi.web.templating import make_environment
 
 SESSION_COOKIE = "delphi_session"
@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         set_default_exception_handler=False,
     )
     env = make_environment()
-    session_config = CookieBackendConfig(
+    session_config = SessionCookieConfig(
         secret=derive_key(settings.secret_key, "session-cookie"),
         key=SESSION_COOKIE,
         httponly=True,

@@ -1,0 +1,46 @@
+"""The signed, encrypted session cookie, re-sent only when it has something new to say.
+
+Litestar's client-side session backend encrypts and re-sends the whole cookie on every response.  Ours
+re-sends it when the session changed (sign-in, sign-out, a flash message) or on a ``GET`` (a page view, which
+keeps the 30-day expiry sliding).  Other requests that leave the session as it was, above all the rating
+page's background saves, send no ``Set-Cookie``; the browser keeps the cookie it has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.middleware.session.client_side import ClientSideSessionBackend, CookieBackendConfig
+from litestar.types import Message, ScopeSession
+
+_LOADED = "delphi.session_loaded"
+
+
+class ChangedOnlyCookieBackend(ClientSideSessionBackend):
+    """:class:`ClientSideSessionBackend` that skips re-sending an unchanged session outside ``GET``."""
+
+    async def load_from_connection(self, connection: ASGIConnection) -> dict[str, Any]:
+        data = await super().load_from_connection(connection)
+        connection.scope[_LOADED] = dict(data)  # type: ignore[literal-required]
+        return data
+
+    async def store_in_message(
+        self, scope_session: ScopeSession, message: Message, connection: ASGIConnection
+    ) -> None:
+        scope = connection.scope
+        loaded = scope.get(_LOADED)
+        unchanged = (
+            loaded is not None and loaded and isinstance(scope_session, dict) and scope_session == loaded
+        )
+        if unchanged and scope["method"] != "GET":  # type: ignore[typeddict-item]
+            return
+        await super().store_in_message(scope_session, message, connection)
+
+
+@dataclass
+class SessionCookieConfig(CookieBackendConfig):
+    """:class:`CookieBackendConfig` with :class:`ChangedOnlyCookieBackend`."""
+
+    _backend_class = ChangedOnlyCookieBackend  # type: ignore[assignment]
