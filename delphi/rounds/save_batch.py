@@ -243,7 +243,8 @@ async def write_batch(
     by_shape: dict[tuple[bool, bool, bool], list[dict[str, Any]]] = defaultdict(list)
     for a in accepted:
         by_shape[a.clean.shape].append(upsert_params(a.round_id, a.panellist_id, a.clean, now))
-    for shape, params in by_shape.items():
+    for shape, params in by_shape.items():  # in key order, as every writer locks rows, so none deadlock
+        params.sort(key=lambda row: (row["round_id"], row["statement_id"], row["panellist_id"]))
         await conn.execute(upsert_statement(dialect, shape), params)
 
     rounds = sorted({a.round_id for a in accepted})

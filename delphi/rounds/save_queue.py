@@ -1,14 +1,16 @@
 """Group commit for the rating page's background saves.
 
-Each web request hands its save to :meth:`SaveQueue.save` and waits.  One writer task per event loop takes
-everything that has arrived since its last write and stores it in one transaction
-(:func:`delphi.rounds.save_batch.write_batch`), then answers every waiting request.  A save is acknowledged
-only after the transaction holding it has committed, so an acknowledged answer is never lost.
+Each web request hands its save to :meth:`SaveQueue.save` and waits.  A free writer task takes everything
+that has arrived and stores it in one transaction (:func:`delphi.rounds.save_batch.write_batch`), then answers
+every waiting request.  A save is acknowledged only after the transaction holding it has committed, so an
+acknowledged answer is never lost.
 
 There is no timer: under light load a batch holds one save and goes out at once; under load a batch holds
-what arrived while the previous one was being written, so the database work per save falls as load rises
-(the figures are in ``docs/benchmarks.md``).  A batch never holds two saves of one panellist's statement; the
-later one waits for the next batch, so the last answer sent is the one kept.
+what arrived while the writers were busy, so the database work per save falls as load rises (the figures are
+in ``docs/benchmarks.md``).  PostgreSQL gets four writers, so one batch's round trips and commit flush overlap
+with the next; SQLite, which has one write lock, gets one.  No two batches in flight, and no batch, hold two
+saves of one panellist's statement: the later save waits for the earlier one's batch, so the last answer sent
+is the one kept.
 
 When the queue cannot save a job (a check failed, or the batch's transaction failed), ``save`` returns None
 and the caller takes the full path (:func:`delphi.rounds.participation.save_rating`), which answers with the
@@ -48,9 +50,11 @@ class SaveQueue:
         self.engine = engine
         self.max_batch = max_batch
         self.clock = clock
+        self.writers = 1 if engine.dialect.name == "sqlite" else 4
         self._waiting: deque[_Waiting] = deque()
+        self._busy: set[tuple[int, int]] = set()  # (panellist, statement) of the batches being written
         self._wake: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         #: batches written and saves in them, for tests and benchmarks
         self.batches = 0
@@ -63,7 +67,7 @@ class SaveQueue:
         dropped (nobody was told it was saved); once the batch has started it completes regardless.
         """
         loop = asyncio.get_running_loop()
-        if self._task is None or self._task.done() or self._loop is not loop:
+        if self._loop is not loop or not self._tasks or any(t.done() for t in self._tasks):
             self._start(loop)
         assert self._wake is not None
         future: asyncio.Future[SaveResult | None] = loop.create_future()
@@ -72,26 +76,31 @@ class SaveQueue:
         return await future
 
     def _start(self, loop: asyncio.AbstractEventLoop) -> None:
+        for task in self._tasks:
+            task.cancel()
         if self._loop is not loop:
             self._waiting.clear()  # futures of another (finished) loop can never be answered
+            self._busy.clear()
         self._loop = loop
         self._wake = asyncio.Event()
-        self._task = loop.create_task(self._run(), name="delphi-save-queue")
+        self._tasks = [
+            loop.create_task(self._run(), name=f"delphi-save-queue-{n}") for n in range(self.writers)
+        ]
 
     def _take(self) -> list[_Waiting]:
-        """The next batch in arrival order: live requests only, one per (panellist, statement)."""
+        """The next batch in arrival order: live requests only, one per (panellist, statement), none whose
+        (panellist, statement) is in a batch being written (those stay queued, in order)."""
         batch: list[_Waiting] = []
-        keys: set[tuple[int, int]] = set()
         later: list[_Waiting] = []
         while self._waiting and len(batch) < self.max_batch:
             job, future = self._waiting.popleft()
             if future.done():  # the request was cancelled while it waited
                 continue
             key = (job.panellist_id, job.item.statement_id)
-            if key in keys:
+            if key in self._busy:
                 later.append((job, future))
                 continue
-            keys.add(key)
+            self._busy.add(key)
             batch.append((job, future))
         self._waiting.extendleft(reversed(later))
         return batch
@@ -117,6 +126,10 @@ class SaveQueue:
                         if not future.done():
                             future.set_result(None)
                     raise
+                finally:
+                    self._busy.difference_update(
+                        (job.panellist_id, job.item.statement_id) for job, _ in batch
+                    )
                 self.batches += 1
                 self.saves += sum(r is not None for r in results)
                 for (_, future), result in zip(batch, results, strict=True):
@@ -125,9 +138,10 @@ class SaveQueue:
 
     async def aclose(self) -> None:
         """Stop the writer; requests still waiting, and those of a batch cut short, take the full path."""
-        task, self._task = self._task, None
-        if task is not None:
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
             task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         while self._waiting:
