@@ -35,6 +35,7 @@ from delphi.domain import RoundStatus
 from delphi.rounds import participation_rules as rules
 from delphi.rounds.participation import Progress, SaveResult, scale_of
 from delphi.rounds.participation_feedback import load_feedback
+from delphi.rounds.participation_rules import Scale
 from delphi.rounds.rating_writes import CleanInput, RatingInput, clean_input, upsert_params, upsert_statement
 
 
@@ -148,6 +149,7 @@ async def _accept(
         targets[row.id] = None if row.id in targets else row
     passed: list[_Accepted] = []
     seen: set[tuple[int, int]] = set()
+    scales: dict[int, Scale] = {}
     for index, job in enumerate(jobs):
         row = targets.get(job.panellist_id)
         key = (job.panellist_id, job.item.statement_id)
@@ -160,7 +162,8 @@ async def _accept(
             or not rules.round_accepts_answers(row.round_status, row.closes_at, now)
         ):
             continue
-        clean = clean_input(job.item, scale_of(row))
+        scale = scales.get(row.panel_id) or scales.setdefault(row.panel_id, scale_of(row))
+        clean = clean_input(job.item, scale)
         if isinstance(clean, list):
             continue
         seen.add(key)

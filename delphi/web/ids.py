@@ -21,7 +21,7 @@ def possible_id(value: int) -> bool:
 
 async def reject_impossible_ids(request: Request) -> None:
     """``before_request`` hook: 404 for an integer path parameter outside what a database id can be."""
-    if request.url.path.startswith("/api/"):
+    if request.scope["path"].startswith("/api/"):
         return
     for value in request.path_params.values():
         if isinstance(value, int) and not isinstance(value, bool) and not possible_id(value):

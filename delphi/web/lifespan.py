@@ -16,7 +16,8 @@ log = logging.getLogger("delphi.web")
 async def background(app: Litestar) -> AsyncIterator[None]:
     """Start the capture server (when DELPHI_DEV_MAIL is on) and the in-process worker (unless turned off).
 
-    On shutdown, also stop the save queue's writer (it starts with the first background save).
+    On shutdown, also stop the save queue's writers (they start with the first background save) and close the
+    engine's pooled connections.
     """
     settings = app.state.settings
     stack = contextlib.AsyncExitStack()
@@ -38,3 +39,4 @@ async def background(app: Litestar) -> AsyncIterator[None]:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await app.state.engine.dispose()  # close pooled connections now, not when collected

@@ -385,25 +385,40 @@ class PanellistPagesController(Controller):
         panellists' saves in one transaction); whatever the queue does not save, from a bad value to an ended
         session, takes the full path in its own transaction, which gives the precise answer.
         """
+        session = _session(request)
+        panellist_id, version = session.get(PANELLIST_KEY), session.get(VERSION_KEY)
+        signed_in = isinstance(panellist_id, int) and isinstance(version, int)
         try:
             body = await request.json()
         except HTTPException:  # e.g. 413: the body is over the size limit
             raise
         except Exception:
             body = None
-        if not isinstance(body, dict):
-            raise rules.fail(InvalidInput, rules.N_("Send the answer as a JSON object."))
+        if not signed_in or not isinstance(body, dict):
+            return await self._save_fully(request, statement_id, body)
         item = p.RatingInput(statement_id, body.get("answer"), body.get("comment"), body.get("reason"))
-        session = _session(request)
-        panellist_id, version = session.get(PANELLIST_KEY), session.get(VERSION_KEY)
-        result = None
-        if isinstance(panellist_id, int) and isinstance(version, int):
-            result = await request.app.state.save_queue.save(panellist_id, version, item)
+        result = await request.app.state.save_queue.save(panellist_id, version, item)
         if result is None:
-            async with AsyncSession(request.app.state.engine, expire_on_commit=False) as db_session:
-                async with db_session.begin():
-                    panellist = await provide_panellist(request, db_session)
-                    result = await p.save_rating(db_session, panellist, item)
+            return await self._save_fully(request, statement_id, body)
+        return self._saved(result)
+
+    async def _save_fully(self, request: Request, statement_id: int, body: object) -> Response:
+        """The save in a transaction of its own, with every check phrased: a session that is not (or no
+        longer) valid is refused first, then a body that is not a JSON object, then whatever ``save_rating``
+        refuses."""
+        async with AsyncSession(request.app.state.engine, expire_on_commit=False) as db_session:
+            async with db_session.begin():
+                panellist = await provide_panellist(request, db_session)
+                if not isinstance(body, dict):
+                    raise rules.fail(InvalidInput, rules.N_("Send the answer as a JSON object."))
+                item = p.RatingInput(
+                    statement_id, body.get("answer"), body.get("comment"), body.get("reason")
+                )
+                result = await p.save_rating(db_session, panellist, item)
+        return self._saved(result)
+
+    @staticmethod
+    def _saved(result: p.SaveResult) -> Response:
         return Response(
             {
                 "statement_id": result.statement_id,
