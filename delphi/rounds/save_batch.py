@@ -4,9 +4,11 @@
 :class:`SaveJob` (each one panellist's answer to one statement, as the rating page's script sends it) it runs:
 
 1. one query for every panellist's session version, status, consent, panel scale and open round (on
-   PostgreSQL the round rows are share-locked, so the deadline close, which takes them ``FOR UPDATE``, waits
-   for this batch rather than freezing results without an answer the batch is about to acknowledge);
-2. one query for which of the statements are in those rounds, with each round's statement count;
+   PostgreSQL the round rows are share-locked, so the deadline close, which takes them ``FOR UPDATE``, and a
+   facilitator's close, which updates them, wait for this batch rather than freeze results without an answer
+   the batch is about to acknowledge; a batch that starts after a close sees the round closed);
+2. the statements of each open round, read once per round and then kept in ``rounds`` (a round's statements
+   are fixed when it opens: only draft rounds are edited);
 3. one ``executemany`` upsert per input shape (usually one: an answer alone);
 4. one query for answered counts per (round, panellist), plus a read-back of the saved answer for inputs that
    carried none, and last round's feedback only where the panel asks for reasons outside the IQR.
@@ -55,6 +57,7 @@ class _Accepted:
     panel_id: int
     round_id: int
     round_number: int
+    round_size: int
     asks_reasons: bool
     clean: CleanInput
 
@@ -80,6 +83,7 @@ def _targets_query(dialect: str) -> Select[Any]:
             Round.number.label("round_number"),
             Round.status.label("round_status"),
             Round.closes_at,
+            Round.opened_at,
         )
         .join(Panel, Panel.id == Panellist.panel_id)
         .join(Round, and_(Round.panel_id == Panellist.panel_id, Round.status == RoundStatus.OPEN))
@@ -93,14 +97,16 @@ def _targets_query(dialect: str) -> Select[Any]:
 
 
 @lru_cache(maxsize=1)
-def _membership_query() -> Select[Any]:
-    """(round, statement) pairs among ``:rounds`` × ``:statements`` (expanding), each with its round's size."""
-    every = RoundStatement.__table__.alias("every")
-    total = select(func.count()).select_from(every).where(every.c.round_id == RoundStatement.round_id)
-    return select(RoundStatement.round_id, RoundStatement.statement_id, total.scalar_subquery()).where(
-        RoundStatement.round_id.in_(bindparam("rounds", expanding=True)),
-        RoundStatement.statement_id.in_(bindparam("statements", expanding=True)),
+def _members_query() -> Select[Any]:
+    """Every (round, statement) of the rounds ``:rounds`` (expanding)."""
+    return select(RoundStatement.round_id, RoundStatement.statement_id).where(
+        RoundStatement.round_id.in_(bindparam("rounds", expanding=True))
     )
+
+
+#: (round id, opened at) -> the round's statement ids; the opening time tells a new round from a deleted one
+#: whose id SQLite gave again.
+RoundMembers = dict[tuple[int, Any], frozenset[int]]
 
 
 @lru_cache(maxsize=1)
@@ -136,9 +142,9 @@ def _saved_query() -> Select[Any]:
 
 
 async def _accept(
-    conn: AsyncConnection, dialect: str, jobs: Sequence[SaveJob], now: datetime
-) -> tuple[list[_Accepted], dict[int, int]]:
-    """The jobs that pass every check of ``save_rating`` (at most one per key), and each round's size."""
+    conn: AsyncConnection, dialect: str, jobs: Sequence[SaveJob], now: datetime, rounds: RoundMembers
+) -> list[_Accepted]:
+    """The jobs that pass every check of ``save_rating``, at most one per (panellist, statement)."""
     rows = (
         await conn.execute(
             _targets_query(dialect), {"ids": sorted({j.panellist_id for j in jobs}), "now": now}
@@ -147,6 +153,14 @@ async def _accept(
     targets: dict[int, Any] = {}
     for row in rows:  # two open rounds for one panel cannot happen; if it did, the full path decides
         targets[row.id] = None if row.id in targets else row
+    unknown = {(r.round_id, r.opened_at) for r in targets.values() if r is not None} - rounds.keys()
+    if unknown:
+        if len(rounds) > 1000:  # rounds long closed; the open ones are read again
+            rounds.clear()
+        found: dict[int, set[int]] = {round_id: set() for round_id, _ in unknown}
+        for round_id, statement_id in (await conn.execute(_members_query(), {"rounds": sorted(found)})).all():
+            found[round_id].add(statement_id)
+        rounds.update({(round_id, opened): frozenset(found[round_id]) for round_id, opened in unknown})
     passed: list[_Accepted] = []
     seen: set[tuple[int, int]] = set()
     scales: dict[int, Scale] = {}
@@ -160,6 +174,7 @@ async def _accept(
             or not rules.link_usable(row.status, row.erased_at is not None)
             or row.consented_at is None
             or not rules.round_accepts_answers(row.round_status, row.closes_at, now)
+            or job.item.statement_id not in rounds[(row.round_id, row.opened_at)]
         ):
             continue
         scale = scales.get(row.panel_id) or scales.setdefault(row.panel_id, scale_of(row))
@@ -174,24 +189,12 @@ async def _accept(
                 row.panel_id,
                 row.round_id,
                 row.round_number,
+                len(rounds[(row.round_id, row.opened_at)]),
                 bool(row.ask_reason_outside_iqr),
                 clean,
             )
         )
-    if not passed:
-        return [], {}
-    members = (
-        await conn.execute(
-            _membership_query(),
-            {
-                "rounds": sorted({a.round_id for a in passed}),
-                "statements": sorted({a.clean.statement_id for a in passed}),
-            },
-        )
-    ).all()
-    in_round = {(r, s) for r, s, _ in members}
-    totals = {r: int(n) for r, _, n in members}
-    return [a for a in passed if (a.round_id, a.clean.statement_id) in in_round], totals
+    return passed
 
 
 async def _outside_iqr(
@@ -231,15 +234,17 @@ async def _outside_iqr(
 
 
 async def write_batch(
-    conn: AsyncConnection, jobs: Sequence[SaveJob], now: datetime
+    conn: AsyncConnection, jobs: Sequence[SaveJob], now: datetime, rounds: RoundMembers | None = None
 ) -> list[SaveResult | None]:
     """Save every job that may be saved, in ``conn``'s transaction (the caller commits).
+
+    ``rounds`` carries the open rounds' statements from one batch to the next (filled in here as needed).
 
     Returns one entry per job, in order: its :class:`SaveResult`, or None when the job was not written (it
     failed a check, or repeats an earlier job's panellist and statement) and must take the full path.
     """
     dialect = conn.dialect.name
-    accepted, totals = await _accept(conn, dialect, jobs, now)
+    accepted = await _accept(conn, dialect, jobs, now, {} if rounds is None else rounds)
     results: list[SaveResult | None] = [None] * len(jobs)
     if not accepted:
         return results
@@ -282,7 +287,7 @@ async def write_batch(
             value=value,
             unable=unable,
             outside_iqr=a.index in outside,
-            progress=Progress(answered.get((a.round_id, a.panellist_id), 0), totals[a.round_id]),
+            progress=Progress(answered.get((a.round_id, a.panellist_id), 0), a.round_size),
             saved_at=now,
         )
     return results

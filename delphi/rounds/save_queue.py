@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from delphi.db.models import utcnow
 from delphi.rounds.participation import SaveResult
 from delphi.rounds.rating_writes import RatingInput
-from delphi.rounds.save_batch import SaveJob, write_batch
+from delphi.rounds.save_batch import RoundMembers, SaveJob, write_batch
 
 log = logging.getLogger("delphi.rounds.save_queue")
 
@@ -52,7 +52,8 @@ class SaveQueue:
         self.clock = clock
         self.writers = 1 if engine.dialect.name == "sqlite" else 4
         self._waiting: deque[_Waiting] = deque()
-        self._busy: set[tuple[int, int]] = set()  # (panellist, statement) of the batches being written
+        self._busy: set[tuple[int, int]] = set()
+        self._rounds: RoundMembers = {}  # the open rounds' statements, shared by the writers  # (panellist, statement) of the batches being written
         self._wake: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -105,13 +106,44 @@ class SaveQueue:
         self._waiting.extendleft(reversed(later))
         return batch
 
-    async def _write(self, batch: list[_Waiting]) -> list[SaveResult | None]:
+    def _answer(self, batch: list[_Waiting], results: list[SaveResult | None] | None) -> None:
+        """Answer every request of ``batch`` (None for all: take the full path) and free its keys."""
+        self._busy.difference_update((job.panellist_id, job.item.statement_id) for job, _ in batch)
+        if results is None:
+            results = [None] * len(batch)
+        else:
+            self.batches += 1
+            self.saves += sum(r is not None for r in results)
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)
+
+    async def _write_while_busy(self, batch: list[_Waiting]) -> None:
+        """Write ``batch``, then the batches that arrived meanwhile, on one connection, one transaction each.
+
+        Keeping the connection while there is work saves a checkout (and its liveness ping) per batch.  After a
+        failed batch the connection is given back, and the next batch starts on a fresh one.
+        """
+        current: list[_Waiting] = batch
         try:
-            async with self.engine.begin() as conn:
-                return await write_batch(conn, [job for job, _ in batch], self.clock())
-        except Exception:
-            log.exception("a batch of %d saves failed; each is retried on its own", len(batch))
-            return [None] * len(batch)
+            async with self.engine.connect() as conn:
+                while current:
+                    try:
+                        async with conn.begin():
+                            jobs = [job for job, _ in current]
+                            results = await write_batch(conn, jobs, self.clock(), self._rounds)
+                    except Exception:
+                        log.exception("a batch of %d saves failed; each is retried on its own", len(current))
+                        self._answer(current, None)
+                        return
+                    self._answer(current, results)
+                    current = self._take()
+        except asyncio.CancelledError:  # shutting down mid-batch: it rolled back, nothing was saved
+            self._answer(current, None)
+            raise
+        except Exception:  # no connection
+            log.exception("a batch of %d saves could not reach the database", len(current))
+            self._answer(current, None)
 
     async def _run(self) -> None:
         assert self._wake is not None
@@ -119,22 +151,7 @@ class SaveQueue:
             await self._wake.wait()
             self._wake.clear()
             while batch := self._take():
-                try:
-                    results = await self._write(batch)
-                except asyncio.CancelledError:  # shutting down mid-batch: it rolled back, nothing was saved
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_result(None)
-                    raise
-                finally:
-                    self._busy.difference_update(
-                        (job.panellist_id, job.item.statement_id) for job, _ in batch
-                    )
-                self.batches += 1
-                self.saves += sum(r is not None for r in results)
-                for (_, future), result in zip(batch, results, strict=True):
-                    if not future.done():
-                        future.set_result(result)
+                await self._write_while_busy(batch)
 
     async def aclose(self) -> None:
         """Stop the writer; requests still waiting, and those of a batch cut short, take the full path."""
