@@ -669,9 +669,10 @@ def _dialect(session: AsyncSession) -> str:
 async def save_rating(
     session: AsyncSession, panellist: Panellist, item: RatingInput, now: datetime | None = None
 ) -> SaveResult:
-    """Save one statement's answer (the background save of the rating page) with one upsert.
+    """Save one statement's answer with one upsert, in the caller's transaction.
 
-    Raises :class:`ConsentNeeded`, :class:`NoRoundOpen`, :class:`RoundClosed`, :class:`StatementNotInRound` or
+    The rating page's background saves are written in groups by :mod:`delphi.rounds.save_queue`, which applies
+    the same checks; this is the path for whatever a group may not write, and it phrases the refusal.  Raises :class:`ConsentNeeded`, :class:`NoRoundOpen`, :class:`RoundClosed`, :class:`StatementNotInRound` or
     :class:`~delphi.errors.InvalidInput` (off the scale, text too long) before writing anything.
     """
     now = now or utcnow()
