@@ -52,8 +52,8 @@ class SaveQueue:
         self.clock = clock
         self.writers = 1 if engine.dialect.name == "sqlite" else 4
         self._waiting: deque[_Waiting] = deque()
-        self._busy: set[tuple[int, int]] = set()
-        self._rounds: RoundMembers = {}  # the open rounds' statements, shared by the writers  # (panellist, statement) of the batches being written
+        self._busy: set[tuple[int, int]] = set()  # (panellist, statement) of the batches being written
+        self._rounds: RoundMembers = {}  # the open rounds' statements, shared by the writers
         self._wake: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
