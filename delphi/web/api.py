@@ -38,7 +38,7 @@ from delphi.web import schemas
 from delphi.web.deps import optional_account
 from delphi.web.guards import EDITORS, OWNERS, READERS, load_panel, visible_panels
 from delphi.web.results import closed_round, export_response, moderate_comment, monitored_round
-from delphi.web.schemas import PanelId, RoundNumber, RowId
+from delphi.web.schemas import ExportFile, PanelId, RoundNumber, RowId
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 AUTH_STATE_KEY = "api_auth"
@@ -514,7 +514,7 @@ class ExportOperation(Operation):
     operation_class=ExportOperation,
 )
 async def download_export(
-    panel_id: PanelId, filename: str, db_session: AsyncSession, account: Account
+    panel_id: PanelId, filename: ExportFile, db_session: AsyncSession, account: Account
 ) -> Response[bytes]:
     frame, role = await _frame(db_session, account, panel_id)
     return await export_response(db_session, frame, role, filename)

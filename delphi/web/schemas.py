@@ -13,12 +13,23 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar.params import Parameter
 
+from delphi.results.exports import CATALOG
+
 #: Largest id the database holds (32-bit signed integer keys): larger path ids are a 400, not a driver error.
 MAX_ID = 2**31 - 1
 
 PanelId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="Panel id.")]
 RoundNumber = Annotated[int, Parameter(ge=1, le=1000, description="Round number, from 1.")]
 RowId = Annotated[int, Parameter(ge=1, le=MAX_ID)]
+#: ``<export>.<format>``: documented as the list of every export in every format it comes in.  Anything else is
+#: refused by the handler with its reason (404 for an unknown export, 400 naming the formats for a wrong one).
+ExportFile = Annotated[
+    str,
+    Parameter(
+        description="The export and its format, e.g. final-list.csv.",
+        schema_extra={"enum": [f"{spec.name}.{fmt}" for spec in CATALOG for fmt in spec.formats]},
+    ),
+]
 
 
 class Me(msgspec.Struct):

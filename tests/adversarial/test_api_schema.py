@@ -49,10 +49,10 @@ def real_parameters(world: World) -> dict[str, list[object]]:
         "panel_id": [world.pid, world.other.panel.id],
         "number": [1, 2, 3],
         "rating_id": list(world.study.comments.values()),
-        # Every real file, and one that does not exist.  (A real export in a format it does not come in is a
-        # documented 400, but the schema lets {filename} be any string, so schemathesis would call that 400
-        # a valid request refused: left out, reported.)
-        "filename": [f"{s.name}.{f}" for s in CATALOG for f in s.formats] + ["nothing.csv"],
+        # Every real file, one that does not exist and a real export in a format it does not come in (the
+        # schema lists the files, so both are refusals of data outside it: a 404 and a 400).
+        "filename": [f"{s.name}.{f}" for s in CATALOG for f in s.formats]
+        + ["nothing.csv", "final-list.docx"],
     }
 
 

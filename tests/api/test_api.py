@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.app import CSRF_COOKIE
 from delphi.db.models import ApiToken, AuditEvent
+from delphi.results.exports import CATALOG
 from delphi.settings import Settings
 from tests.results.factories import PENDING_COMMENT, PUBLISHED_COMMENT
 from tests.results.helpers import (
@@ -256,3 +257,12 @@ async def test_openapi_documents_the_api_and_leaves_html_pages_out(client: Async
     download = schema["paths"]["/api/v1/panels/{panel_id}/exports/{filename}"]["get"]["responses"]
     assert "text/csv" in download["200"]["content"]
     assert download["404"]["content"].keys() == {PROBLEM}
+
+
+async def test_openapi_lists_every_export_file_the_download_serves(client: AsyncTestClient) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    params = schema["paths"]["/api/v1/panels/{panel_id}/exports/{filename}"]["get"]["parameters"]
+    (filename,) = [p for p in params if p["name"] == "filename"]
+    listed = filename["schema"]["enum"]
+    assert {"final-list.csv", "final-list.xlsx", "final-list.json", "ratings.csv"} <= set(listed)
+    assert len(listed) == len(set(listed)) == sum(len(s.formats) for s in CATALOG)
