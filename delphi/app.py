@@ -10,7 +10,6 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -21,6 +20,7 @@ from delphi.db.engine import make_engine
 from delphi.rounds.save_queue import SaveQueue
 from delphi.security import derive_key
 from delphi.settings import Settings, load_settings
+from delphi.web.apireference import ApiReferencePage
 from delphi.web.deps import provide_account, provide_settings
 from delphi.web.errors import EXCEPTION_HANDLERS
 from delphi.web.headers import add_security_headers
@@ -105,7 +105,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             title="Delphi engine API",
             version=__version__,
             path="/schema",
-            render_plugins=[ScalarRenderPlugin()],
+            render_plugins=[ApiReferencePage()],
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(

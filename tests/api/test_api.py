@@ -266,3 +266,17 @@ async def test_openapi_lists_every_export_file_the_download_serves(client: Async
     listed = filename["schema"]["enum"]
     assert {"final-list.csv", "final-list.xlsx", "final-list.json", "ratings.csv"} <= set(listed)
     assert len(listed) == len(set(listed)) == sum(len(s.formats) for s in CATALOG)
+
+
+async def test_the_api_reference_page_lists_every_operation_and_loads_nothing_from_elsewhere(
+    client: AsyncTestClient,
+) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    page = await client.get("/schema")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    for path, item in schema["paths"].items():
+        for method in item:
+            assert f"<code>{method.upper()} {path}</code>" in page.text
+    assert 'href="/schema/openapi.json"' in page.text
+    assert all(url.startswith(("/", "#")) for url in re.findall(r'(?:src|href)="([^"]*)"', page.text))
+    assert (await client.get("/schema/reference")).text == page.text

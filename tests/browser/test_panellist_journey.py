@@ -307,3 +307,27 @@ async def test_pages_keep_to_the_content_security_policy(browser, live_server: L
     await asyncio.sleep(0)
     assert blocked == []
     await page.context.close()
+
+
+async def test_the_api_reference_is_readable_and_within_the_content_security_policy(
+    browser, live_server: LiveServer
+) -> None:
+    """``/schema`` lists every operation without third-party script, passes axe and fits a phone."""
+    for viewport in (PHONE, DESKTOP):
+        page = await new_page(browser, viewport)
+        await page.goto(f"{live_server.base_url}/schema")
+        assert await page.locator("section h3").count() >= 16
+        await check(page, "api-reference")
+        await no_horizontal_scroll(page)
+        await page.context.close()
+    page = await new_page(browser, DESKTOP, bypass_csp=False)
+    blocked: list[str] = []
+    page.on(
+        "console", lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None
+    )
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    await page.goto(f"{live_server.base_url}/schema")
+    assert blocked == []
+    assert all(url.startswith(live_server.base_url) for url in requests), requests
+    await page.context.close()
