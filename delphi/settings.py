@@ -116,10 +116,15 @@ def _float(env: Mapping[str, str], name: str, default: float, lo: float, hi: flo
     return value
 
 
+def asyncpg_url(url: str) -> str:
+    """``postgres://`` and ``postgresql://`` URLs as ``postgresql+asyncpg://``; any other URL unchanged."""
+    if url.startswith(("postgres://", "postgresql://")):
+        return "postgresql+asyncpg://" + url.split("://", 1)[1]
+    return url
+
+
 def _database_url(env: Mapping[str, str]) -> str:
-    url = env.get("DELPHI_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
-    if url.startswith("postgres://") or url.startswith("postgresql://"):
-        url = "postgresql+asyncpg://" + url.split("://", 1)[1]
+    url = asyncpg_url(env.get("DELPHI_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL)
     if not (url.startswith("sqlite+aiosqlite://") or url.startswith("postgresql+asyncpg://")):
         raise SettingsError(
             "DELPHI_DATABASE_URL must be a SQLite URL (sqlite+aiosqlite:///path/to/file.db) or a PostgreSQL URL "

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from delphi.app import create_app
 from delphi.db.engine import make_engine, make_sessionmaker
 from delphi.db.models import Base
-from delphi.settings import DatabaseSettings, MailSettings, Settings
+from delphi.settings import DatabaseSettings, MailSettings, Settings, asyncpg_url
 
 pytest_plugins = ["tests.smtp"]
 
@@ -37,10 +37,7 @@ _pg_schema_ready = False
 
 
 def _postgres_url() -> str:
-    url = POSTGRES_URL
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
-        url = "postgresql+asyncpg://" + url.split("://", 1)[1]
-    return url
+    return asyncpg_url(POSTGRES_URL)
 
 
 async def _reset_postgres(url: str) -> None:
@@ -60,7 +57,8 @@ async def _reset_postgres(url: str) -> None:
         await engine.dispose()
 
 
-async def _create_sqlite(url: str) -> None:
+async def create_schema(url: str) -> None:
+    """Create every table of the models in the (empty) database at ``url``."""
     engine = make_engine(DatabaseSettings(url=url), null_pool=True)
     try:
         async with engine.begin() as conn:
@@ -74,7 +72,7 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """URL of an empty, schema-ready database for this test."""
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
-        await _create_sqlite(url)
+        await create_schema(url)
     else:
         url = _postgres_url()
         await _reset_postgres(url)

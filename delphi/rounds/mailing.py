@@ -14,7 +14,6 @@ from delphi.db.models import Account, Panel, PanelAccess, Panellist, Rating, Rou
 from delphi.domain import PanelRole, RoundStatus
 from delphi.mail import kinds
 from delphi.mail.outbox import Recipient, enqueue_mail_many
-from delphi.settings import Settings
 
 
 async def _previous_summary(session: AsyncSession, panel: Panel, round_: Round) -> list[str]:
@@ -42,7 +41,6 @@ async def _previous_summary(session: AsyncSession, panel: Panel, round_: Round) 
 
 async def round_opened(
     session: AsyncSession,
-    settings: Settings,
     panel: Panel,
     round_: Round,
     recipients: Sequence[Panellist],
@@ -83,7 +81,6 @@ async def round_opened(
 
 async def reminder(
     session: AsyncSession,
-    settings: Settings,
     panel: Panel,
     round_: Round,
     recipients: Sequence[Panellist],
@@ -118,9 +115,7 @@ async def reminder(
     return await enqueue_mail_many(session, kinds.REMINDER, items, panel_id=panel.id, round_id=round_.id)
 
 
-async def final_results(
-    session: AsyncSession, settings: Settings, panel: Panel, recipients: Sequence[Panellist]
-) -> int:
+async def final_results(session: AsyncSession, panel: Panel, recipients: Sequence[Panellist]) -> int:
     """The panel has finished: what it agreed on, and a link to the results page."""
     n_rounds = (
         await session.scalar(

@@ -70,6 +70,7 @@ from delphi.rounds.rating_writes import CleanInput, RatingInput, clean_input, up
 from delphi.security import panellist_token, token_digest
 
 __all__ = [
+    "ANSWERED",
     "Distribution",
     "FinalResultsView",
     "GroupFeedback",
@@ -102,6 +103,10 @@ __all__ = [
     "suggestable_statements",
     "withdraw",
 ]
+
+
+#: A rating row that answers its statement: a point on the scale or "unable to rate".
+ANSWERED = or_(Rating.value.is_not(None), Rating.unable.is_(True))
 
 
 # --- shapes -------------------------------------------------------------------------------------------------
@@ -404,7 +409,7 @@ async def _answered_ids(session: AsyncSession, round_id: int, panellist_id: int)
         select(Rating.statement_id).where(
             Rating.round_id == round_id,
             Rating.panellist_id == panellist_id,
-            or_(Rating.value.is_not(None), Rating.unable.is_(True)),
+            ANSWERED,
         )
     )
     return set(rows.all())
@@ -430,7 +435,7 @@ async def _progress(session: AsyncSession, round_id: int, panellist_id: int) -> 
         .where(
             Rating.round_id == round_id,
             Rating.panellist_id == panellist_id,
-            or_(Rating.value.is_not(None), Rating.unable.is_(True)),
+            ANSWERED,
         )
         .scalar_subquery()
     )

@@ -35,7 +35,7 @@ from sqlalchemy.sql import Select
 from delphi.db.models import Panel, Panellist, Rating, Round, RoundStatement
 from delphi.domain import RoundStatus
 from delphi.rounds import participation_rules as rules
-from delphi.rounds.participation import Progress, SaveResult, scale_of
+from delphi.rounds.participation import ANSWERED, Progress, SaveResult, scale_of
 from delphi.rounds.participation_feedback import load_feedback
 from delphi.rounds.participation_rules import Scale
 from delphi.rounds.rating_writes import CleanInput, RatingInput, clean_input, upsert_params, upsert_statement
@@ -123,7 +123,7 @@ def _answered_query() -> Select[Any]:
         .where(
             Rating.round_id.in_(bindparam("rounds", expanding=True)),
             Rating.panellist_id.in_(bindparam("panellists", expanding=True)),
-            or_(Rating.value.is_not(None), Rating.unable.is_(True)),
+            ANSWERED,
         )
         .group_by(Rating.round_id, Rating.panellist_id)
     )
@@ -177,8 +177,9 @@ async def _accept(
             or job.item.statement_id not in rounds[(row.round_id, row.opened_at)]
         ):
             continue
-        scale = scales.get(row.panel_id) or scales.setdefault(row.panel_id, scale_of(row))
-        clean = clean_input(job.item, scale)
+        if row.panel_id not in scales:
+            scales[row.panel_id] = scale_of(row)
+        clean = clean_input(job.item, scales[row.panel_id])
         if isinstance(clean, list):
             continue
         seen.add(key)
@@ -200,10 +201,10 @@ async def _accept(
 async def _outside_iqr(
     conn: AsyncConnection, accepted: list[_Accepted], values: dict[int, int | None]
 ) -> set[int]:
-    """Indexes of saved ratings outside last round's pooled IQR, for panels that ask for a reason then."""
-    asking = [
-        a for a in accepted if a.asks_reasons and a.round_number > 1 and values.get(a.index) is not None
-    ]
+    """Indexes of saved ratings outside last round's pooled IQR, for panels that ask for a reason then.
+
+    ``values``: the saved value by job index (None for "unable" or no answer)."""
+    asking = [a for a in accepted if a.asks_reasons and a.round_number > 1 and values[a.index] is not None]
     if not asking:
         return set()
     outside: set[int] = set()
@@ -221,12 +222,7 @@ async def _outside_iqr(
             )
             for a in items:
                 fb = feedback.get(a.clean.statement_id)
-                value = values[a.index]
-                if (
-                    fb is not None
-                    and value is not None
-                    and rules.outside_iqr(value, fb.pooled.q1, fb.pooled.q3)
-                ):
+                if fb is not None and rules.outside_iqr(values[a.index], fb.pooled.q1, fb.pooled.q3):
                     outside.add(a.index)
     finally:
         await session.close()
@@ -234,17 +230,18 @@ async def _outside_iqr(
 
 
 async def write_batch(
-    conn: AsyncConnection, jobs: Sequence[SaveJob], now: datetime, rounds: RoundMembers | None = None
+    conn: AsyncConnection, jobs: Sequence[SaveJob], now: datetime, rounds: RoundMembers
 ) -> list[SaveResult | None]:
     """Save every job that may be saved, in ``conn``'s transaction (the caller commits).
 
-    ``rounds`` carries the open rounds' statements from one batch to the next (filled in here as needed).
+    ``rounds`` carries the open rounds' statements from one batch to the next (filled in here as needed; an
+    empty dict reads them afresh).
 
     Returns one entry per job, in order: its :class:`SaveResult`, or None when the job was not written (it
     failed a check, or repeats an earlier job's panellist and statement) and must take the full path.
     """
     dialect = conn.dialect.name
-    accepted = await _accept(conn, dialect, jobs, now, {} if rounds is None else rounds)
+    accepted = await _accept(conn, dialect, jobs, now, rounds)
     results: list[SaveResult | None] = [None] * len(jobs)
     if not accepted:
         return results
@@ -255,12 +252,12 @@ async def write_batch(
         params.sort(key=lambda row: (row["round_id"], row["statement_id"], row["panellist_id"]))
         await conn.execute(upsert_statement(dialect, shape), params)
 
-    rounds = sorted({a.round_id for a in accepted})
-    panellists = sorted({a.panellist_id for a in accepted})
+    round_ids = sorted({a.round_id for a in accepted})
+    panellist_ids = sorted({a.panellist_id for a in accepted})
     answered = {
         (r, p): int(n)
         for r, p, n in (
-            await conn.execute(_answered_query(), {"rounds": rounds, "panellists": panellists})
+            await conn.execute(_answered_query(), {"rounds": round_ids, "panellists": panellist_ids})
         ).all()
     }
     saved: dict[int, tuple[int | None, bool]] = {

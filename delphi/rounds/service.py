@@ -200,7 +200,7 @@ async def open_round(
             .order_by(Panellist.id)
         )
     ).all()
-    queued = await mailing.round_opened(session, settings, panel, round_, recipients)
+    queued = await mailing.round_opened(session, panel, round_, recipients)
     audit.record(
         session,
         actor=actor,
@@ -264,7 +264,7 @@ async def _remind(
             .order_by(Panellist.id)
         )
     ).all()
-    queued = await mailing.reminder(session, settings, panel, round_, recipients, tag)
+    queued = await mailing.reminder(session, panel, round_, recipients, tag)
     audit.record(
         session,
         actor=actor,
@@ -550,7 +550,7 @@ async def finish_panel(
             .order_by(Panellist.id)
         )
     ).all()
-    queued = await mailing.final_results(session, settings, panel, recipients)
+    queued = await mailing.final_results(session, panel, recipients)
     await session.execute(
         update(Panellist)
         .where(Panellist.panel_id == panel.id, Panellist.status == PanellistStatus.ACTIVE)

@@ -8,7 +8,7 @@ machine-readable document stays at ``/schema/openapi.json``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
@@ -32,10 +32,10 @@ class Operation:
     path: str
     summary: str
     description: str
-    params: list[Param] = field(default_factory=list)
-    body: list[str] = field(default_factory=list)  # media types
-    responses: list[tuple[str, str]] = field(default_factory=list)  # (status, description)
-    anchor: str = ""
+    params: list[Param]
+    body: list[str]  # media types
+    responses: list[tuple[str, str]]  # (status, description)
+    anchor: str
 
 
 def type_of(schema: dict[str, Any]) -> str:
@@ -85,7 +85,7 @@ def operations(document: dict[str, Any]) -> list[Operation]:
                     params,
                     body,
                     responses,
-                    anchor=f"{method}-{path}".replace("/", "-").replace("{", "").replace("}", ""),
+                    f"{method}-{path}".replace("/", "-").replace("{", "").replace("}", ""),
                 )
             )
     return found

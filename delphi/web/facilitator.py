@@ -621,7 +621,7 @@ class PanellistController(Controller):
                 secret_key=settings.secret_key,
                 actor=Actor.account(account),
             )
-            await _invite_late_joiner(db_session, panel, p, settings)
+            await _invite_late_joiner(db_session, panel, p)
         except DelphiError as exc:
             await _undo(db_session, panel, account)
             ctx = await self._ctx(db_session, panel, role, account)
@@ -666,7 +666,7 @@ class PanellistController(Controller):
                 db_session, panel, text, secret_key=settings.secret_key, actor=Actor.account(account)
             )
             for p in created:
-                await _invite_late_joiner(db_session, panel, p, settings)
+                await _invite_late_joiner(db_session, panel, p)
             return Redirect(f"/panels/{panel.id}/panellists?imported={len(created)}", status_code=303)
         errors = [(f"row-{line}", f"Line {line}: {msg}") for line, msg in preview.problems]
         return render_form(
@@ -684,7 +684,7 @@ class PanellistController(Controller):
         if p is None or p.panel_id != panel.id:
             raise InvalidInput("There is no such panellist on this panel.")
         await participation.reissue_link(db_session, p, settings, account)
-        await _invite_late_joiner(db_session, panel, p, settings, reissued=True)
+        await _invite_late_joiner(db_session, panel, p, reissued=True)
         return Redirect(f"/panels/{panel.id}/panellists?reissued={p.pseudonym}", status_code=303)
 
     @post("/{panellist_id:int}/erase")
@@ -704,7 +704,7 @@ class PanellistController(Controller):
 
 
 async def _invite_late_joiner(
-    session: AsyncSession, panel: Panel, p: Panellist, settings: Settings, reissued: bool = False
+    session: AsyncSession, panel: Panel, p: Panellist, reissued: bool = False
 ) -> None:
     """A panellist added (or given a new link) while a round is open gets that round's invitation now."""
     from delphi.rounds import mailing
@@ -714,7 +714,7 @@ async def _invite_late_joiner(
     )
     if open_round is not None and p.email:
         await mailing.round_opened(
-            session, settings, panel, open_round, [p], tag=f"reissue{p.session_version}" if reissued else ""
+            session, panel, open_round, [p], tag=f"reissue{p.session_version}" if reissued else ""
         )
 
 

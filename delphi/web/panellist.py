@@ -394,28 +394,26 @@ class PanellistPagesController(Controller):
             raise
         except Exception:
             body = None
-        if not signed_in or not isinstance(body, dict):
-            return await self._save_fully(request, statement_id, body)
-        item = p.RatingInput(statement_id, body.get("answer"), body.get("comment"), body.get("reason"))
-        result = await request.app.state.save_queue.save(panellist_id, version, item)
-        if result is None:
-            return await self._save_fully(request, statement_id, body)
-        return self._saved(result)
+        item = (
+            p.RatingInput(statement_id, body.get("answer"), body.get("comment"), body.get("reason"))
+            if isinstance(body, dict)
+            else None
+        )
+        result = None
+        if signed_in and item is not None:
+            result = await request.app.state.save_queue.save(panellist_id, version, item)
+        return self._saved(result or await self._save_fully(request, item))
 
-    async def _save_fully(self, request: Request, statement_id: int, body: object) -> Response:
+    async def _save_fully(self, request: Request, item: p.RatingInput | None) -> p.SaveResult:
         """The save in a transaction of its own, with every check phrased: a session that is not (or no
-        longer) valid is refused first, then a body that is not a JSON object, then whatever ``save_rating``
-        refuses."""
+        longer) valid is refused first, then a body that was not a JSON object (``item`` None), then whatever
+        ``save_rating`` refuses."""
         async with AsyncSession(request.app.state.engine, expire_on_commit=False) as db_session:
             async with db_session.begin():
                 panellist = await provide_panellist(request, db_session)
-                if not isinstance(body, dict):
+                if item is None:
                     raise rules.fail(InvalidInput, rules.N_("Send the answer as a JSON object."))
-                item = p.RatingInput(
-                    statement_id, body.get("answer"), body.get("comment"), body.get("reason")
-                )
-                result = await p.save_rating(db_session, panellist, item)
-        return self._saved(result)
+                return await p.save_rating(db_session, panellist, item)
 
     @staticmethod
     def _saved(result: p.SaveResult) -> Response:

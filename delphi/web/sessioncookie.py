@@ -31,10 +31,7 @@ class ChangedOnlyCookieBackend(ClientSideSessionBackend):
     ) -> None:
         scope = connection.scope
         loaded = scope.get(_LOADED)
-        unchanged = (
-            loaded is not None and loaded and isinstance(scope_session, dict) and scope_session == loaded
-        )
-        if unchanged and scope["method"] != "GET":  # type: ignore[typeddict-item]
+        if loaded and scope_session == loaded and scope["method"] != "GET":  # type: ignore[typeddict-item]
             return
         await super().store_in_message(scope_session, message, connection)
 

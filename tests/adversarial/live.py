@@ -41,7 +41,6 @@ from sqlalchemy.engine import make_url
 
 from delphi.db.engine import make_engine, make_sessionmaker
 from delphi.db.models import (
-    Base,
     Panel,
     Panellist,
     Round,
@@ -51,8 +50,9 @@ from delphi.db.models import (
     utcnow,
 )
 from delphi.security import panellist_token, token_digest
-from delphi.settings import DatabaseSettings
-from tests.conftest import TEST_SECRET
+from delphi.settings import DatabaseSettings, asyncpg_url
+from delphi.stats.rules import rule_by_name
+from tests.conftest import TEST_SECRET, create_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -77,12 +77,6 @@ def clean_env(**delphi: str) -> dict[str, str]:
 # --- databases ----------------------------------------------------------------------------------------------
 
 
-def _asyncpg_url(url: str) -> str:
-    if url.startswith(("postgresql://", "postgres://")):
-        return "postgresql+asyncpg://" + url.split("://", 1)[1]
-    return url
-
-
 async def _admin(url: str, statement: str) -> None:
     """Run CREATE/DROP DATABASE (outside a transaction) on the server of ``url``."""
     engine = make_engine(DatabaseSettings(url=url), null_pool=True)
@@ -90,15 +84,6 @@ async def _admin(url: str, statement: str) -> None:
         async with engine.connect() as conn:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
-async def create_schema(url: str) -> None:
-    engine = make_engine(DatabaseSettings(url=url), null_pool=True)
-    try:
-        async with engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
     finally:
         await engine.dispose()
 
@@ -111,7 +96,7 @@ async def scratch_database(backend: str, workdir: Path, postgres_url: str = "") 
         await create_schema(url)
         yield url
         return
-    base = make_url(_asyncpg_url(postgres_url))
+    base = make_url(asyncpg_url(postgres_url))
     admin = base.render_as_string(hide_password=False)
     name = f"{base.database}_adv_{os.getpid()}_{next(_counter)}"
     await _admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -163,20 +148,7 @@ async def seed_panel(
                 description="A panel seeded for adversarial tests.",
                 consent_text="Taking part is voluntary.",
                 scale_labels=["Strongly disagree", "", "", "", "", "", "", "", "Strongly agree"],
-                rule={
-                    "name": "comet",
-                    "criterion": {
-                        "kind": "percent",
-                        "threshold": 70.0,
-                        "inclusive": True,
-                        "max_opposite": 15.0,
-                        "max_opposite_inclusive": False,
-                    },
-                    "agree": [7, 9],
-                    "disagree": [1, 3],
-                    "scope": "pooled",
-                    "min_ratings": 2,
-                },
+                rule=rule_by_name("comet").to_dict(),
                 status="running",
                 rule_locked_at=utcnow(),
             )
@@ -491,7 +463,6 @@ __all__ = [
     "Person",
     "Process",
     "Seeded",
-    "create_schema",
     "fetch_all",
     "free_port",
     "gather_bounded",

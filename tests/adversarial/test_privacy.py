@@ -33,8 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from delphi.db.engine import make_engine, make_sessionmaker
 from delphi.db.models import Base, Panel, Panellist, Rating, Round, Statement, utcnow
-from delphi.mail import kinds
-from delphi.mail.outbox import Recipient, enqueue_mail_many
+from delphi.rounds import mailing
 from delphi.security import panellist_token
 from delphi.settings import DatabaseSettings, Settings
 from delphi.worker import tick
@@ -336,22 +335,7 @@ async def test_a_live_server_logs_no_link_token_even_in_its_access_log(
             panel = await session.get(Panel, seeded.panel_id)
             round_ = await session.get(Round, seeded.round_id)
             people = (await session.scalars(select(Panellist).order_by(Panellist.id))).all()
-            await enqueue_mail_many(
-                session,
-                kinds.INVITATION,
-                [
-                    Recipient(
-                        p.email or "",
-                        kinds.invitation_key(round_.id, p.id),
-                        kinds.invitation_context(panel, round_, p),
-                        "en",
-                        p.id,
-                    )
-                    for p in people
-                ],
-                panel_id=panel.id,
-                round_id=round_.id,
-            )
+            await mailing.round_opened(session, panel, round_, people)
     finally:
         await engine.dispose()
     live_server.env.update(

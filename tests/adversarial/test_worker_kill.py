@@ -21,9 +21,9 @@ from sqlalchemy import func, insert, select, update
 
 from delphi.db.engine import make_engine, make_sessionmaker
 from delphi.db.models import OutboxMessage, Panel, Panellist, Round, StakeholderGroup, utcnow
-from delphi.mail import kinds
 from delphi.mail.delivery import LEASE
-from delphi.mail.outbox import LINK_PLACEHOLDER, Recipient, enqueue_mail_many
+from delphi.mail.outbox import LINK_PLACEHOLDER
+from delphi.rounds import mailing
 from delphi.settings import DatabaseSettings
 from tests.adversarial.live import fetch_all, scalar, worker_process
 from tests.smtp import SmtpSink
@@ -63,22 +63,7 @@ async def queue_invitations(url: str, n: int) -> None:
                 ],
             )
             people = (await session.scalars(select(Panellist).order_by(Panellist.id))).all()
-            await enqueue_mail_many(
-                session,
-                kinds.INVITATION,
-                [
-                    Recipient(
-                        p.email or "",
-                        kinds.invitation_key(round_.id, p.id),
-                        kinds.invitation_context(panel, round_, p),
-                        p.language,
-                        p.id,
-                    )
-                    for p in people
-                ],
-                panel_id=panel.id,
-                round_id=round_.id,
-            )
+            await mailing.round_opened(session, panel, round_, people)
     finally:
         await engine.dispose()
 
