@@ -33,6 +33,7 @@ from delphi.db.models import (
 )
 from delphi.domain import Actor
 from delphi.rounds import service, setup
+from delphi.rounds.consent import default_consent_text
 from delphi.settings import DatabaseSettings, Settings, load_settings
 
 DEMO_EMAIL = "facilitator@demo.example"
@@ -106,13 +107,8 @@ DEMO_DESCRIPTION = (
     "1 (strongly disagree) to 9 (strongly agree). From the second round you will see, anonymously, how the panel "
     "answered last time, and you can change your mind."
 )
-DEMO_CONSENT = (
-    "Taking part is voluntary and you can leave at any time without giving a reason. Other panel members will "
-    "never see your name or e-mail address: your answers are shown only as part of group results, and groups of "
-    "fewer than three people are never shown separately. Your comments are shown to others only after a "
-    "facilitator has checked that they do not identify anyone. If you leave, we keep the ratings you already gave "
-    "under a code name unless you ask us to delete them."
-)
+#: The default consent text for the demo's k of 3 (the promise of docs/statistics.md, "Disclosure control").
+DEMO_CONSENT = default_consent_text(3)
 
 
 async def seed_demo(session: AsyncSession, *, password: str) -> tuple[Account, Panel]:

@@ -10,14 +10,38 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from delphi.db.models import Account, Panel, PanelAccess, Panellist, Rating, Round, RoundStatement, Statement
+from delphi.db.models import Account, Panel, PanelAccess, Panellist, Rating, Round, RoundStatement
 from delphi.domain import PanelRole, RoundStatus
 from delphi.mail import kinds
 from delphi.mail.outbox import Recipient, enqueue_mail_many
+from delphi.rounds.final_shown import WITHHELD, shown_final_list
+from delphi.rounds.released import load_released, rule_scope
+
+
+def summary_lines(round_number: int, verdicts: Sequence[str | None], n_now: int) -> list[str]:
+    """The "round N is open" mail's sentences on the last round (pure).
+
+    ``verdicts``: one per statement of round ``round_number``, already through disclosure control
+    (:data:`~delphi.rounds.final_shown.WITHHELD` where panellists may not see it); ``n_now``: statements asked
+    in the new round.  Withheld verdicts are counted apart, without saying what they were.
+    """
+    shown = [v for v in verdicts if v != WITHHELD]
+    agreed = sum(v == "in" for v in shown)
+    out = [f"In round {round_number} the panel agreed on {agreed} of {len(shown)} recommendations."]
+    withheld = len(verdicts) - len(shown)
+    if withheld:
+        out.append(f"For {withheld} more, too few people answered to show a result.")
+    out.append(
+        f"This round asks {n_now} again or for the first time, and shows how the panel answered last time."
+    )
+    return out
 
 
 async def _previous_summary(session: AsyncSession, panel: Panel, round_: Round) -> list[str]:
-    """Plain sentences on what the last round settled, for the "round N is open" mail."""
+    """Plain sentences on what the last round settled, for the "round N is open" mail.
+
+    A verdict counts only where panellists may see it (:mod:`delphi.rounds.released`), as on the pages.
+    """
     prev = await session.scalar(
         select(Round).where(
             Round.panel_id == panel.id, Round.number == round_.number - 1, Round.status == RoundStatus.CLOSED
@@ -25,18 +49,23 @@ async def _previous_summary(session: AsyncSession, panel: Panel, round_: Round) 
     )
     if prev is None:
         return []
-    verdicts = (
-        await session.scalars(select(RoundStatement.verdict).where(RoundStatement.round_id == prev.id))
+    asked = (
+        await session.execute(
+            select(RoundStatement.statement_id, RoundStatement.verdict).where(
+                RoundStatement.round_id == prev.id
+            )
+        )
     ).all()
+    released = await load_released(session, panel, [prev.id])
+    scope = rule_scope(panel)
+    verdicts = [
+        verdict if (r := released.get((prev.id, sid))) is not None and r.verdict_released(scope) else WITHHELD
+        for sid, verdict in asked
+    ]
     n_now = await session.scalar(
         select(func.count()).select_from(RoundStatement).where(RoundStatement.round_id == round_.id)
     )
-    agreed = sum(v == "in" for v in verdicts)
-    out = [f"In round {prev.number} the panel agreed on {agreed} of {len(verdicts)} recommendations."]
-    out.append(
-        f"This round asks {n_now} again or for the first time, and shows how the panel answered last time."
-    )
-    return out
+    return summary_lines(prev.number, verdicts, int(n_now or 0))
 
 
 async def round_opened(
@@ -116,7 +145,7 @@ async def reminder(
 
 
 async def final_results(session: AsyncSession, panel: Panel, recipients: Sequence[Panellist]) -> int:
-    """The panel has finished: what it agreed on, and a link to the results page."""
+    """The panel has finished: what it agreed on (as the panellists' results page lists it), and a link to it."""
     n_rounds = (
         await session.scalar(
             select(func.count())
@@ -125,17 +154,8 @@ async def final_results(session: AsyncSession, panel: Panel, recipients: Sequenc
         )
         or 0
     )
-    agreed = list(
-        (
-            await session.scalars(
-                select(Statement.text)
-                .join(RoundStatement, RoundStatement.statement_id == Statement.id)
-                .join(Round, Round.id == RoundStatement.round_id)
-                .where(Round.panel_id == panel.id, RoundStatement.verdict == "in")
-                .order_by(Statement.position)
-            )
-        ).all()
-    )
+    # the same list as the results page, after disclosure control
+    agreed = [s.text for s in (await shown_final_list(session, panel)).consensus_in]
     items = [
         Recipient(
             p.email or "",

@@ -2,7 +2,9 @@
 
 Reads only frozen data: the pooled and per-group ``RoundResult`` rows of the latest closed round in which each
 statement (or the statement it rewords) was asked, the panellist's own rating then, and the comments the
-facilitator published.  Groups under the panel's k are suppressed here, so no page can show them.
+facilitator published.  Disclosure control is applied here (:func:`delphi.rounds.released.release_scopes`), so
+no page can show what it withholds: nothing when fewer than k rated, no group under k, and no group whose figures
+with the others shown would give a hidden group's away.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from dataclasses import dataclass
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from delphi.db.models import Panel, Rating, Round, RoundResult, StakeholderGroup, Statement
-from delphi.domain import POOLED_SCOPE, CommentStatus, RoundStatus, group_scope
+from delphi.db.models import Panel, Rating, Round, RoundResult, Statement
+from delphi.domain import POOLED_SCOPE, CommentStatus, RoundStatus
 from delphi.rounds import participation_rules as rules
+from delphi.rounds.released import ReleasedScopes, load_groups, release_scopes
 
-__all__ = ["Distribution", "GroupFeedback", "StatementFeedback", "load_feedback"]
+__all__ = ["Distribution", "GroupFeedback", "StatementFeedback", "feedback_figures", "load_feedback"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +45,11 @@ class Distribution:
 
 @dataclass(frozen=True, slots=True)
 class GroupFeedback:
-    """A stakeholder group's distribution, or None when fewer than k people in it rated (suppressed)."""
+    """A stakeholder group's distribution, or None when it is hidden (disclosure control).
+
+    Hidden covers both a group under k and a group hidden so that the others cannot be worked out; the page
+    says the same for both, without a number.
+    """
 
     group_id: int
     name: str
@@ -54,12 +61,14 @@ class StatementFeedback:
     """What the panel said about a statement (or the statement it rewords) in the last round it was asked."""
 
     round_number: int
-    pooled: Distribution
+    #: The whole panel's figures; None when fewer than k people rated (then ``groups`` and ``comments`` are
+    #: empty too, and the page says only that too few people answered).
+    pooled: Distribution | None
     groups: tuple[GroupFeedback, ...]
     #: The panellist's own answer then: a value, "unable" (``own_unable``), or neither (did not rate).
     own_value: int | None
     own_unable: bool
-    #: Published comments, anonymous, oldest first.
+    #: Published comments and published reasons (for ratings outside the middle half), anonymous, oldest first.
     comments: tuple[str, ...]
     #: The earlier wording, when this statement rewords the one rated last round; else None.
     previous_text: str | None
@@ -91,6 +100,29 @@ def _distribution(
     )
 
 
+def feedback_figures(
+    released: ReleasedScopes, band: tuple[int, int], scale_min: int, include_unable: bool
+) -> tuple[Distribution | None, tuple[GroupFeedback, ...]]:
+    """The figures a panellist is shown for one statement: the pooled distribution (None when withheld) and
+    each group's (``distribution`` None when hidden), in display order.  Pure: reads the released rows only.
+
+    ``band`` is the agree band; ``include_unable`` whether "unable" answers count in the percentage's
+    denominator (``panel.unable_policy == "include"``).
+    """
+    pooled = released.pooled_shown
+    if pooled is None:
+        return None, ()
+    groups = tuple(
+        GroupFeedback(
+            g.id,
+            g.name,
+            _distribution(row, band, scale_min, include_unable) if row is not None else None,
+        )
+        for g, row in released.groups_shown()
+    )
+    return _distribution(pooled, band, scale_min, include_unable), groups
+
+
 async def load_feedback(
     session: AsyncSession,
     panel: Panel,
@@ -99,12 +131,16 @@ async def load_feedback(
     statement_ids: Sequence[int],
     *,
     comments: bool = True,
+    include_withheld: bool = False,
 ) -> dict[int, StatementFeedback]:
     """Last round's feedback for each statement of ``rnd`` asked before (itself or the one it rewords).
 
     For each statement the source is the latest closed round before ``rnd`` with a pooled RoundResult for the
-    statement or, failing that, for its parent (``parent_id``).  Groups with fewer than ``panel.k_min``
-    ratings are suppressed (``distribution`` None).  Statements never asked before are absent from the result.
+    statement or, failing that, for its parent (``parent_id``).  Figures pass disclosure control
+    (:func:`feedback_figures`): hidden groups have ``distribution`` None.  A statement whose pooled figures are
+    withheld (fewer than ``panel.k_min`` rated) is absent unless ``include_withheld`` (then ``pooled`` is None,
+    with no groups and no comments), so callers that read last round's quartiles never see withheld ones.
+    Statements never asked before are absent from the result.
     """
     if not statement_ids or rnd.number <= 1:
         return {}
@@ -158,40 +194,34 @@ async def load_feedback(
             await session.scalars(
                 select(Rating)
                 .where(
-                    Rating.comment_status == CommentStatus.PUBLISHED,
-                    Rating.comment != "",
+                    or_(
+                        and_(Rating.comment_status == CommentStatus.PUBLISHED, Rating.comment != ""),
+                        and_(Rating.reason_status == CommentStatus.PUBLISHED, Rating.reason != ""),
+                    ),
                     or_(*(and_(Rating.round_id == a, Rating.statement_id == b) for a, b in pairs)),
                 )
                 .order_by(Rating.id)
             )
         ).all():
-            published.setdefault((r.round_id, r.statement_id), []).append(r.comment)
-    groups = (
-        await session.scalars(
-            select(StakeholderGroup)
-            .where(StakeholderGroup.panel_id == panel.id)
-            .order_by(StakeholderGroup.position, StakeholderGroup.id)
-        )
-    ).all()
+            # A published reason (for a rating outside the middle half) is shown like a published comment:
+            # its text only, with no rating and no name; the two are moderated apart.
+            texts = published.setdefault((r.round_id, r.statement_id), [])
+            if r.comment and r.comment_status == CommentStatus.PUBLISHED:
+                texts.append(r.comment)
+            if r.reason and r.reason_status == CommentStatus.PUBLISHED:
+                texts.append(r.reason)
+    groups = await load_groups(session, panel.id)
     parents = await _statements(session, [b for _, b in pairs if b not in statements])
     band = rules.agree_band(panel.rule, panel.scale_min, panel.scale_max)
     include_unable = panel.unable_policy == "include"
     out: dict[int, StatementFeedback] = {}
     for sid, (round_id, src) in source.items():
-        scopes = by_key[(round_id, src)]
-        group_views = []
-        for g in groups:
-            row = scopes.get(group_scope(g.id))
-            if row is None:
-                continue
-            visible = rules.group_visible(row.n, panel.k_min)
-            group_views.append(
-                GroupFeedback(
-                    g.id,
-                    g.name,
-                    _distribution(row, band, panel.scale_min, include_unable) if visible else None,
-                )
-            )
+        released = release_scopes(by_key[(round_id, src)], groups, panel.k_min)
+        if released is None:  # not reached: a source always has a pooled row
+            continue
+        pooled, group_views = feedback_figures(released, band, panel.scale_min, include_unable)
+        if pooled is None and not include_withheld:
+            continue
         mine = own.get((round_id, src))
         prev_text = None
         if src != sid:
@@ -199,11 +229,11 @@ async def load_feedback(
             prev_text = parent.text if parent else None
         out[sid] = StatementFeedback(
             round_number=numbers[round_id],
-            pooled=_distribution(scopes[POOLED_SCOPE], band, panel.scale_min, include_unable),
-            groups=tuple(group_views),
+            pooled=pooled,
+            groups=group_views,
             own_value=mine.value if mine else None,
             own_unable=bool(mine.unable) if mine else False,
-            comments=tuple(published.get((round_id, src), [])),
+            comments=tuple(published.get((round_id, src), [])) if pooled is not None else (),
             previous_text=prev_text,
         )
     return out

@@ -182,11 +182,6 @@ def outside_iqr(value: int | None, q1: float | None, q3: float | None) -> bool:
     return value < q1 or value > q3
 
 
-def group_visible(n: int, k_min: int) -> bool:
-    """A group's distribution is shown to panellists only when at least ``k_min`` people rated."""
-    return n >= max(1, k_min)
-
-
 # --- pages --------------------------------------------------------------------------------------------------
 
 

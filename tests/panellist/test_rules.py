@@ -80,10 +80,6 @@ def test_outside_iqr_counts_the_bounds_as_inside() -> None:
     assert not r.outside_iqr(None, 6.0, 8.0) and not r.outside_iqr(3, None, None)
 
 
-def test_groups_under_k_are_hidden() -> None:
-    assert not r.group_visible(2, 3) and r.group_visible(3, 3) and r.group_visible(1, 0)
-
-
 def test_pages_follow_sections_and_split_long_ones() -> None:
     pairs = [(1, "A"), (2, "A"), (3, "B"), (4, "B"), (5, "B"), (6, "B"), (7, "C"), (8, "A")]
     pages = r.paginate(pairs, per_page=3)
