@@ -23,6 +23,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi import audit
+from delphi.db.locks import begin_write, round_share_lock
 from delphi.db.models import (
     Account,
     Panel,
@@ -157,7 +158,8 @@ class StatementView:
     @property
     def outside_iqr(self) -> bool:
         fb = self.feedback
-        return fb is not None and rules.outside_iqr(self.value, fb.pooled.q1, fb.pooled.q3)
+        pooled = fb.pooled if fb is not None else None
+        return pooled is not None and rules.outside_iqr(self.value, pooled.q1, pooled.q3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +228,7 @@ class FinalResultsView:
     """The panel's final results for a panellist: the consensus list and their own rounds."""
 
     panel: Panel
-    final: Any  # delphi.rounds.final.FinalConsensusList
+    final: Any  # delphi.rounds.final_shown.ShownFinalList
     rounds_taken_part: int
     owed_total_minor: int | None
 
@@ -364,14 +366,20 @@ async def withdraw(
 # --- rounds -------------------------------------------------------------------------------------------------
 
 
-async def current_round(session: AsyncSession, panel_id: int) -> Round | None:
-    """The panel's open round, else its latest closed round; None before round 1 opens (drafts are hidden)."""
-    return await session.scalar(
+async def current_round(session: AsyncSession, panel_id: int, *, for_write: bool = False) -> Round | None:
+    """The panel's open round, else its latest closed round; None before round 1 opens (drafts are hidden).
+
+    ``for_write``: read it afresh (not from the session's identity map) and, on PostgreSQL, share-lock its row
+    until the transaction ends, so a close waits for this transaction (call :func:`begin_write` first)."""
+    stmt = (
         select(Round)
         .where(Round.panel_id == panel_id, Round.status.in_([RoundStatus.OPEN, RoundStatus.CLOSED]))
         .order_by(Round.number.desc())
         .limit(1)
     )
+    if for_write:
+        stmt = round_share_lock(stmt, _dialect(session), Round).execution_options(populate_existing=True)
+    return await session.scalar(stmt)
 
 
 def scale_of(panel: Panel | Any) -> Scale:
@@ -586,7 +594,9 @@ async def load_rating_page(
     number = ov.resume_page if page is None else min(max(page, 1), len(pages))
     spec = pages[number - 1]
     items = await _views(session, panellist, facts, spec.statement_ids, pages)
-    feedback = await load_feedback(session, facts.panel, rnd, panellist.id, spec.statement_ids)
+    feedback = await load_feedback(
+        session, facts.panel, rnd, panellist.id, spec.statement_ids, include_withheld=True
+    )
     for item in items:
         item.feedback = feedback.get(item.id)
     panel = facts.panel
@@ -636,13 +646,16 @@ async def _write_target(
     """Check that the panellist may write answers to ``statement_ids`` now; the panel and round to write to.
 
     Order of checks: consent, an open round, the closing time, then every statement in that round (a statement
-    of another panel or round is "not in this round", whatever it is).
+    of another panel or round is "not in this round", whatever it is).  The transaction takes the write lock
+    first (:func:`~delphi.db.locks.begin_write`; the round row's share lock on PostgreSQL), so a close commits
+    either before these checks or after this transaction's write.
     """
     _require_consent(panellist)
+    await begin_write(session)
     panel = await session.get(Panel, panellist.panel_id)
     if panel is None:
         raise fail(SessionEnded, N_("Please open the personal link in your e-mail to continue."))
-    rnd = await current_round(session, panel.id)
+    rnd = await current_round(session, panel.id, for_write=True)
     if rnd is None:
         raise fail(NoRoundOpen, N_("No round is open at the moment. We will e-mail you when one opens."))
     if not rules.round_accepts_answers(rnd.status, rnd.closes_at, now):
@@ -960,13 +973,14 @@ async def suggestable_statements(session: AsyncSession, panellist: Panellist) ->
 
 
 async def load_final_results(session: AsyncSession, panellist: Panellist) -> FinalResultsView:
-    """The final consensus list of a finished panel, for a panellist; :class:`NotFinished` before the end."""
-    from delphi.rounds.final import final_consensus_list
+    """The final consensus list of a finished panel as panellists may see it (disclosure control applied, see
+    :mod:`delphi.rounds.final_shown`); :class:`NotFinished` before the end."""
+    from delphi.rounds.final_shown import shown_final_list
 
     panel = await session.get(Panel, panellist.panel_id)
     if panel is None or panel.status != PanelStatus.FINISHED:
         raise fail(NotFinished, N_("The results will appear here when the panel has finished."))
-    final = await final_consensus_list(session, panel.id)
+    final = await shown_final_list(session, panel)
     n = await _submission_count(session, panellist.id)
     fee = panel.honorarium_minor
     return FinalResultsView(panel, final, n, fee * n if fee else None)

@@ -3,10 +3,11 @@
 :func:`write_batch` is the database half of :class:`delphi.rounds.save_queue.SaveQueue`.  For a batch of
 :class:`SaveJob` (each one panellist's answer to one statement, as the rating page's script sends it) it runs:
 
-1. one query for every panellist's session version, status, consent, panel scale and open round (on
-   PostgreSQL the round rows are share-locked, so the deadline close, which takes them ``FOR UPDATE``, and a
-   facilitator's close, which updates them, wait for this batch rather than freeze results without an answer
-   the batch is about to acknowledge; a batch that starts after a close sees the round closed);
+1. one query for every panellist's session version, status, consent, panel scale and open round, under the
+   lock a close needs (:mod:`delphi.db.locks`: on SQLite the transaction starts with ``BEGIN IMMEDIATE``, on
+   PostgreSQL the round rows are share-locked), so a close, which locks the round ``FOR UPDATE`` before it
+   re-reads its status, waits for this batch rather than freeze results without an answer the batch is about
+   to acknowledge; a batch that starts after a close sees the round closed;
 2. the statements of each open round, read once per round and then kept in ``rounds`` (a round's statements
    are fixed when it opens: only draft rounds are edited);
 3. one ``executemany`` upsert per input shape (usually one: an answer alone);
@@ -32,6 +33,7 @@ from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import Select
 
+from delphi.db.locks import begin_write
 from delphi.db.models import Panel, Panellist, Rating, Round, RoundStatement
 from delphi.domain import RoundStatus
 from delphi.rounds import participation_rules as rules
@@ -241,6 +243,7 @@ async def write_batch(
     failed a check, or repeats an earlier job's panellist and statement) and must take the full path.
     """
     dialect = conn.dialect.name
+    await begin_write(conn)  # SQLite: the checks below and the upsert are one serialised transaction
     accepted = await _accept(conn, dialect, jobs, now, rounds)
     results: list[SaveResult | None] = [None] * len(jobs)
     if not accepted:

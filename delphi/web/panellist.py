@@ -27,6 +27,7 @@ from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from delphi.db.locks import begin_write
 from delphi.db.models import Panellist
 from delphi.errors import DelphiError, InvalidInput
 from delphi.locale import template_gettext
@@ -410,6 +411,7 @@ class PanellistPagesController(Controller):
         ``save_rating`` refuses."""
         async with AsyncSession(request.app.state.engine, expire_on_commit=False) as db_session:
             async with db_session.begin():
+                await begin_write(db_session)  # the session check too is serialised with a close (SQLite)
                 panellist = await provide_panellist(request, db_session)
                 if item is None:
                     raise rules.fail(InvalidInput, rules.N_("Send the answer as a JSON object."))

@@ -1,0 +1,53 @@
+"""Taking the database's write lock before a transaction reads what it is about to decide on.
+
+Closing a round and saving into it must be serialised: a save that read the round as open must be written
+(and acknowledged) before the close counts, or be refused after it.  The two backends get there differently:
+
+* **SQLite** has one write lock for the whole file.  Python's ``sqlite3`` driver (legacy transaction control,
+  which aiosqlite uses) only sends ``BEGIN`` right before the first INSERT/UPDATE/DELETE, so a transaction's
+  reads ("is the round open?") run *outside* it, each on the latest committed snapshot, and a close can
+  commit between those reads and the write that acts on them.  :func:`begin_write` starts the transaction
+  with ``BEGIN IMMEDIATE`` instead: the write lock (and the read snapshot) is taken before the reads, so the
+  checks and the write form one serialised transaction.  It waits for the lock like any write does (the busy
+  timeout of :mod:`delphi.db.engine`, 15 s).  Several processes sharing one file are serialised the same way.
+* **PostgreSQL** needs no transaction-level lock: the round row is the lock.  Savers share-lock it
+  (``SELECT ... FOR SHARE``, see :func:`round_share_lock`) and the close locks it ``FOR UPDATE`` before it
+  re-reads the round's status, so a close waits for the saves in flight and the saves after it see it closed.
+
+Call :func:`begin_write` first thing in a transaction that reads and then writes round data (a save, a submit,
+a suggestion, a close).  Reads that happened earlier in the same transaction are not protected: re-read what
+the decision rests on after the call.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql import Select
+
+_S = TypeVar("_S", bound=Select[Any])
+
+
+async def begin_write(bind: AsyncSession | AsyncConnection) -> bool:
+    """Start ``bind``'s transaction holding the write lock (SQLite: ``BEGIN IMMEDIATE``); no-op on PostgreSQL.
+
+    Does nothing when the SQLite connection is in a transaction already (it has written, so it holds the write
+    lock).  Returns whether it sent ``BEGIN IMMEDIATE``.
+    """
+    conn = await bind.connection() if isinstance(bind, AsyncSession) else bind
+    if conn.dialect.name != "sqlite":
+        return False
+    raw = await conn.get_raw_connection()
+    if raw.driver_connection.in_transaction:  # aiosqlite.Connection or sqlite3.Connection
+        return False
+    await conn.exec_driver_sql("BEGIN IMMEDIATE")
+    return True
+
+
+def round_share_lock(stmt: _S, dialect: str, of: Any) -> _S:
+    """``stmt`` share-locking the rows of ``of`` (the Round entity) on PostgreSQL; unchanged on SQLite, where
+    :func:`begin_write` has serialised the transaction already."""
+    if dialect == "postgresql":
+        return stmt.with_for_update(read=True, of=of)
+    return stmt
