@@ -59,3 +59,14 @@ class PreconditionsUnmet(Conflict):
     def __init__(self, message: str, actions: list[str]) -> None:
         super().__init__(message)
         self.actions = actions
+
+
+class ActionFailed(DelphiError):
+    """An action failed on the server's side for a reason the person cannot fix (the cause is logged); the
+    transaction was rolled back, so nothing changed.  ``actions`` says what a person can do instead."""
+
+    status_code = 503
+
+    def __init__(self, message: str, actions: list[str]) -> None:
+        super().__init__(message)
+        self.actions = actions

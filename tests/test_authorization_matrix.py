@@ -101,7 +101,9 @@ def expected(method: str, template: str, role: str) -> Due:
             return 403 if method != "GET" or template in RESEARCHER_DENIED_PAGES else 200
         if method == "GET":
             return 200
-        return 303 if template.endswith("/comments/{rating_id:int}") else None
+        # Hiding a comment or a reason: changes nothing that matters.
+        moderation = ("/comments/{rating_id:int}", "/reasons/{rating_id:int}")
+        return 303 if template.endswith(moderation) else None
     if template.startswith("/api/v1/"):
         if not account:
             return 401

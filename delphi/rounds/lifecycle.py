@@ -34,6 +34,8 @@ class PanelFacts:
     opens_at: datetime | None
     max_rounds: int
     panel_finished: bool = False
+    #: Why the (readable) rule cannot be applied to the panel's scale; see ``setup.rule_fit_problems``.
+    rule_problems: tuple[str, ...] = ()
 
 
 def open_blockers(facts: PanelFacts, now: datetime) -> list[str]:
@@ -53,6 +55,11 @@ def open_blockers(facts: PanelFacts, now: datetime) -> list[str]:
         actions.append(f"Close round {n - 1} first.")
     if not facts.rule_is_valid:
         actions.append("Choose a consensus rule in the panel settings.")
+    elif facts.rule_problems:
+        actions.append(
+            "Change the consensus rule in the panel settings to one that fits the scale: "
+            + " ".join(facts.rule_problems)
+        )
     if facts.n_groups == 0:
         actions.append("Add at least one stakeholder group.")
     if facts.n_statements == 0:
@@ -66,10 +73,21 @@ def open_blockers(facts: PanelFacts, now: datetime) -> list[str]:
     return actions
 
 
-def close_blockers(round_status: str, round_number: int) -> list[str]:
-    """Actions needed before a round can close: it must be open."""
+def close_blockers(round_status: str, round_number: int, rule_problems: Sequence[str] = ()) -> list[str]:
+    """Actions needed before a round can close: it must be open, and its rule must fit the scale.
+
+    ``rule_problems`` are the sentences of ``setup.rule_fit_problems`` (empty when the rule fits).  A rule that
+    does not fit was locked before rules were checked against scales: it is listed, then how to replace it.
+    """
     if round_status == RoundStatus.OPEN:
-        return []
+        if not rule_problems:
+            return []
+        return [
+            *rule_problems,
+            "Change the consensus rule in the panel settings to one that fits the scale, then close the round "
+            "again. The rule was fixed when round 1 opened, so the change is recorded in the audit trail and "
+            "flagged in every report. Until then the round stays open and answers can still be saved.",
+        ]
     if round_status == RoundStatus.DRAFT:
         return [f"Open round {round_number} first; a draft round has no answers to close."]
     return [f"Round {round_number} is closed already."]

@@ -86,8 +86,8 @@ def upsert_statement(dialect: str, shape: tuple[bool, bool, bool]) -> Insert:
     """The cached upsert for ``dialect`` ("postgresql" or "sqlite") and ``shape`` (see :attr:`CleanInput.shape`).
 
     Parameters are those of :func:`upsert_params`.  On conflict ``updated_at`` always changes; value and
-    "unable" change when the shape has an answer, comment and reason when it has them.  A changed comment goes
-    back to "pending" moderation (an edited published comment is not shown unreviewed).
+    "unable" change when the shape has an answer, comment and reason when it has them.  A changed comment or
+    reason goes back to "pending" moderation (an edited published text is not shown unreviewed).
     """
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -109,6 +109,10 @@ def upsert_statement(dialect: str, shape: tuple[bool, bool, bool]) -> Insert:
         )
     if has_reason:
         set_["reason"] = new.reason
+        set_["reason_status"] = case(
+            (table.c.reason == new.reason, table.c.reason_status),
+            else_=literal(CommentStatus.PENDING.value),
+        )
     return stmt.on_conflict_do_update(index_elements=["round_id", "statement_id", "panellist_id"], set_=set_)
 
 
@@ -124,6 +128,7 @@ def upsert_params(round_id: int, panellist_id: int, item: CleanInput, now: datet
         "comment": item.comment or "",
         "comment_status": CommentStatus.PENDING.value,
         "reason": item.reason or "",
+        "reason_status": CommentStatus.PENDING.value,
         "created_at": now,
         "updated_at": now,
     }

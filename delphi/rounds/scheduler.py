@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi import audit
-from delphi.db.models import Panel, Round
+from delphi.db.models import AuditEvent, Panel, Round
 from delphi.domain import SYSTEM, RoundStatus
 from delphi.errors import DelphiError
 from delphi.rounds import lifecycle, service
@@ -70,8 +70,20 @@ async def tick(session: AsyncSession, now: datetime, settings: Settings) -> dict
                         },
                     )
             elif lifecycle.round_is_due_to_close(round_.status, round_.closes_at, now):
-                await service.close_round(session, panel, round_, now=now, settings=settings, actor=SYSTEM)
-                counts["closed"] += 1
+                panel_id, number = panel.id, round_.number
+                try:
+                    await service.close_round(
+                        session, panel, round_, now=now, settings=settings, actor=SYSTEM
+                    )
+                    counts["closed"] += 1
+                except Exception as exc:
+                    await session.rollback()  # nothing of the failed close is kept; the round stays open
+                    if not isinstance(exc, DelphiError):
+                        log.exception("scheduler: closing round %s of panel %s failed", number, panel_id)
+                    # a facilitator who closed it meanwhile is not a failure of the deadline close
+                    status = await session.scalar(select(Round.status).where(Round.id == round_id))
+                    if status == RoundStatus.OPEN:
+                        await _record_close_failure(session, panel_id, number, exc)
             elif round_.status == RoundStatus.OPEN:
                 counts["reminders"] += await service.send_due_reminders(
                     session, panel, round_, now=now, settings=settings
@@ -81,3 +93,30 @@ async def tick(session: AsyncSession, now: datetime, settings: Settings) -> dict
             await session.rollback()
             log.exception("scheduler: round %s failed this tick", round_id)
     return counts
+
+
+async def _record_close_failure(session: AsyncSession, panel_id: int, number: int, exc: Exception) -> None:
+    """Put why the deadline close failed, and what to do, in the panel's audit trail (the caller commits).
+
+    Written once per distinct reason: the close is retried every tick, and an unchanged failure is not
+    recorded again.  A refusal (DelphiError) gives its message and actions; anything else says it was logged.
+    """
+    if isinstance(exc, DelphiError):
+        reason, actions = exc.message, list(getattr(exc, "actions", []))
+    else:
+        reason = (
+            f"Round {number} could not close at its deadline because of an unexpected problem on the server."
+        )
+        actions = [
+            "Close the round by hand from its page; if that fails too, ask your administrator to check the "
+            "server log."
+        ]
+    detail = {"round": number, "reason": reason, "actions": actions}
+    last = await session.scalar(
+        select(AuditEvent.detail)
+        .where(AuditEvent.panel_id == panel_id, AuditEvent.action == "round.close_failed")
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    if last != detail:
+        audit.record(session, actor=SYSTEM, panel_id=panel_id, action="round.close_failed", detail=detail)

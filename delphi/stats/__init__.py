@@ -33,6 +33,7 @@ from delphi.stats.rules import (
     PercentAgreement,
     RandUcla,
     rule_by_name,
+    rule_problems,
 )
 from delphi.stats.settings import QUANTILE_METHODS, UNABLE_POLICIES, AnalysisSettings
 from delphi.stats.stability import Stability, WilcoxonResult, stability, wilcoxon_signed_rank
@@ -79,6 +80,7 @@ __all__ = [
     "quantile_from_counts",
     "quantile_sorted",
     "rule_by_name",
+    "rule_problems",
     "stability",
     "tabulate",
     "verdict_labels",

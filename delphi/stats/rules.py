@@ -43,6 +43,7 @@ __all__ = [
     "RandUcla",
     "combine_groups",
     "rule_by_name",
+    "rule_problems",
 ]
 
 #: ``pooled``: everyone together; ``every_group``: the rule must hold in every group;
@@ -438,15 +439,10 @@ class ConsensusRule:
 
     # -- application ---------------------------------------------------------------------------------------
     def check_scale(self, settings: AnalysisSettings) -> None:
-        """Raise ValueError if the bands are off the scale or a RAND/UCLA criterion meets a non-1-9 scale."""
-        for label, (lo, hi) in (("agree", self.agree), ("disagree", self.disagree)):
-            if not settings.scale_min <= lo <= hi <= settings.scale_max:
-                raise ValueError(
-                    f"the {label} band {_dash((lo, hi))} is not on the scale "
-                    f"{settings.scale_min}–{settings.scale_max}"
-                )
-        if _uses_rand(self.criterion) and (settings.scale_min, settings.scale_max) != (1, 9):
-            raise ValueError("the RAND/UCLA method is defined on the 1–9 scale only")
+        """Raise ValueError, naming every conflict, when :func:`rule_problems` finds the rule off the scale."""
+        problems = rule_problems(self, settings.scale_min, settings.scale_max)
+        if problems:
+            raise ValueError(" ".join(problems))
 
     def with_bands(
         self, agree: tuple[int, int] | None = None, disagree: tuple[int, int] | None = None
@@ -465,6 +461,51 @@ class ConsensusRule:
         """
         verdict = self.criterion.classify(stats, self)
         return np.where(stats.n >= self.min_ratings, verdict, _INSUFFICIENT).astype(np.int8)
+
+
+#: The only scale the RAND/UCLA method is defined on: its IPRAS constants are calibrated on 1-9 (centre 5).
+RAND_UCLA_SCALE: tuple[int, int] = (1, 9)
+
+
+def rule_problems(rule: ConsensusRule, scale_min: int, scale_max: int) -> list[str]:
+    """Every reason ``rule`` cannot be applied to ratings on the scale ``scale_min``-``scale_max``.
+
+    The one check of a rule against a scale, shared by the panel settings (form and panel creation), the
+    open-round preconditions, the close and ``delphi analyse``.
+
+    Parameters
+    ----------
+    rule : ConsensusRule
+        A rule that is valid on its own (its fields were checked when it was built).
+    scale_min, scale_max : int
+        The inclusive ends of the rating scale.
+
+    Returns
+    -------
+    list of str
+        One complete sentence per conflict, in a fixed order: the agree band off the scale, the disagree band
+        off the scale, a RAND/UCLA criterion (alone or inside a combination) on a scale other than 1-9.
+        Empty when the rule fits, which is exactly when :meth:`ConsensusRule.check_scale` and the round
+        analysis accept it.
+
+    Examples
+    --------
+    >>> rule_problems(rule_by_name("comet"), 1, 9)
+    []
+    >>> rule_problems(rule_by_name("rand_ucla", agree=(4, 5), disagree=(1, 2)), 1, 5)
+    ['The RAND/UCLA method is defined on the 1–9 scale only, not on 1–5: choose another rule for this scale.']
+    """
+    problems = []
+    scale = _dash((scale_min, scale_max))
+    for label, band in (("agree", rule.agree), ("disagree", rule.disagree)):
+        if not scale_min <= band[0] <= band[1] <= scale_max:
+            problems.append(f"The {label} band {_dash(band)} is not on the scale {scale}.")
+    if _uses_rand(rule.criterion) and (scale_min, scale_max) != RAND_UCLA_SCALE:
+        problems.append(
+            f"The RAND/UCLA method is defined on the {_dash(RAND_UCLA_SCALE)} scale only, not on {scale}: "
+            "choose another rule for this scale."
+        )
+    return problems
 
 
 def _uses_rand(criterion: Criterion) -> bool:

@@ -1,11 +1,11 @@
 """Spreadsheet formula injection is neutralised in every CSV and XLSX export, downloaded through its HTTP routes.
 
 Everything people type that reaches an export (statement texts and sections, group names, the panel title,
-comments, panellists' names and e-mail addresses, suggestions) is set to text a spreadsheet would run:
+comments, reasons for ratings outside the middle half, panellists' names and e-mail addresses, suggestions) is set to text a spreadsheet would run:
 ``=HYPERLINK(...)``, ``+``, ``-``, ``@``, tab and carriage-return leads.  Every export in every format is then
 downloaded by the owner through the results pages and through ``/api/v1``.  A CSV cell may start with one of
 those characters only if it is a number (``-2``); an XLSX file may hold no formula at all.  Hypothesis then
-varies the text of a statement and of a published comment and checks the files again.
+varies the text of a statement, of a published comment and of a published reason and checks the files again.
 """
 
 from __future__ import annotations
@@ -96,6 +96,10 @@ async def plant(session: AsyncSession, world: World, texts: list[str]) -> None:
         await session.execute(
             update(Rating).where(Rating.id == rating_id).values(comment=next(t), comment_status="published")
         )
+    for rating_id in study.reasons.values():
+        await session.execute(
+            update(Rating).where(Rating.id == rating_id).values(reason=next(t), reason_status="published")
+        )
     session.add(
         Suggestion(panel_id=study.panel.id, round_id=study.rounds[1].id, text=next(t), section=next(t))
     )
@@ -155,7 +159,7 @@ async def owner_world(client: AsyncTestClient, session: AsyncSession, settings: 
     return world
 
 
-@given(statement=formulas, comment=formulas, group=formulas)
+@given(statement=formulas, comment=formulas, group=formulas, reason=formulas)
 @settings(
     max_examples=25,
     deadline=None,
@@ -169,6 +173,7 @@ async def test_any_formula_like_text_is_neutralised_in_csv_and_xlsx(
     statement: str,
     comment: str,
     group: str,
+    reason: str,
 ) -> None:
     study = owner_world.study
     await session.execute(
@@ -177,7 +182,7 @@ async def test_any_formula_like_text_is_neutralised_in_csv_and_xlsx(
     await session.execute(
         update(Rating)
         .where(Rating.id == study.comments["formula"])
-        .values(comment=comment, comment_status="published")
+        .values(comment=comment, comment_status="published", reason=reason, reason_status="published")
     )
     await session.execute(
         update(StakeholderGroup)
