@@ -1,7 +1,9 @@
 """``delphi analyse RATINGS.csv``: consensus statistics for any tidy ratings file, for researchers.
 
 The file has one row per rating with columns ``panellist``, ``statement``, ``rating`` and optionally
-``group`` and ``round`` (other columns are ignored). ``rating`` is a whole number on the scale, empty (or
+``group``, ``round`` and ``submitted`` (other columns are ignored). With the analysis population
+``submitted`` only rows whose ``submitted`` is 1 count, as the engine counts a panel whose protocol says so;
+with ``all`` (the default) every row of the file counts. ``rating`` is a whole number on the scale, empty (or
 ``NA``) for no answer, or ``unable``. Parsing (:func:`parse_ratings_csv`) and the table of results
 (:func:`result_rows`) are pure functions, so the engine's export -> analyse round trip can reuse them; the
 click command only opens files and prints.
@@ -48,8 +50,12 @@ __all__ = [
 ]
 
 REQUIRED_COLUMNS = ("panellist", "statement", "rating")
-OPTIONAL_COLUMNS = ("group", "round")
+OPTIONAL_COLUMNS = ("group", "round", "submitted")
 NO_ANSWER = frozenset({"", "na", "n/a", "nan"})
+#: Analysis populations: every row of the file, or only rows of panellists who submitted the round.
+POPULATIONS = ("all", "submitted")
+_YES = frozenset({"1", "true", "yes"})
+_NO = frozenset({"0", "false", "no"})
 UNABLE = "unable"
 
 #: The columns every output starts with (``round`` only when the file has a round column).
@@ -160,7 +166,9 @@ def _parse_rating(text: str, settings: AnalysisSettings) -> float | None:
     return value
 
 
-def parse_ratings_csv(lines: Iterable[str], settings: AnalysisSettings | None = None) -> RatingsTable:
+def parse_ratings_csv(
+    lines: Iterable[str], settings: AnalysisSettings | None = None, population: str = "all"
+) -> RatingsTable:
     """Read a tidy ratings CSV into arrays.
 
     Parameters
@@ -169,6 +177,9 @@ def parse_ratings_csv(lines: Iterable[str], settings: AnalysisSettings | None = 
         The file's lines (an open text file, ``io.StringIO`` or a list of strings).
     settings : AnalysisSettings, optional
         Supplies the scale ratings must lie on (default 1-9).
+    population : {"all", "submitted"}
+        ``all`` reads every row; ``submitted`` needs a ``submitted`` column (1/0, true/false or yes/no) and
+        leaves out the rows where it is 0, so panellists who never submitted are not in the table at all.
 
     Returns
     -------
@@ -177,7 +188,8 @@ def parse_ratings_csv(lines: Iterable[str], settings: AnalysisSettings | None = 
     Raises
     ------
     RatingsFileError
-        At the first problem: empty file, missing column, empty panellist, statement, group or round, rating
+        At the first problem: empty file, missing column (``submitted`` too, with that population), a
+        ``submitted`` value other than 1/0, true/false or yes/no, empty panellist, statement, group or round, rating
         not a number, not whole or off the scale, a panellist in two groups, or the same panellist rating the
         same statement twice in one round. The message names the line.
     """
@@ -196,6 +208,15 @@ def parse_ratings_csv(lines: Iterable[str], settings: AnalysisSettings | None = 
     i_p, i_s, i_r = (names.index(c) for c in REQUIRED_COLUMNS)
     i_g = names.index("group") if "group" in names else None
     i_round = names.index("round") if "round" in names else None
+    if population not in POPULATIONS:
+        raise ValueError(f"population must be one of {', '.join(POPULATIONS)}, not {population!r}")
+    i_sub = names.index("submitted") if "submitted" in names else None
+    if population == "submitted" and i_sub is None:
+        raise RatingsFileError(
+            1,
+            "missing column 'submitted', which the population 'submitted' reads; "
+            "use the population 'all' to count every row",
+        )
     width = len(names)
 
     statements: dict[str, int] = {}
@@ -215,6 +236,12 @@ def parse_ratings_csv(lines: Iterable[str], settings: AnalysisSettings | None = 
             continue
         if len(row) < width:
             raise RatingsFileError(line, f"expected {width} fields, found {len(row)}")
+        if i_sub is not None:
+            flag = row[i_sub].strip().lower()
+            if flag not in _YES and flag not in _NO:
+                raise RatingsFileError(line, f"submitted {row[i_sub]!r} is not 1 or 0 (true/false, yes/no)")
+            if population == "submitted" and flag in _NO:
+                continue
         panellist = row[i_p].strip()
         statement = row[i_s].strip()
         if not panellist:
@@ -339,7 +366,7 @@ def _value(x: Any) -> Any:
 
 
 def result_rows(
-    table: RatingsTable, rule: ConsensusRule, settings: AnalysisSettings
+    table: RatingsTable, rule: ConsensusRule, settings: AnalysisSettings, population: str = "all"
 ) -> tuple[list[str], list[dict[str, Any]]]:
     """The output table: one row per round x statement x (``all`` + each group).
 
@@ -348,13 +375,16 @@ def result_rows(
     table : RatingsTable
     rule : ConsensusRule
     settings : AnalysisSettings
+    population : {"all", "submitted"}
+        The population ``table`` was read with; repeated in every row's ``population`` column.
 
     Returns
     -------
     columns : list of str
         :data:`FIRST_COLUMNS` (``round`` only with rounds), then more statistics, counts per scale point,
         statement-level columns (divergence, sensitivity verdicts; on ``all`` rows only), stability against
-        the previous round (rounds after the first), and the settings (quantile method, unable policy, rule).
+        the previous round (rounds after the first), and the settings (population, quantile method, unable
+        policy, rule).
     rows : list of dict
         Values are Python scalars; NaN and "not applicable" are None. On ``all`` rows ``verdict`` is the
         rule's verdict under its scope; on group rows it is the group's own verdict.
@@ -369,7 +399,7 @@ def result_rows(
     columns += [f"verdict_{name}" for name in sens_names]
     if has_rounds:
         columns += list(_STABILITY_COLUMNS)
-    columns += ["quantile_method", "unable_policy", "rule"]
+    columns += ["population", "quantile_method", "unable_policy", "rule"]
     n_groups = len(table.groups) if has_groups else 0
     group_labels = table.groups or ()
     groups = table.panellist_group if has_groups else None
@@ -383,7 +413,10 @@ def result_rows(
         rows += _round_rows(result, table, r, group_labels, sens_names, stab, has_rounds)
     for row in rows:
         row.update(
-            quantile_method=settings.quantile_method, unable_policy=settings.unable_policy, rule=rule.name
+            population=population,
+            quantile_method=settings.quantile_method,
+            unable_policy=settings.unable_policy,
+            rule=rule.name,
         )
     return columns, [{c: _value(row.get(c)) for c in columns} for row in rows]
 
@@ -511,6 +544,14 @@ def _parse_range(text: str, what: str) -> tuple[int, int]:
 @click.option("--rule", "rule_name", type=click.Choice(list(RULE_NAMES)), default="comet", show_default=True)
 @click.option("--scope", type=click.Choice(list(SCOPES)), default="pooled", show_default=True)
 @click.option("--min-ratings", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option(
+    "--population",
+    type=click.Choice(list(POPULATIONS)),
+    default="all",
+    show_default=True,
+    help="Which rows count: all, or only rows whose 'submitted' column is 1 (the panel's analysis population "
+    "'submitted'; the engine's ratings export has that column).",
+)
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
 @click.option(
     "-o", "--output", default="-", type=click.Path(dir_okay=False, allow_dash=True), help="Output file."
@@ -525,10 +566,12 @@ def analyse(
     rule_name: str,
     scope: str,
     min_ratings: int,
+    population: str,
     fmt: str,
     output: str,
 ) -> None:
-    """Consensus statistics for a tidy ratings CSV (columns panellist, statement, rating[, group][, round]).
+    """Consensus statistics for a tidy ratings CSV: columns panellist, statement, rating and optionally group,
+    round, submitted.
 
     One output row per statement x group ('all' pooled, then each group) x round, starting with
     statement, group, round, n, n_unable, median, q1, q3, iqr, pct_agree, pct_disagree, pct_unable, verdict.
@@ -553,18 +596,19 @@ def analyse(
         raise click.UsageError(str(exc)) from None
     try:
         with _open(ratings_csv, "r") as handle:
-            table = parse_ratings_csv(handle, settings)
+            table = parse_ratings_csv(handle, settings, population)
     except RatingsFileError as exc:
         click.echo(f"Error: {ratings_csv}, {exc}", err=True)
         raise SystemExit(2) from None
     except (OSError, UnicodeDecodeError) as exc:
         click.echo(f"Error: cannot read {ratings_csv}: {exc}", err=True)
         raise SystemExit(2) from None
-    columns, rows = result_rows(table, rule, settings)
+    columns, rows = result_rows(table, rule, settings, population)
     with _open(output, "w") as out:
         if fmt == "json":
             document = {
                 "settings": settings.to_dict(),
+                "population": population,
                 "rule": rule.to_dict(),
                 "rule_description": rule.describe(),
                 "columns": columns,

@@ -80,6 +80,37 @@ class OutboxStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class AnalysisPopulation(StrEnum):
+    """Which saved answers a round's frozen result counts: part of the protocol, fixed with the consensus rule
+    when round 1 opens (BRIEF §5)."""
+
+    #: Only the answers of panellists who sent the round ("Send my answers"); unsent drafts are left out.
+    SUBMITTED = "submitted"
+    #: Every saved answer, whether or not the panellist sent the round.
+    ALL = "all"
+
+    @property
+    def label(self) -> str:
+        """Short words for tables and form options, e.g. "Submitted answers only"."""
+        return _POPULATION_LABELS[self]
+
+    @property
+    def description(self) -> str:
+        """One sentence for results pages, reports, exports and the codebook."""
+        return _POPULATION_DESCRIPTIONS[self]
+
+
+_POPULATION_LABELS = {
+    AnalysisPopulation.SUBMITTED: "Submitted answers only",
+    AnalysisPopulation.ALL: "Every saved answer",
+}
+_POPULATION_DESCRIPTIONS = {
+    AnalysisPopulation.SUBMITTED: "Only the answers of panellists who sent the round count; answers saved but "
+    "never sent are left out.",
+    AnalysisPopulation.ALL: "Every saved answer counts, whether or not the panellist sent the round.",
+}
+
+
 POOLED_SCOPE = "all"
 """RoundResult scope key for the pooled panel; a group's scope key is ``"group:<id>"``."""
 

@@ -85,6 +85,13 @@ def test_demo_seeds_a_panel_part_way_through(tmp_path: Path, monkeypatch: pytest
     assert n_people == 30
     ((n_results,),) = asyncio.run(query(url, select(func.count()).select_from(RoundResult)))
     assert n_results == 10 * 4
+    # 27 of the 30 sent round 1; the other three left drafts, which the default population leaves out
+    pooled_n = asyncio.run(
+        query(url, select(RoundResult.n, RoundResult.n_unable).where(RoundResult.scope == "all"))
+    )
+    assert {n + n_unable for n, n_unable in pooled_n} == {27}
+    ((population,),) = asyncio.run(query(url, select(Panel.analysis_population)))
+    assert population == "submitted"
     ((queued,),) = asyncio.run(
         query(
             url,

@@ -99,6 +99,10 @@ class Panel(Base):
     rule_locked_at: Mapped[datetime | None]
     #: Set when the rule was changed after it was locked; every report shows it.
     rule_changed_after_lock: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Which answers count (:class:`delphi.domain.AnalysisPopulation`); locked with the rule.
+    analysis_population: Mapped[str] = mapped_column(
+        String(16), default=domain.AnalysisPopulation.SUBMITTED, server_default="submitted"
+    )
     quantile_method: Mapped[str] = mapped_column(String(16), default="linear")
     unable_policy: Mapped[str] = mapped_column(String(16), default="exclude")
     max_rounds: Mapped[int] = mapped_column(Integer, default=3)
@@ -255,6 +259,10 @@ class Rating(Base):
     comment_status: Mapped[str] = mapped_column(String(16), default=domain.CommentStatus.PENDING)
     #: The panellist's reason for a rating outside last round's IQR, when the panel asks for one.
     reason: Mapped[str] = mapped_column(Text, default="")
+    #: Moderation of ``reason``, apart from the comment's (see :func:`delphi.rounds.service.moderate`).
+    reason_status: Mapped[str] = mapped_column(
+        String(16), default=domain.CommentStatus.PENDING, server_default=domain.CommentStatus.PENDING.value
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

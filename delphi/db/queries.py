@@ -8,10 +8,11 @@ from itertools import chain
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import BigInteger, case, cast, func, literal_column, select
+from sqlalchemy import BigInteger, ColumnElement, case, cast, func, literal_column, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from delphi.db.models import Panellist, Rating, RoundStatement, StakeholderGroup
+from delphi.db.models import Panellist, Rating, RoundStatement, StakeholderGroup, Submission
+from delphi.domain import AnalysisPopulation
 from delphi.stats import Tabulation
 
 _STATEMENT_SHIFT = 2**32
@@ -63,10 +64,31 @@ async def panel_group_ids(session: AsyncSession, panel_id: int) -> NDArray[np.in
     return np.array(rows.all(), dtype=np.int64)
 
 
+def in_population(round_id: int, population: AnalysisPopulation) -> ColumnElement[bool]:
+    """The condition on a query over ``Rating`` joined to ``Panellist`` that keeps the answers a round's result
+    counts: those of panellists who submitted round ``round_id`` (``submitted``), or every saved one (``all``).
+    """
+    if population == AnalysisPopulation.ALL:
+        return true()
+    return (
+        select(Submission.id)
+        .where(Submission.round_id == round_id, Submission.panellist_id == Panellist.id)
+        .exists()
+    )
+
+
 async def load_rating_matrix(
-    session: AsyncSession, panel_id: int, round_id: int, only: Sequence[int] | None = None
+    session: AsyncSession,
+    panel_id: int,
+    round_id: int,
+    only: Sequence[int] | None = None,
+    *,
+    population: AnalysisPopulation,
 ) -> RatingMatrix:
-    """Load every saved rating of a round (submitted or not) into a :class:`RatingMatrix`.
+    """Load a round's saved ratings in the analysis ``population`` into a :class:`RatingMatrix`.
+
+    ``only`` keeps the given statement ids (in the round's order); ``population`` ``submitted`` keeps the
+    panellists who submitted the round, ``all`` every panellist with a saved answer.
 
     Three light queries (statements, groups, ratings joined to panellists' groups); the ratings are read as plain
     tuples and scattered into the matrix with numpy, so 2 million ratings load in seconds.
@@ -91,7 +113,11 @@ async def load_rating_matrix(
                     Panellist.group_id,
                 )
                 .join(Panellist, Panellist.id == Rating.panellist_id)
-                .where(Rating.round_id == round_id, Rating.statement_id.in_(chunk))
+                .where(
+                    Rating.round_id == round_id,
+                    Rating.statement_id.in_(chunk),
+                    in_population(round_id, population),
+                )
             )
         ).all()
         parts.append(
@@ -138,7 +164,8 @@ async def load_rating_matrix(
 @dataclass(frozen=True, slots=True)
 class RoundCounts:
     """A round's ratings counted where they are stored: ``tabulation`` holds counts (S, G, K) per statement, group
-    and scale point, "unable" answers (S, G) and panellists with any saved answer per group (G,).
+    and scale point, "unable" answers (S, G) and panellists in the population with any saved answer per group
+    (G,).
     ``statement_ids`` (S,) and ``group_ids`` (G,) give the order of the axes."""
 
     statement_ids: NDArray[np.int64]
@@ -147,11 +174,19 @@ class RoundCounts:
 
 
 async def count_round_ratings(
-    session: AsyncSession, panel_id: int, round_id: int, scale_min: int, scale_max: int
+    session: AsyncSession,
+    panel_id: int,
+    round_id: int,
+    scale_min: int,
+    scale_max: int,
+    *,
+    population: AnalysisPopulation,
 ) -> RoundCounts:
-    """Count a round's ratings with two ``GROUP BY`` queries, so closing a round never loads its ratings.
+    """Count a round's ratings in the analysis ``population`` with two ``GROUP BY`` queries, so closing a round
+    never loads its ratings.
 
-    Gives the same table as :func:`delphi.stats.tabulate` on :func:`load_rating_matrix`'s matrix.  Raises
+    Gives the same table as :func:`delphi.stats.tabulate` on :func:`load_rating_matrix`'s matrix for the same
+    population.  Raises
     ValueError if a stored rating lies off the scale (saves are validated, so this means a damaged database).
     """
     statement_ids = await round_statement_ids(session, round_id)
@@ -177,7 +212,7 @@ async def count_round_ratings(
         select(key, func.count())
         .select_from(Rating)
         .join(Panellist, Panellist.id == Rating.panellist_id)
-        .where(Rating.round_id == round_id)
+        .where(Rating.round_id == round_id, in_population(round_id, population))
         .group_by(key)
     )
     for k, n in tally:
@@ -197,7 +232,9 @@ async def count_round_ratings(
         select(Rating.id).where(Rating.round_id == round_id, Rating.panellist_id == Panellist.id).exists()
     )
     sizes = await conn.execute(
-        select(Panellist.group_id, func.count()).where(answered).group_by(Panellist.group_id)
+        select(Panellist.group_id, func.count())
+        .where(answered, in_population(round_id, population))
+        .group_by(Panellist.group_id)
     )
     for gid, n in sizes:
         if gid in g_index:

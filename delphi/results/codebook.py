@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from delphi import __version__
+from delphi.domain import AnalysisPopulation
 from delphi.results.frame import Frame
 from delphi.results.tables import Column, Table
 
@@ -67,6 +68,12 @@ def setting_rows(frame: Frame, generated_at: datetime) -> list[tuple[Any, ...]]:
         row(
             "unable_label", p.unable_label, "The words used for 'unable to rate' (coded 'unable' in ratings)."
         ),
+        row(
+            "analysis_population",
+            p.analysis_population,
+            "Which answers the results count, fixed with the rule: "
+            + AnalysisPopulation(p.analysis_population).description,
+        ),
         row("quantile_method", p.quantile_method, QUANTILE_METHODS.get(p.quantile_method, "")),
         row("unable_policy", p.unable_policy, UNABLE_POLICIES.get(p.unable_policy, "")),
         row("rule", rule.name if rule else "", "Name of the consensus rule."),
@@ -105,6 +112,13 @@ def setting_rows(frame: Frame, generated_at: datetime) -> list[tuple[Any, ...]]:
             "integer",
         ),
         row("max_rounds", p.max_rounds, "Most rounds the panel could run.", "integer"),
+        row(
+            "reasons_asked",
+            p.ask_reason_outside_iqr,
+            "1 if panellists were asked for a reason when their rating lay outside the middle half of the "
+            "previous round's ratings (the ratings export's reason column holds the published ones).",
+            "boolean",
+        ),
         row(
             "honorarium",
             None if p.honorarium_minor is None else p.honorarium_minor / 100,

@@ -45,7 +45,12 @@ def columns(frame: Frame) -> tuple[Column, ...]:
         Column(
             "rounds", "Every round the statement (in this wording) was rated in, separated by ';'.", "text"
         ),
-        Column("n", "Ratings given in the last round.", "integer"),
+        Column(
+            "n",
+            "Ratings given in the last round by panellists in the analysis population "
+            f"({frame.panel.analysis_population}: see the codebook).",
+            "integer",
+        ),
         Column("n_unable", "'Unable to rate' answers in the last round.", "integer"),
         Column("median", "Median rating.", "number", "scale points"),
         Column("q1", "First quartile.", "number", "scale points"),

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi import __version__
 from delphi.db.models import Panel, Round, RoundStatement, StakeholderGroup, Statement
-from delphi.domain import RoundStatus
+from delphi.domain import AnalysisPopulation, RoundStatus
 from delphi.stats.rules import ConsensusRule
 from delphi.stats.settings import AnalysisSettings
 
@@ -88,6 +88,8 @@ def settings_record(panel: Panel) -> dict[str, object]:
         "scale_labels": list(panel.scale_labels or []),
         "unable_offered": panel.allow_unable,
         "unable_label": panel.unable_label,
+        "analysis_population": panel.analysis_population,
+        "analysis_population_text": AnalysisPopulation(panel.analysis_population).description,
         "quantile_method": panel.quantile_method,
         "unable_policy": panel.unable_policy,
         "rule": panel.rule or None,

@@ -2,8 +2,9 @@
 
 Sections: aims; panel composition by group; the consensus definition and when it was fixed (with any change
 after that); rounds with dates and response; the participant flow per round and group; statements added,
-dropped or reworded per round with provenance; per-statement results per round; the final list; the attrition
-check; every setting used. Reads only; a draft panel gives a report with empty sections.
+dropped or reworded per round with provenance; per-statement results per round, with the published reasons for
+ratings outside the middle half; the final list; the attrition check; every setting used. Reads only; a draft
+panel gives a report with empty sections.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from delphi.db.models import AuditEvent, Panellist, Round, RoundResult, Submission
-from delphi.domain import POOLED_SCOPE, PanellistStatus, RoundStatus
+from delphi.db.models import AuditEvent, Panellist, Rating, Round, RoundResult, Submission
+from delphi.db.queries import in_population
+from delphi.domain import POOLED_SCOPE, AnalysisPopulation, CommentStatus, PanellistStatus, RoundStatus
 from delphi.results import attrition
 from delphi.results.frame import Frame, settings_record
+from delphi.results.reasons import Reason, load_closed_round_reasons
 from delphi.rounds.final import FinalConsensusList, final_consensus_list
 
 WORDS = {"in": "consensus to include", "out": "consensus to exclude"}
@@ -42,6 +45,10 @@ class GroupComposition:
 
 @dataclass(frozen=True, slots=True)
 class RoundLine:
+    """A round's dates and response: ``submitted`` panellists sent it; ``counted`` panellists have answers
+    the round's results count under the panel's analysis population (equal to those who sent it and answered
+    under ``submitted``; everyone with a saved answer under ``all``)."""
+
     number: int
     status: str
     opened_at: datetime | None
@@ -49,6 +56,7 @@ class RoundLine:
     closed_at: datetime | None
     statements: int
     submitted: int
+    counted: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +108,10 @@ class Report:
     results: tuple[ResultLine, ...]
     final: FinalConsensusList
     bias: tuple[attrition.BiasSummary, ...]
+    #: Published reasons for ratings outside the previous round's middle half, as ``(round, reason)``.
+    reasons: tuple[tuple[int, Reason], ...] = ()
+    #: Reasons of closed rounds not published (pending or hidden): counted, never shown in the report.
+    reasons_withheld: int = 0
 
 
 def composition(rows: Iterable[tuple[int, str, bool, int]], frame: Frame) -> tuple[GroupComposition, ...]:
@@ -266,6 +278,17 @@ async def build_report(session: AsyncSession, frame: Frame) -> Report:
             )
         ).all()
     )
+    population = AnalysisPopulation(frame.panel.analysis_population)
+    counted: dict[int, int] = {}
+    for r in frame.rounds:
+        counted[r.number] = int(
+            await session.scalar(
+                select(func.count(func.distinct(Rating.panellist_id)))
+                .join(Panellist, Panellist.id == Rating.panellist_id)
+                .where(Rating.round_id == r.id, in_population(r.id, population))
+            )
+            or 0
+        )
     rounds = tuple(
         RoundLine(
             r.number,
@@ -275,6 +298,7 @@ async def build_report(session: AsyncSession, frame: Frame) -> Report:
             r.closed_at,
             len(frame.asked(r.number)),
             int(submitted.get(r.number, 0)),
+            counted[r.number],
         )
         for r in frame.rounds
     )
@@ -298,6 +322,8 @@ async def build_report(session: AsyncSession, frame: Frame) -> Report:
     if last is not None:
         dropouts, completers = attrition.cohorts(subs, last.number)
         bias = tuple(attrition.summarise_bias(await bias_rows(session, frame), dropouts, completers))
+    why = await load_closed_round_reasons(session, panel_id)
+    published = [(n, r) for n, r in why if r.status == CommentStatus.PUBLISHED]
     return Report(
         frame=frame,
         settings=settings_record(frame.panel),
@@ -310,6 +336,8 @@ async def build_report(session: AsyncSession, frame: Frame) -> Report:
         results=lines,
         final=await final_consensus_list(session, panel_id),
         bias=bias,
+        reasons=tuple(published),
+        reasons_withheld=len(why) - len(published),
     )
 
 

@@ -26,7 +26,13 @@ NAME = "round-summaries"
 
 PCT = "percent, 0-100"
 _STATS: tuple[tuple[str, str, str, str], ...] = (
-    ("n", "Ratings given (panellists who answered 'unable' or not at all are not counted).", "integer", ""),
+    (
+        "n",
+        "Ratings given by panellists in the analysis population (see population); 'unable' answers and "
+        "panellists who did not answer are not counted.",
+        "integer",
+        "",
+    ),
     ("n_unable", "'Unable to rate' answers.", "integer", ""),
     ("median", "Median rating (the panel's quantile method).", "number", "scale points"),
     ("q1", "First quartile (the panel's quantile method).", "number", "scale points"),
@@ -132,6 +138,12 @@ def columns(frame: Frame) -> tuple[Column, ...]:
     ]
     cols += [Column(*spec) for spec in _STABILITY]
     cols += [
+        Column(
+            "population",
+            "Which answers the round's results count: submitted (only panellists who sent the round) or all "
+            f"(every saved answer). This panel: {p.analysis_population}.",
+            "text",
+        ),
         Column("quantile_method", "Quantile method: linear (type 7), weibull (type 6) or hinges.", "text"),
         Column(
             "unable_policy", "exclude: 'unable' is left out of the denominators; include: counted.", "text"
@@ -179,7 +191,11 @@ def summary_rows(frame: Frame, results: Iterable[tuple[int, RoundResult]]) -> li
             ordered += [(g.name, scopes[f"group:{g.id}"]) for g in frame.groups if f"group:{g.id}" in scopes]
             for label, row in ordered:
                 values = _row_values(row, label, r.number, link, frame, sens, rule_name)
-                values.update(quantile_method=p.quantile_method, unable_policy=p.unable_policy)
+                values.update(
+                    population=p.analysis_population,
+                    quantile_method=p.quantile_method,
+                    unable_policy=p.unable_policy,
+                )
                 out.append(tuple(values.get(n) for n in names))
     return out
 

@@ -2,11 +2,14 @@
 
 The file reads straight into R (``read.csv``), pandas, SPSS or Excel, and into ``delphi analyse`` with the
 panel's settings, which then reproduces the engine's frozen round results: the columns ``panellist``,
-``statement``, ``rating``, ``group`` and ``round`` are the ones ``delphi analyse`` reads, and ``rating`` holds
-the word ``unable`` for "unable to rate" as it expects. Every saved answer counts, submitted or not, exactly
-as at round close; the ``submitted`` column lets an analyst keep submitted rounds only.
+``statement``, ``rating``, ``group``, ``round`` and ``submitted`` are the ones ``delphi analyse`` reads, and
+``rating`` holds the word ``unable`` for "unable to rate" as it expects. Every saved answer is in the file,
+submitted or not; ``counted`` says whether the round's frozen results counted it under the panel's analysis
+population, and ``delphi analyse --population submitted`` keeps the submitted rows, as the engine does for a
+panel whose population is ``submitted``.
 
-Only comments a facilitator published are included; pending and hidden comments are left out.
+Only comments and reasons (for ratings outside the previous round's middle half) a facilitator published are
+included; pending and hidden ones are left out. Comments and reasons are moderated apart.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import Panellist, Rating, Round, Submission
-from delphi.domain import CommentStatus, RoundStatus
+from delphi.domain import AnalysisPopulation, CommentStatus, RoundStatus
 from delphi.results.frame import Frame
+from delphi.results.reasons import published_reason
 from delphi.results.tables import Column, Table
 
 NAME = "ratings"
@@ -45,20 +49,29 @@ def columns(frame: Frame) -> tuple[Column, ...]:
         Column(
             "unable", f"1 if the panellist chose '{p.unable_label}', else 0.", "boolean", "1 = yes, 0 = no"
         ),
+        Column("submitted", "1 if the panellist submitted (sent) this round.", "boolean", "1 = yes, 0 = no"),
         Column(
-            "submitted",
-            "1 if the panellist submitted this round; ratings saved without submitting count in the "
-            "results too.",
+            "counted",
+            "1 if the round's frozen results count this answer. This panel's analysis population is "
+            f"'{p.analysis_population}': {AnalysisPopulation(p.analysis_population).description}",
             "boolean",
             "1 = yes, 0 = no",
         ),
         Column("comment", "The panellist's comment, if a facilitator published it; otherwise empty.", "text"),
+        Column(
+            "reason",
+            "The panellist's reason for a rating outside the middle half (interquartile range) of the previous "
+            "round's ratings, asked when the panel asks for reasons, if a facilitator published it; otherwise "
+            "empty. Reasons are moderated apart from comments.",
+            "text",
+        ),
     )
 
 
 async def load_rows(session: AsyncSession, panel_id: int) -> list[tuple[Any, ...]]:
-    """``(round, pseudonym, group_id, statement_id, value, unable, comment, comment_status, submitted)`` for
-    every rating of the panel's closed rounds, by round, pseudonym and statement (one query)."""
+    """``(round, pseudonym, group_id, statement_id, value, unable, comment, comment_status, submitted, reason,
+    reason_status)`` for every rating of the panel's closed rounds, by round, pseudonym and statement (one
+    query); ``submitted`` is the submission id or None."""
     rows = await session.execute(
         select(
             Round.number,
@@ -70,6 +83,8 @@ async def load_rows(session: AsyncSession, panel_id: int) -> list[tuple[Any, ...
             Rating.comment,
             Rating.comment_status,
             Submission.id,
+            Rating.reason,
+            Rating.reason_status,
         )
         .join(Round, Round.id == Rating.round_id)
         .join(Panellist, Panellist.id == Rating.panellist_id)
@@ -84,11 +99,14 @@ async def load_rows(session: AsyncSession, panel_id: int) -> list[tuple[Any, ...
 
 
 def tidy_rows(
-    rows: Iterable[tuple[Any, ...]], group_names: Mapping[int, str], versions: Mapping[int, int]
+    rows: Iterable[tuple[Any, ...]],
+    group_names: Mapping[int, str],
+    versions: Mapping[int, int],
+    population: AnalysisPopulation,
 ) -> list[tuple[Any, ...]]:
-    """Rows of the ratings table from :func:`load_rows` output (pure)."""
+    """Rows of the ratings table from :func:`load_rows` output (pure); ``counted`` follows ``population``."""
     out = []
-    for number, pseudonym, group_id, sid, value, unable, comment, status, submission in rows:
+    for number, pseudonym, group_id, sid, value, unable, comment, status, submission, reason, why in rows:
         rating: Any = "unable" if unable else value
         published = comment if comment and status == CommentStatus.PUBLISHED else ""
         out.append(
@@ -101,7 +119,9 @@ def tidy_rows(
                 rating,
                 bool(unable),
                 submission is not None,
+                population == AnalysisPopulation.ALL or submission is not None,
                 published,
+                published_reason(reason, why),
             )
         )
     return out
@@ -112,5 +132,6 @@ async def ratings_table(session: AsyncSession, frame: Frame) -> Table:
         await load_rows(session, frame.panel.id),
         frame.group_names,
         {sid: s.version for sid, s in frame.statements.items()},
+        AnalysisPopulation(frame.panel.analysis_population),
     )
     return Table(NAME, "Every rating, in tidy long form", columns(frame), rows)

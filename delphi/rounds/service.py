@@ -17,6 +17,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi import audit
+from delphi.db.locks import begin_write
 from delphi.db.models import (
     Panel,
     Panellist,
@@ -35,6 +36,7 @@ from delphi.domain import (
     POOLED_SCOPE,
     SYSTEM,
     Actor,
+    AnalysisPopulation,
     CommentStatus,
     PanellistStatus,
     PanelStatus,
@@ -147,6 +149,7 @@ async def open_facts(session: AsyncSession, panel: Panel, round_: Round) -> life
         n_statements=n_statements or 0,
         n_invitable_panellists=n_invitable or 0,
         rule_is_valid=rule_ok,
+        rule_problems=tuple(setup.rule_fit_problems(panel)) if rule_ok else (),
         previous_round_status=previous,
         closes_at=round_.closes_at,
         opens_at=round_.opens_at,
@@ -172,7 +175,7 @@ async def open_round(
             actor=actor,
             panel_id=panel.id,
             action="rule.locked",
-            detail={"rule": panel.rule},
+            detail={"rule": panel.rule, "analysis_population": panel.analysis_population},
         )
     panel.status = PanelStatus.RUNNING
     round_.status = RoundStatus.OPEN
@@ -298,17 +301,26 @@ async def close_round(
     Writes one RoundResult per statement and scope (pooled, and each group), the verdict and flags on each
     RoundStatement, stability against the previous round, then either drafts the next round with the
     carried-forward statements or finishes the panel (mailing the final results).
+
+    Takes the round's lock first (:mod:`delphi.db.locks`) and re-reads its status under it: saves in flight are
+    in the result, later ones see the round closed, and a second close (facilitator and deadline at once) is
+    refused as "closed already".
     """
-    blockers = lifecycle.close_blockers(round_.status, round_.number)
+    await begin_write(session)
+    await session.refresh(round_, with_for_update=True)
+    blockers = lifecycle.close_blockers(round_.status, round_.number, setup.rule_fit_problems(panel))
     if blockers:
         raise PreconditionsUnmet(f"Round {round_.number} cannot close.", blockers)
     round_.status = RoundStatus.CLOSED
     round_.closed_at = now
     rule, stats_settings = panel_rule(panel), analysis_settings(panel)
-    tally = await count_round_ratings(session, panel.id, round_.id, panel.scale_min, panel.scale_max)
+    population = AnalysisPopulation(panel.analysis_population)
+    tally = await count_round_ratings(
+        session, panel.id, round_.id, panel.scale_min, panel.scale_max, population=population
+    )
     n_groups = len(tally.group_ids)
     analysis = analyse_tabulation(tally.tabulation, rule, stats_settings)
-    stab = await _stability(session, panel, round_, tally.statement_ids, rule, stats_settings)
+    stab = await _stability(session, panel, round_, tally.statement_ids, rule, stats_settings, population)
 
     sids = tally.statement_ids.tolist()
     gids = tally.group_ids.tolist()
@@ -458,10 +470,12 @@ async def _stability(
     statement_ids: np.ndarray,
     rule: ConsensusRule,
     settings: AnalysisSettings,
+    population: AnalysisPopulation,
 ) -> tuple[np.ndarray, Any] | None:
     """Stability of each statement against its previous round (the same statement, or the one it rewords).
 
-    Only the statements asked in both rounds are loaded, as paired matrices.  Returns ``(row_of_statement,
+    Only the statements asked in both rounds are loaded, as paired matrices, each round's answers restricted to
+    the panel's analysis ``population`` (the answers its frozen results counted).  Returns ``(row_of_statement,
     Stability)`` where ``row_of_statement[i]`` is the row in the Stability arrays of statement ``i`` of this round,
     or -1 when it was not asked in the previous round; None for round 1.
     """
@@ -494,8 +508,10 @@ async def _stability(
     rows = np.full(len(statement_ids), -1, np.int64)
     if not source_of:
         return rows, None
-    cur = await load_rating_matrix(session, panel.id, round_.id, only=list(source_of))
-    prev = await load_rating_matrix(session, panel.id, prev_round.id, only=list(set(source_of.values())))
+    cur = await load_rating_matrix(session, panel.id, round_.id, only=list(source_of), population=population)
+    prev = await load_rating_matrix(
+        session, panel.id, prev_round.id, only=list(set(source_of.values())), population=population
+    )
     prev_row = {sid: r for r, sid in enumerate(prev.statement_ids.tolist())}
     cur_row = {sid: r for r, sid in enumerate(cur.statement_ids.tolist())}
     position = {sid: i for i, sid in enumerate(statement_ids.tolist())}
@@ -641,22 +657,46 @@ async def review_suggestion(
     return result
 
 
-async def moderate_comment(
-    session: AsyncSession, panel: Panel, rating_id: int, publish: bool, actor: Actor
-) -> None:
-    """Publish a comment (shown anonymously to panellists next round) or hide it."""
+#: What a facilitator moderates on a rating: the attribute with the text and the one with its status.
+MODERATED = {"comment": ("comment", "comment_status"), "reason": ("reason", "reason_status")}
+
+
+async def moderate(
+    session: AsyncSession, panel: Panel, number: int, rating_id: int, what: str, publish: bool, actor: Actor
+) -> Rating:
+    """Publish (shown anonymously to panellists in the next round's feedback, and in exports and the report) or
+    hide a rating's ``what``: its ``"comment"`` or its ``"reason"`` for a rating outside last round's middle
+    half; returns the rating.
+
+    Each text has its own status (``comment_status``, ``reason_status``): publishing a comment must not release
+    a reason nobody has read, and either can identify someone on its own; an edited text goes back to pending.
+    Publishing is refused (Conflict) once round ``number + 1`` has opened, since its panellists have seen round
+    ``number``'s feedback; hiding is always allowed, so a text that identifies someone can be taken down at any
+    time.  Raises NotFound when the rating is not in round ``number`` of the panel or has no such text.
+    """
+    text_attr, status_attr = MODERATED[what]
+    round_ = await get_round(session, panel, number)
     rating = await session.get(Rating, rating_id)
-    round_ = await session.get(Round, rating.round_id) if rating else None
-    if rating is None or round_ is None or round_.panel_id != panel.id or not rating.comment:
-        raise NotFound("There is no such comment on this panel.")
-    rating.comment_status = CommentStatus.PUBLISHED if publish else CommentStatus.HIDDEN
+    if rating is None or rating.round_id != round_.id or not getattr(rating, text_attr):
+        raise NotFound(f"There is no such {what} in this round.")
+    if publish:
+        following = await session.scalar(
+            select(Round.status).where(Round.panel_id == panel.id, Round.number == number + 1)
+        )
+        if following is not None and following != RoundStatus.DRAFT:
+            raise Conflict(
+                f"Round {number + 1} has opened, so {what}s from round {number} can no longer be published; "
+                "you can still hide one."
+            )
+    setattr(rating, status_attr, CommentStatus.PUBLISHED if publish else CommentStatus.HIDDEN)
     audit.record(
         session,
         actor=actor,
         panel_id=panel.id,
-        action="comment.published" if publish else "comment.hidden",
+        action=f"{what}.published" if publish else f"{what}.hidden",
         detail={"rating_id": rating.id, "round": round_.number},
     )
+    return rating
 
 
 async def round_overview(session: AsyncSession, panel: Panel) -> list[dict[str, Any]]:

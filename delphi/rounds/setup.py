@@ -24,7 +24,15 @@ from delphi.db.models import (
     Statement,
     utcnow,
 )
-from delphi.domain import Actor, PanellistStatus, PanelRole, PanelStatus, RoundStatus, StatementStatus
+from delphi.domain import (
+    Actor,
+    AnalysisPopulation,
+    PanellistStatus,
+    PanelRole,
+    PanelStatus,
+    RoundStatus,
+    StatementStatus,
+)
 from delphi.errors import Conflict, InvalidInput, NotFound
 from delphi.rounds import imports
 
@@ -42,6 +50,7 @@ class PanelInput:
     allow_unable: bool = True
     unable_label: str = "Unable to rate"
     rule: dict[str, Any] | None = None
+    analysis_population: str = AnalysisPopulation.SUBMITTED
     quantile_method: str = "linear"
     unable_policy: str = "exclude"
     max_rounds: int = 3
@@ -52,9 +61,16 @@ class PanelInput:
     ask_reason_outside_iqr: bool = False
 
 
-def validate_panel_input(data: PanelInput) -> list[tuple[str, str]]:
-    """Problems with the panel settings as ``(field, message)`` pairs; empty when valid."""
-    from delphi.stats import ConsensusRule
+def validate_panel_input(
+    data: PanelInput, current_rule: dict[str, Any] | None = None
+) -> list[tuple[str, str]]:
+    """Problems with the panel settings as ``(field, message)`` pairs, every one of them; empty when valid.
+
+    The consensus rule (``data.rule``, or ``current_rule`` when the input leaves the rule as it is) must be
+    readable and fit the scale of ``data`` (:func:`delphi.stats.rules.rule_problems`): each conflict is one
+    ``("rule", sentence)`` pair.
+    """
+    from delphi.stats import ConsensusRule, rule_problems
 
     errors: list[tuple[str, str]] = []
     if not 1 <= len(data.title.strip()) <= 300:
@@ -70,6 +86,10 @@ def validate_panel_input(data: PanelInput) -> list[tuple[str, str]]:
         errors.append(("unable_label", "Enter the words for 'unable to rate' (1 to 100 characters)."))
     if data.quantile_method not in ("linear", "weibull", "hinges"):
         errors.append(("quantile_method", "Choose a quantile method: linear, weibull or hinges."))
+    if data.analysis_population not in tuple(AnalysisPopulation):
+        errors.append(
+            ("analysis_population", "Choose which answers count: submitted only, or every saved one.")
+        )
     if data.unable_policy not in ("exclude", "include"):
         errors.append(("unable_policy", "Choose whether 'unable to rate' counts in the denominator."))
     if not 1 <= data.max_rounds <= 10:
@@ -80,23 +100,31 @@ def validate_panel_input(data: PanelInput) -> list[tuple[str, str]]:
         errors.append(("honorarium", "The honorarium must be between 0 and 100,000."))
     if len(data.currency) != 3 or not data.currency.isalpha():
         errors.append(("currency", "The currency must be a three-letter code such as GBP."))
-    if data.rule is not None:
+    rule_data = data.rule if data.rule is not None else current_rule
+    if rule_data is not None:
         try:
-            rule = ConsensusRule.from_dict(data.rule)
+            rule = ConsensusRule.from_dict(rule_data)
         except (ValueError, TypeError, KeyError) as exc:
             errors.append(("rule", f"The consensus rule is not valid: {exc}."))
         else:
-            for band_name in ("agree", "disagree"):
-                lo, hi = getattr(rule, band_name)
-                if lo < data.scale_min or hi > data.scale_max:
-                    errors.append(
-                        (
-                            "rule",
-                            f"The rule's {band_name} band {lo}–{hi} lies outside the scale "
-                            f"{data.scale_min}–{data.scale_max}.",
-                        )
-                    )
+            errors += [("rule", problem) for problem in rule_problems(rule, data.scale_min, data.scale_max)]
     return errors
+
+
+def rule_fit_problems(panel: Panel) -> list[str]:
+    """Why the panel's stored consensus rule cannot be applied to its scale; empty when it can.
+
+    One sentence per problem: an unreadable rule, or each conflict :func:`delphi.stats.rules.rule_problems`
+    finds (bands off the scale, RAND/UCLA off 1-9).  Panels saved before rules were checked against scales
+    can hold such a rule, locked; opening and closing rounds ask this first and say what to do instead.
+    """
+    from delphi.stats import ConsensusRule, rule_problems
+
+    try:
+        rule = ConsensusRule.from_dict(panel.rule)
+    except (ValueError, TypeError, KeyError) as exc:
+        return [f"The consensus rule is not valid: {exc}."]
+    return rule_problems(rule, panel.scale_min, panel.scale_max)
 
 
 def _apply(panel: Panel, data: PanelInput) -> None:
@@ -108,6 +136,7 @@ def _apply(panel: Panel, data: PanelInput) -> None:
     panel.allow_unable = data.allow_unable
     panel.unable_label = data.unable_label.strip() or "Unable to rate"
     panel.quantile_method, panel.unable_policy = data.quantile_method, data.unable_policy
+    panel.analysis_population = data.analysis_population
     panel.max_rounds, panel.k_min = data.max_rounds, data.k_min
     panel.honorarium_minor, panel.currency = data.honorarium_minor, data.currency.upper()
     panel.suggestions_after_round1 = data.suggestions_after_round1
@@ -120,13 +149,14 @@ async def create_panel(session: AsyncSession, data: PanelInput, owner_account_id
     """Create a panel owned by ``owner_account_id``, with a draft round 1. Raises InvalidInput."""
     from delphi.stats import rule_by_name
 
-    errors = validate_panel_input(data)
+    default_rule = rule_by_name("comet").to_dict()
+    errors = validate_panel_input(data, current_rule=default_rule)
     if errors:
         raise InvalidInput(errors[0][1], field=errors[0][0], errors=errors)
     panel = Panel()
     _apply(panel, data)
     if not panel.rule:
-        panel.rule = rule_by_name("comet").to_dict()
+        panel.rule = default_rule
     session.add(panel)
     await session.flush()
     session.add(PanelAccess(panel_id=panel.id, account_id=owner_account_id, role=PanelRole.OWNER))
@@ -148,18 +178,25 @@ async def update_panel(session: AsyncSession, panel: Panel, data: PanelInput, ac
     """Change a panel's settings; returns the names of the fields that changed.
 
     Once round 1 has opened the consensus rule, the scale, the quantile method and the unable policy are locked:
-    changing them raises Conflict with the reason.
+    changing them raises Conflict with the reason.  One exception: a locked rule that cannot be applied to the
+    panel's scale (:func:`rule_fit_problems`, e.g. RAND/UCLA locked on a 1-5 scale before rules were checked
+    against scales) would stop every round from closing, so it may be replaced by a rule that fits.  That change
+    sets ``rule_changed_after_lock`` (flagged in every report and export) and writes a ``rule.changed`` audit
+    event with the old rule, the new one and the reason.  The input is checked as a whole first: InvalidInput
+    lists every problem, and nothing is changed.
     """
-    errors = validate_panel_input(data)
+    errors = validate_panel_input(data, current_rule=panel.rule)
     if errors:
         raise InvalidInput(errors[0][1], field=errors[0][0], errors=errors)
     if panel.status == PanelStatus.FINISHED:
         raise Conflict("This panel has finished; its settings can no longer change.")
     before = _snapshot(panel)
     locked = panel.rule_locked_at is not None
+    repair = rule_fit_problems(panel) if locked else []
     if locked:
         frozen = {
             "rule": "the consensus rule",
+            "analysis_population": "which answers count",
             "scale_min": "the scale",
             "scale_max": "the scale",
             "quantile_method": "the quantile method",
@@ -170,6 +207,8 @@ async def update_panel(session: AsyncSession, panel: Panel, data: PanelInput, ac
         _apply(probe, data)
         probe.rule = data.rule if data.rule is not None else panel.rule
         for name, what in frozen.items():
+            if name == "rule" and repair:
+                continue  # the locked rule cannot be applied: replacing it is recorded and flagged below
             if getattr(probe, name) != getattr(panel, name):
                 when = panel.rule_locked_at.strftime("%-d %B %Y")
                 raise Conflict(
@@ -178,6 +217,15 @@ async def update_panel(session: AsyncSession, panel: Panel, data: PanelInput, ac
                     field=name,
                 )
     _apply(panel, data)
+    if repair and panel.rule != before["rule"]:
+        panel.rule_changed_after_lock = True
+        audit.record(
+            session,
+            actor=actor,
+            panel_id=panel.id,
+            action="rule.changed",
+            detail={"before": before["rule"], "after": panel.rule, "after_lock": True, "reason": repair},
+        )
     after = _snapshot(panel)
     changed = sorted(k for k in after if after[k] != before[k])
     if changed:
@@ -202,6 +250,7 @@ def _snapshot(panel: Panel) -> dict[str, Any]:
         "allow_unable",
         "unable_label",
         "rule",
+        "analysis_population",
         "quantile_method",
         "unable_policy",
         "max_rounds",

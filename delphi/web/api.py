@@ -29,15 +29,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi import accounts
 from delphi.db.models import Account, Panellist, Rating, Round, StakeholderGroup, Statement
-from delphi.domain import CommentStatus, PanelRole
+from delphi.domain import Actor, CommentStatus, PanelRole
 from delphi.errors import NotFound
-from delphi.results import attrition, comments, exports, monitoring, report, round_results
+from delphi.results import attrition, comments, exports, monitoring, reasons, report, round_results
 from delphi.results.frame import Frame, load_frame, rule_of
+from delphi.rounds import service
 from delphi.rounds.final import final_consensus_list
 from delphi.web import schemas
 from delphi.web.deps import optional_account
 from delphi.web.guards import EDITORS, OWNERS, READERS, load_panel, visible_panels
-from delphi.web.results import closed_round, export_response, moderate_comment, monitored_round
+from delphi.web.results import (
+    closed_round,
+    export_response,
+    monitored_round,
+)
 from delphi.web.schemas import ExportFile, PanelId, RoundNumber, RowId
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -145,6 +150,7 @@ def panel_schema(frame: Frame, role: PanelRole) -> schemas.Panel:
         rule_text=rule.describe() if rule else "",
         rule_locked_at=p.rule_locked_at,
         rule_changed_after_lock=p.rule_changed_after_lock,
+        analysis_population=p.analysis_population,
         quantile_method=p.quantile_method,
         unable_policy=p.unable_policy,
         max_rounds=p.max_rounds,
@@ -189,6 +195,12 @@ def scope_schema(s: round_results.ScopeFigures) -> schemas.ScopeResult:
 
 def comment_schema(c: comments.Comment) -> schemas.Comment:
     return schemas.Comment(c.rating_id, c.statement_id, c.pseudonym, c.group_id, c.text, c.status)
+
+
+def reason_schema(r: reasons.Reason) -> schemas.Reason:
+    return schemas.Reason(
+        r.rating_id, r.statement_id, r.pseudonym, r.group_id, r.value, r.unable, r.text, r.status
+    )
 
 
 async def _frame(session: AsyncSession, account: Account, panel_id: int) -> tuple[Frame, PanelRole]:
@@ -344,6 +356,7 @@ async def get_results(
     return schemas.RoundResults(
         round=number,
         rule=frame.rule.describe() if frame.rule else "",
+        analysis_population=frame.panel.analysis_population,
         k_min=frame.panel.k_min,
         statements=[
             schemas.StatementResult(
@@ -396,8 +409,14 @@ async def moderate(
     account: Account,
 ) -> schemas.Comment:
     panel, _ = await load_panel(db_session, account, panel_id, EDITORS)
-    await moderate_comment(
-        db_session, panel, number, rating_id, data.status == CommentStatus.PUBLISHED, account
+    await service.moderate(
+        db_session,
+        panel,
+        number,
+        rating_id,
+        "comment",
+        data.status == CommentStatus.PUBLISHED,
+        Actor.account(account),
     )
     row = (
         await db_session.execute(
@@ -410,6 +429,51 @@ async def moderate(
     return schemas.Comment(
         rating.id, rating.statement_id, pseudonym, group_id, rating.comment, rating.comment_status
     )
+
+
+@get(
+    "/panels/{panel_id:int}/rounds/{number:int}/reasons",
+    responses={**PROBLEMS, **CONFLICT},
+    summary="Reasons for ratings outside the previous round's middle half, in a closed round "
+    "(researchers: published ones only)",
+)
+async def list_reasons(
+    panel_id: PanelId, number: RoundNumber, db_session: AsyncSession, account: Account
+) -> list[schemas.Reason]:
+    """The access of the round's results page: readers of the panel, once the round has closed."""
+    frame, role = await _frame(db_session, account, panel_id)
+    round_ = closed_round(frame, number)
+    rows = await reasons.load_reasons(db_session, round_.id, published_only=role not in EDITORS)
+    return [reason_schema(r) for r in rows]
+
+
+@put(
+    "/panels/{panel_id:int}/rounds/{number:int}/reasons/{rating_id:int}",
+    responses={**PROBLEMS, **CONFLICT},
+    summary="Publish or hide a reason (facilitators)",
+)
+async def moderate_reason_api(
+    panel_id: PanelId,
+    number: RoundNumber,
+    rating_id: RowId,
+    data: schemas.Moderation,
+    db_session: AsyncSession,
+    account: Account,
+) -> schemas.Reason:
+    panel, _ = await load_panel(db_session, account, panel_id, EDITORS)
+    await service.moderate(
+        db_session,
+        panel,
+        number,
+        rating_id,
+        "reason",
+        data.status == CommentStatus.PUBLISHED,
+        Actor.account(account),
+    )
+    await db_session.flush()
+    reason = await reasons.load_reason(db_session, rating_id)
+    assert reason is not None  # service.moderate found it
+    return reason_schema(reason)
 
 
 @get("/panels/{panel_id:int}/attrition", responses=PROBLEMS, summary="Participant flow and attrition check")
@@ -446,10 +510,11 @@ async def get_attrition(panel_id: PanelId, db_session: AsyncSession, account: Ac
 
 @get("/panels/{panel_id:int}/final", responses=PROBLEMS, summary="The final consensus list")
 async def get_final(panel_id: PanelId, db_session: AsyncSession, account: Account) -> schemas.FinalList:
-    await load_panel(db_session, account, panel_id, READERS)
+    panel, _ = await load_panel(db_session, account, panel_id, READERS)
     final = await final_consensus_list(db_session, panel_id)
     return schemas.FinalList(
         rounds_closed=final.rounds_closed,
+        analysis_population=panel.analysis_population,
         statements=[
             schemas.FinalStatement(
                 statement_id=s.statement_id,
@@ -533,6 +598,8 @@ HANDLERS: list[Any] = [
     get_results,
     list_comments,
     moderate,
+    list_reasons,
+    moderate_reason_api,
     get_attrition,
     get_final,
     list_exports,

@@ -6,6 +6,7 @@ Controllers parse forms, call :mod:`delphi.rounds.setup` / :mod:`delphi.rounds.s
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,13 +27,18 @@ from delphi.db.models import (
     Suggestion,
     utcnow,
 )
-from delphi.domain import Actor, PanelRole, RoundStatus, SuggestionStatus
-from delphi.errors import DelphiError, Forbidden, InvalidInput
+from delphi.domain import Actor, AnalysisPopulation, PanelRole, RoundStatus, SuggestionStatus
+from delphi.errors import ActionFailed, DelphiError, Forbidden, InvalidInput
 from delphi.rounds import lifecycle, service, setup
 from delphi.settings import Settings
 from delphi.web.forms import read_form, render_form
 from delphi.web.guards import EDITORS, OWNERS, READERS, load_panel
 from delphi.web.ids import possible_id
+
+log = logging.getLogger("delphi.web")
+
+#: What each round transition does, for the message when it fails unexpectedly (keyed by its redirect query).
+TRANSITION_WORDS = {"opened": "open", "closed": "close", "reminded": "send the reminder for"}
 
 RULE_CHOICES = [
     ("comet", "COMET/GRADE: at least 70% rate in the agree band and fewer than 15% in the disagree band"),
@@ -69,7 +75,11 @@ def _band(form: dict[str, str], name: str) -> tuple[int, int] | None:
 
 
 def panel_input_from_form(form: dict[str, str]) -> setup.PanelInput:
-    """Build PanelInput from the panel form; raises InvalidInput for a field that is not even well-formed."""
+    """Build PanelInput from the panel form; raises InvalidInput for a field that is not even well-formed.
+
+    A consensus rule that cannot be built (overlapping bands...) is reported together with every other problem
+    :func:`delphi.rounds.setup.validate_panel_input` finds in the form, so the summary lists them all at once.
+    """
     from delphi.stats import rule_by_name
 
     scale_min = _int(form, "scale_min", 1)
@@ -83,6 +93,7 @@ def panel_input_from_form(form: dict[str, str]) -> setup.PanelInput:
     scope = form.get("rule_scope", "pooled")
     if scope not in dict(SCOPE_CHOICES):
         raise InvalidInput("Choose where the rule applies.", field="rule_scope")
+    rule_error: tuple[str, str] | None = None
     try:
         rule = rule_by_name(
             rule_name,
@@ -92,8 +103,10 @@ def panel_input_from_form(form: dict[str, str]) -> setup.PanelInput:
             min_ratings=_int(form, "min_ratings", 2) or 2,
             scale_points=(scale_max or 9) - (scale_min or 1) + 1,
         ).to_dict()
+    except InvalidInput as exc:
+        rule, rule_error = None, (exc.field or "rule_name", exc.message)
     except ValueError as exc:
-        raise InvalidInput(f"The consensus rule is not valid: {exc}.", field="rule_name") from None
+        rule, rule_error = None, ("rule_name", f"The consensus rule is not valid: {exc}.")
     honorarium = form.get("honorarium", "").strip().lstrip("£€$")
     try:
         minor = round(float(honorarium) * 100) if honorarium else None
@@ -101,7 +114,7 @@ def panel_input_from_form(form: dict[str, str]) -> setup.PanelInput:
         raise InvalidInput(
             "Enter the honorarium as an amount like 15 or 15.00, or leave it empty.", field="honorarium"
         ) from None
-    return setup.PanelInput(
+    data = setup.PanelInput(
         title=form.get("title", ""),
         description=form.get("description", ""),
         consent_text=form.get("consent_text", ""),
@@ -111,6 +124,7 @@ def panel_input_from_form(form: dict[str, str]) -> setup.PanelInput:
         allow_unable=form.get("allow_unable") == "on",
         unable_label=form.get("unable_label", "Unable to rate"),
         rule=rule,
+        analysis_population=form.get("analysis_population", AnalysisPopulation.SUBMITTED),
         quantile_method=form.get("quantile_method", "linear"),
         unable_policy=form.get("unable_policy", "exclude"),
         max_rounds=_int(form, "max_rounds", 3) or 0,
@@ -120,16 +134,21 @@ def panel_input_from_form(form: dict[str, str]) -> setup.PanelInput:
         suggestions_after_round1=form.get("suggestions_after_round1") == "on",
         ask_reason_outside_iqr=form.get("ask_reason_outside_iqr") == "on",
     )
+    if rule_error is not None:  # shown with every other problem of the form, not alone
+        errors = [rule_error, *setup.validate_panel_input(data)]
+        raise InvalidInput(rule_error[1], field=rule_error[0], errors=errors)
+    return data
 
 
 def panel_form_values(panel: Panel | None) -> dict[str, Any]:
+    from delphi.rounds.consent import DEFAULT_CONSENT_TEXT
     from delphi.stats import ConsensusRule
 
     if panel is None:
         return {
             "title": "",
             "description": "",
-            "consent_text": "",
+            "consent_text": DEFAULT_CONSENT_TEXT,
             "scale_min": 1,
             "scale_max": 9,
             "scale_labels": "Strongly disagree\n\n\n\nNeither agree nor disagree\n\n\n\nStrongly agree",
@@ -140,6 +159,7 @@ def panel_form_values(panel: Panel | None) -> dict[str, Any]:
             "agree_band": "7-9",
             "disagree_band": "1-3",
             "min_ratings": 2,
+            "analysis_population": AnalysisPopulation.SUBMITTED.value,
             "quantile_method": "linear",
             "unable_policy": "exclude",
             "max_rounds": 3,
@@ -164,6 +184,7 @@ def panel_form_values(panel: Panel | None) -> dict[str, Any]:
         "agree_band": f"{rule.agree[0]}-{rule.agree[1]}",
         "disagree_band": f"{rule.disagree[0]}-{rule.disagree[1]}",
         "min_ratings": rule.min_ratings,
+        "analysis_population": panel.analysis_population,
         "quantile_method": panel.quantile_method,
         "unable_policy": panel.unable_policy,
         "max_rounds": panel.max_rounds,
@@ -192,6 +213,12 @@ def parse_datetime(form: dict[str, str], name: str) -> datetime | None:
     except ValueError:
         raise InvalidInput("Enter the date and time like 2026-12-01 17:00.", field=name) from None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _rule_repair(panel: Panel) -> list[str]:
+    """Why a *locked* rule cannot be applied to the panel's scale (the settings form then lets it be replaced,
+    recorded and flagged); empty for a rule that fits or is not locked yet."""
+    return setup.rule_fit_problems(panel) if panel.rule_locked_at is not None else []
 
 
 async def _undo(session: AsyncSession, panel: Panel, account: Account) -> None:
@@ -310,6 +337,7 @@ class PanelController(Controller):
             scopes=SCOPE_CHOICES,
             action=f"/panels/{panel.id}/settings",
             locked=panel.rule_locked_at is not None,
+            rule_repair=_rule_repair(panel),
             tab="settings",
         )
         return render_form("facilitator/panel_form.html", ctx)
@@ -332,6 +360,7 @@ class PanelController(Controller):
                 scopes=SCOPE_CHOICES,
                 action=f"/panels/{panel.id}/settings",
                 locked=panel.rule_locked_at is not None,
+                rule_repair=_rule_repair(panel),
                 tab="settings",
             )
             if isinstance(exc, InvalidInput):
@@ -752,6 +781,11 @@ class RoundController(Controller):
             tab=f"round{round_.number}",
             suggestions=suggestions,
             blockers=lifecycle.open_blockers(facts, now) if round_.status == RoundStatus.DRAFT else [],
+            close_blockers=lifecycle.close_blockers(
+                round_.status, round_.number, setup.rule_fit_problems(panel)
+            )
+            if round_.status == RoundStatus.OPEN
+            else [],
             values={
                 "opens_at": round_.opens_at.strftime("%Y-%m-%dT%H:%M") if round_.opens_at else "",
                 "closes_at": round_.closes_at.strftime("%Y-%m-%dT%H:%M") if round_.closes_at else "",
@@ -827,7 +861,11 @@ class RoundController(Controller):
         query: str,
     ) -> Redirect | Template:
         """Run a round use case (open, close, remind) and redirect; re-show the round page with the reason if
-        it is refused."""
+        it is refused.
+
+        Never a 500: a refusal (DelphiError) is shown with its status and actions; any other failure is logged
+        with its traceback, rolled back, and shown as a 503 on the round page saying that nothing changed and
+        what to do next."""
         panel, role = await load_panel(session, account, panel_id, EDITORS)
         try:
             round_ = await service.get_round(session, panel, number)
@@ -836,6 +874,19 @@ class RoundController(Controller):
             )
         except DelphiError as exc:
             return await self._refuse(session, panel, role, account, number, exc)
+        except Exception:
+            at = utcnow().strftime("%Y-%m-%d %H:%M:%S UTC")
+            log.exception("round %s of panel %s: %s failed", number, panel_id, query)
+            failure = ActionFailed(
+                f"Could not {TRANSITION_WORDS.get(query, query)} round {number} because of an unexpected "
+                "problem on the server. Nothing was changed.",
+                [
+                    "Try again in a few minutes.",
+                    "Check the panel settings (scale and consensus rule) and the round's dates.",
+                    f"If it keeps failing, ask your administrator to look in the server log at {at}.",
+                ],
+            )
+            return await self._refuse(session, panel, role, account, number, failure)
         return Redirect(
             f"/panels/{panel.id}/rounds/{number}?{query}={result if isinstance(result, int) else 1}",
             status_code=303,

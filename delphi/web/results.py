@@ -1,5 +1,5 @@
-"""Results pages for facilitators and researchers: monitoring, round results (with comment moderation),
-attrition, the final list, the report and the exports.
+"""Results pages for facilitators and researchers: monitoring, round results (with the moderation of comments
+and of reasons for ratings outside the middle half), attrition, the final list, the report and the exports.
 
 Every handler loads the panel through :func:`delphi.web.guards.load_panel` first (404 for a panel the account
 cannot see, 403 for a role too weak), then renders what :mod:`delphi.results` assembles. E-mail addresses are
@@ -12,13 +12,12 @@ from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.response import Redirect, Template
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from delphi.db.models import Account, Panel, Rating, Round, utcnow
-from delphi.domain import Actor, PanelRole, RoundStatus
+from delphi.db.models import Account, Panel, Round, utcnow
+from delphi.domain import Actor, AnalysisPopulation, PanelRole, RoundStatus
 from delphi.errors import Conflict, Forbidden, InvalidInput, NotFound
-from delphi.results import attrition, comments, exports, monitoring, report, round_results
+from delphi.results import attrition, comments, exports, monitoring, reasons, report, round_results
 from delphi.results.frame import Frame, load_frame
 from delphi.rounds import service
 from delphi.rounds.final import final_consensus_list
@@ -29,9 +28,10 @@ from delphi.web.schemas import PanelId, RoundNumber, RowId
 
 
 def nav_context(frame: Frame, role: PanelRole, account: Account, tab: str) -> dict[str, Any]:
-    """The keys ``facilitator/_layout.html`` expects, plus the results tab."""
+    """The keys ``facilitator/_layout.html`` expects, plus the results tab and the analysis population."""
     return {
         "panel": frame.panel,
+        "population": AnalysisPopulation(frame.panel.analysis_population),
         "frame": frame,
         "role": role.value,
         "can_edit": role in EDITORS,
@@ -142,6 +142,7 @@ class ResultsController(Controller):
         shown = round_results.filter_results(everything, verdict=verdict, section=section, flag=flag)
         editor = role in EDITORS
         notes = await comments.load_comments(db_session, round_.id, published_only=not editor)
+        why = await reasons.load_reasons(db_session, round_.id, published_only=not editor)
         charts = {
             r.statement_id: [
                 (
@@ -172,6 +173,8 @@ class ResultsController(Controller):
             charts=charts,
             comments=comments.by_statement(notes),
             pending=comments.pending_count(notes),
+            reasons=reasons.by_statement(why),
+            pending_reasons=reasons.pending_count(why),
             can_moderate=editor,
             next_open=next_round is not None and next_round.status != RoundStatus.DRAFT,
             rule_text=frame.rule.describe() if frame.rule else "",
@@ -194,7 +197,30 @@ class ResultsController(Controller):
         action = form.get("action", "")
         if action not in ("publish", "hide"):
             raise InvalidInput("Choose publish or hide.", field="action")
-        await moderate_comment(db_session, panel, number, rating_id, action == "publish", account)
+        await service.moderate(
+            db_session, panel, number, rating_id, "comment", action == "publish", Actor.account(account)
+        )
+        return Redirect(f"/panels/{panel.id}/rounds/{number}/results?moderated={rating_id}", status_code=303)
+
+    @post("/rounds/{number:int}/reasons/{rating_id:int}", name="results_moderate_reason")
+    async def moderate_reason(
+        self,
+        panel_id: PanelId,
+        number: RoundNumber,
+        rating_id: RowId,
+        request: Request,
+        db_session: AsyncSession,
+        account: Account,
+    ) -> Redirect:
+        """Publish or hide one reason (form field ``action``); one audit event each."""
+        panel, _ = await load_panel(db_session, account, panel_id, EDITORS)
+        form = await read_form(request)
+        action = form.get("action", "")
+        if action not in ("publish", "hide"):
+            raise InvalidInput("Choose publish or hide.", field="action")
+        await service.moderate(
+            db_session, panel, number, rating_id, "reason", action == "publish", Actor.account(account)
+        )
         return Redirect(f"/panels/{panel.id}/rounds/{number}/results?moderated={rating_id}", status_code=303)
 
     @get("/attrition", name="results_attrition")
@@ -245,30 +271,6 @@ class ResultsController(Controller):
         """``/exports/final-list.csv`` and the like; 400 naming the allowed formats for another one."""
         _, role, frame = await self._load(db_session, account, panel_id)
         return await export_response(db_session, frame, role, filename)
-
-
-async def moderate_comment(
-    session: AsyncSession, panel: Panel, number: int, rating_id: int, publish: bool, account: Account
-) -> None:
-    """Check the comment belongs to round ``number`` of the panel, then publish or hide it.
-
-    Publishing is refused once the next round has opened (panellists of that round have seen the feedback);
-    hiding is always allowed, so a comment that identifies someone can be taken down at any time.
-    """
-    round_ = await service.get_round(session, panel, number)
-    row = await session.get(Rating, rating_id)
-    if row is None or row.round_id != round_.id or not row.comment:
-        raise NotFound("There is no such comment in this round.")
-    if publish:
-        following = await session.scalar(
-            select(Round.status).where(Round.panel_id == panel.id, Round.number == number + 1)
-        )
-        if following is not None and following != RoundStatus.DRAFT:
-            raise Conflict(
-                f"Round {number + 1} has opened, so comments from round {number} can no longer be published; "
-                "you can still hide one."
-            )
-    await service.moderate_comment(session, panel, rating_id, publish, Actor.account(account))
 
 
 async def export_response(session: AsyncSession, frame: Frame, role: PanelRole, filename: str) -> Response:

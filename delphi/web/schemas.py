@@ -65,6 +65,8 @@ class Panel(msgspec.Struct):
     rule_text: str
     rule_locked_at: datetime | None
     rule_changed_after_lock: bool
+    #: Which answers results count: "submitted" (only panellists who sent the round) or "all".
+    analysis_population: str
     quantile_method: str
     unable_policy: str
     max_rounds: int
@@ -180,6 +182,8 @@ class StatementResult(msgspec.Struct):
 class RoundResults(msgspec.Struct):
     round: int
     rule: str
+    #: "submitted" or "all": the answers these figures count.
+    analysis_population: str
     k_min: int
     statements: list[StatementResult]
 
@@ -189,6 +193,21 @@ class Comment(msgspec.Struct):
     statement_id: int
     pseudonym: str
     group_id: int
+    text: str
+    status: str
+
+
+class Reason(msgspec.Struct):
+    """A panellist's reason for a rating outside the previous round's middle half, by pseudonym and the rating
+    it explains (``value`` null with ``unable`` true for "unable to rate"); ``status`` is its own moderation
+    status: pending, published or hidden."""
+
+    rating_id: int
+    statement_id: int
+    pseudonym: str
+    group_id: int
+    value: int | None
+    unable: bool
     text: str
     status: str
 
@@ -245,6 +264,8 @@ class FinalStatement(msgspec.Struct):
 
 class FinalList(msgspec.Struct):
     rounds_closed: int
+    #: "submitted" or "all": the answers the figures count.
+    analysis_population: str
     statements: list[FinalStatement]
 
 

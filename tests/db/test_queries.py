@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import numpy as np
-from sqlalchemy import insert
+import pytest
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from delphi.db.models import Panel, Panellist, Rating, Round, RoundStatement, StakeholderGroup, Statement
+from delphi.db.models import (
+    Panel,
+    Panellist,
+    Rating,
+    Round,
+    RoundStatement,
+    StakeholderGroup,
+    Statement,
+    Submission,
+)
 from delphi.db.queries import count_round_ratings, load_rating_matrix
+from delphi.domain import AnalysisPopulation
 from delphi.stats import AnalysisSettings, analyse_round, analyse_tabulation, rule_by_name, tabulate
 
 
@@ -51,15 +62,20 @@ async def seeded_round(session: AsyncSession) -> tuple[int, int]:
                 }
             )
     await session.execute(insert(Rating), rows)
+    # two out of three panellists sent the round; the others left drafts
+    session.add_all([Submission(round_id=round_.id, panellist_id=p.id) for p in people if p.id % 3])
     await session.flush()
     return panel.id, round_.id
 
 
-async def test_sql_counts_equal_the_tabulated_matrix(session: AsyncSession) -> None:
+@pytest.mark.parametrize("population", list(AnalysisPopulation))
+async def test_sql_counts_equal_the_tabulated_matrix(
+    session: AsyncSession, population: AnalysisPopulation
+) -> None:
     panel_id, round_id = await seeded_round(session)
     settings = AnalysisSettings()
-    counted = await count_round_ratings(session, panel_id, round_id, 1, 9)
-    matrix = await load_rating_matrix(session, panel_id, round_id)
+    counted = await count_round_ratings(session, panel_id, round_id, 1, 9, population=population)
+    matrix = await load_rating_matrix(session, panel_id, round_id, population=population)
     assert counted.statement_ids.tolist() == matrix.statement_ids.tolist()
     table = tabulate(matrix.values, matrix.unable, matrix.group_index, len(matrix.group_ids), settings)
     np.testing.assert_array_equal(counted.tabulation.counts, table.counts)
@@ -69,3 +85,18 @@ async def test_sql_counts_equal_the_tabulated_matrix(session: AsyncSession) -> N
     from_counts = analyse_tabulation(counted.tabulation, rule, settings).records()
     from_matrix = analyse_round(matrix.values, matrix.unable, matrix.group_index, 3, rule, settings).records()
     assert from_counts == from_matrix
+
+
+async def test_the_submitted_population_leaves_out_exactly_the_unsent_drafts(session: AsyncSession) -> None:
+    panel_id, round_id = await seeded_round(session)
+    every = await load_rating_matrix(session, panel_id, round_id, population=AnalysisPopulation.ALL)
+    sent = await load_rating_matrix(session, panel_id, round_id, population=AnalysisPopulation.SUBMITTED)
+    submitted = set((await session.scalars(select(Submission.panellist_id))).all())
+    assert set(sent.panellist_ids.tolist()) == submitted & set(every.panellist_ids.tolist())
+    assert 0 < len(sent.panellist_ids) < len(every.panellist_ids)
+    keep = np.isin(every.panellist_ids, sent.panellist_ids)
+    np.testing.assert_array_equal(every.values[:, keep], sent.values)
+    counted = await count_round_ratings(
+        session, panel_id, round_id, 1, 9, population=AnalysisPopulation.SUBMITTED
+    )
+    assert int(counted.tabulation.group_size.sum()) == len(sent.panellist_ids)

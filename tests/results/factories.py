@@ -10,9 +10,12 @@ The study (``build_study``):
   practitioners do not (divergent),
   S3 everyone disagrees (out), S4 mixed (no consensus), in two sections;
 * round 1: everyone submits; a published comment that starts with ``=`` (formula injection), a pending and a
-  hidden comment, one "unable"; closes with COMET;
+  hidden comment, one "unable"; reasons for ratings (moderated apart): a published one starting with ``=`` on
+  the formula comment's rating, another published, a pending and a hidden one; closes with COMET;
 * round 2 (``rounds=2``): the unsettled statements are carried forward, S4 is reworded; the service user
-  P-001 drops out (no submission, no rating); closes and, with ``max_rounds=2``, finishes the panel.
+  P-001 drops out (no submission, no rating); closes and, with ``max_rounds=2``, finishes the panel;
+* with ``unsent_draft=True`` P-001 instead saves round-2 ratings (:data:`P001_DRAFT`) and never sends them:
+  under the default analysis population (``submitted``) the frozen results are the same as without them.
 """
 
 from __future__ import annotations
@@ -48,6 +51,11 @@ FORMULA_COMMENT = '=HYPERLINK("http://evil.example","click")'
 PUBLISHED_COMMENT = "Peer support made the difference for me."
 PENDING_COMMENT = "My key worker Jo at the Elm Street clinic said so."
 HIDDEN_COMMENT = "I am the only user at the Oak Road service."
+#: Reasons for ratings outside the middle half, moderated apart from comments (round 1, see build_study).
+FORMULA_REASON = '=HYPERLINK("http://evil.example","why")'
+PUBLISHED_REASON = "Peer workers need supervision our service cannot fund."
+PENDING_REASON = "Take-home doses let me keep my job at the Elm Street depot."
+HIDDEN_REASON = "As the only commissioner in the north I see every contract."
 
 
 @cache
@@ -83,6 +91,7 @@ class Study:
     panellists: list[Panellist]
     rounds: dict[int, Round] = field(default_factory=dict)
     comments: dict[str, int] = field(default_factory=dict)
+    reasons: dict[str, int] = field(default_factory=dict)
 
     @property
     def emails(self) -> list[str]:
@@ -96,6 +105,8 @@ ROUND1 = {
     "S3": ([1, 2, 1, 3, 2, 1], [2, 1, 3, 2, 1, 2], [1, 2]),
     "S4": ([5, 6, 4, 7, "U", 5], [6, 5, 7, 4, 6, 5], [3, 8]),
 }
+#: Round-2 answers P-001 saves and never sends, with ``unsent_draft=True``: S2 and S4b.
+P001_DRAFT = (1, 2)
 # Round-2 ratings (P-001, the first service user, has dropped out: None).
 ROUND2 = {
     "S2": ([None, 9, 8, 8, 8, 9], [4, 5, 6, 3, 4, 5], [6, 7]),
@@ -103,7 +114,9 @@ ROUND2 = {
 }
 
 
-async def build_panel(session: AsyncSession, owner: Account, *, max_rounds: int = 2) -> Study:
+async def build_panel(
+    session: AsyncSession, owner: Account, *, max_rounds: int = 2, population: str = "submitted"
+) -> Study:
     """A draft panel with groups, statements, panellists and a draft round 1 (nothing asked yet)."""
     panel = Panel(
         title="Drug treatment services: what matters",
@@ -112,6 +125,7 @@ async def build_panel(session: AsyncSession, owner: Account, *, max_rounds: int 
         scale_max=9,
         scale_labels=["Not important", "", "", "", "", "", "", "", "Critical"],
         rule=rule_by_name("comet").to_dict(),
+        analysis_population=population,
         quantile_method="linear",
         unable_policy="exclude",
         max_rounds=max_rounds,
@@ -254,6 +268,24 @@ async def comment(
     return rating.id
 
 
+async def reason(
+    session: AsyncSession, study: Study, round_: Round, key: str, who: int, text: str, status: str
+) -> int:
+    """Give panellist ``who``'s rating of statement ``key`` a reason with moderation ``status``; its rating id."""
+    rating = await session.scalar(
+        select(Rating).where(
+            Rating.round_id == round_.id,
+            Rating.statement_id == study.statements[key].id,
+            Rating.panellist_id == study.panellists[who].id,
+        )
+    )
+    assert rating is not None
+    rating.reason = text
+    rating.reason_status = status
+    await session.flush()
+    return rating.id
+
+
 async def close(
     session: AsyncSession, study: Study, round_: Round, settings: Settings
 ) -> service.CloseOutcome:
@@ -284,14 +316,21 @@ async def close(
 
 
 async def build_study(
-    session: AsyncSession, settings: Settings, *, rounds: int = 2, commit: bool = True
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    rounds: int = 2,
+    commit: bool = True,
+    population: str = "submitted",
+    unsent_draft: bool = False,
 ) -> Study:
-    """The study of the module docstring with ``rounds`` (0, 1 or 2) closed rounds.
+    """The study of the module docstring with ``rounds`` (0, 1 or 2) closed rounds, the analysis
+    ``population`` and, with ``unsent_draft``, P-001's unsent round-2 answers.
 
     With ``rounds=0`` round 1 is open with round-1 ratings saved but not submitted by P-002 (for monitoring).
     """
     owner = await make_account(session, "owner@facilitators.example")
-    study = await build_panel(session, owner)
+    study = await build_panel(session, owner, population=population)
     r1 = await open_round(session, study, 1)
     await rate(session, study, r1, ROUND1)
     study.comments["formula"] = await comment(
@@ -306,6 +345,17 @@ async def build_study(
     study.comments["hidden"] = await comment(
         session, study, r1, "S3", 3, HIDDEN_COMMENT, CommentStatus.HIDDEN
     )
+    # Reasons: on the formula comment's rating too (P-001 rated S2 9), so one rating carries both texts.
+    study.reasons["formula"] = await reason(
+        session, study, r1, "S2", 0, FORMULA_REASON, CommentStatus.PUBLISHED
+    )
+    study.reasons["published"] = await reason(
+        session, study, r1, "S2", 6, PUBLISHED_REASON, CommentStatus.PUBLISHED
+    )
+    study.reasons["pending"] = await reason(
+        session, study, r1, "S4", 13, PENDING_REASON, CommentStatus.PENDING
+    )
+    study.reasons["hidden"] = await reason(session, study, r1, "S1", 12, HIDDEN_REASON, CommentStatus.HIDDEN)
     if rounds == 0:
         await session.execute(
             Submission.__table__.delete().where(
@@ -352,6 +402,12 @@ async def build_study(
         await session.flush()
         r2 = await open_round(session, study, 2)
         await rate(session, study, r2, ROUND2)
+        if unsent_draft:
+            draft = {
+                key: ([value, *[None] * 5], [None] * 6, [None] * 2)
+                for key, value in zip(ROUND2, P001_DRAFT, strict=True)
+            }
+            await rate(session, study, r2, draft, submit=False)
         await close(session, study, r2, settings)
     if commit:
         await session.commit()

@@ -47,7 +47,7 @@ def test_output_starts_with_the_agreed_columns(tmp_path):
     assert result.exit_code == 0, result.output
     header = result.stdout.splitlines()[0].split(",")
     assert header[:12] == [c for c in FIRST_COLUMNS if c != "round"]
-    assert header[-3:] == ["quantile_method", "unable_policy", "rule"]
+    assert header[-4:] == ["population", "quantile_method", "unable_policy", "rule"]
     (row,) = rows_of(result.stdout)
     assert (row["statement"], row["group"], row["n"], row["verdict"]) == ("S1", "all", "20", "in")
     assert (float(row["pct_agree"]), float(row["pct_disagree"]), float(row["pct_unable"])) == (
@@ -213,3 +213,35 @@ def test_a_byte_order_mark_and_header_case_are_tolerated(tmp_path):
     result = CliRunner().invoke(analyse, [str(path)])
     assert result.exit_code == 0, result.output
     assert rows_of(result.stdout)[0]["n"] == "2"
+
+
+def with_submitted(flags):
+    """COMET_IN with a ``submitted`` column: panellist i sent the round when ``flags[i]``."""
+    lines = ["panellist,statement,rating,submitted"]
+    lines += [f"P{i:02d},S1,{r},{flag}" for i, (r, flag) in enumerate(zip(COMET_IN, flags, strict=True))]
+    return "\n".join(lines) + "\n"
+
+
+def test_the_submitted_population_keeps_only_rows_of_panellists_who_sent_the_round(tmp_path):
+    # The two low ratings (2 and 3) are unsent drafts: without them 14 of 18 rate 7-9 (77.8%), none 1-3.
+    flags = ["0" if r in (2, 3) else "1" for r in COMET_IN]
+    text = with_submitted(flags)
+    (every,) = rows_of(run(tmp_path, text).stdout)
+    (sent,) = rows_of(run(tmp_path, text, "--population", "submitted").stdout)
+    assert (every["n"], every["population"], float(every["pct_disagree"])) == ("20", "all", 10.0)
+    assert (sent["n"], sent["population"], float(sent["pct_disagree"])) == ("18", "submitted", 0.0)
+    assert float(sent["pct_agree"]) == pytest.approx(100 * 14 / 18, abs=1e-9)
+
+
+def test_the_submitted_population_needs_the_submitted_column(tmp_path):
+    result = run(tmp_path, tidy(("S1", COMET_IN)), "--population", "submitted")
+    assert result.exit_code == 2
+    assert "line 1: missing column 'submitted'" in result.output
+
+
+def test_a_submitted_value_that_is_not_yes_or_no_names_the_line(tmp_path):
+    flags = ["1"] * len(COMET_IN)
+    flags[4] = "maybe"
+    result = run(tmp_path, with_submitted(flags), "--population", "submitted")
+    assert result.exit_code == 2
+    assert "line 6: submitted 'maybe' is not 1 or 0" in result.output

@@ -190,3 +190,25 @@ async def test_a_facilitator_of_another_panel_gets_a_404(
     await login(client, "other@example.org")
     assert (await client.get(base)).status_code == 404
     assert (await client.get(f"{base}/panellists")).status_code == 404
+
+
+async def test_the_settings_form_sets_which_answers_count_and_keeps_it_on_errors(
+    client: AsyncTestClient, engine: AsyncEngine
+) -> None:
+    base = await new_panel(client, engine)
+    form = await client.get(f"{base}/settings")
+    assert 'name="analysis_population"' in form.text
+    assert 'value="submitted" selected' in form.text  # the default
+    chosen = {**PANEL_FORM, "analysis_population": "all"}
+    r = await post_form(
+        client, f"{base}/settings", chosen, token_page=f"{base}/settings", follow_redirects=False
+    )
+    assert r.status_code == 303
+    async with make_sessionmaker(engine)() as session:
+        assert await session.scalar(select(Panel.analysis_population)) == "all"
+    wrong = {**PANEL_FORM, "analysis_population": "whoever", "title": ""}
+    r = await post_form(client, f"{base}/settings", wrong, token_page=f"{base}/settings")
+    assert r.status_code == 422
+    assert "Choose which answers count" in r.text and "Enter a title" in r.text
+    async with make_sessionmaker(engine)() as session:
+        assert await session.scalar(select(Panel.analysis_population)) == "all"
