@@ -108,7 +108,9 @@ def setting_rows(frame: Frame, generated_at: datetime) -> list[tuple[Any, ...]]:
         row(
             "k_min",
             p.k_min,
-            "Groups with fewer ratings are hidden from panellists and marked as suppressed.",
+            "Groups with fewer ratings are hidden from panellists and marked as suppressed; further groups are "
+            "hidden so that no smaller number of people's ratings can be worked out by subtraction "
+            "(round-summaries: shown_to_panellists).",
             "integer",
         ),
         row("max_rounds", p.max_rounds, "Most rounds the panel could run.", "integer"),

@@ -9,13 +9,14 @@ Flags (a statement may carry several):
   for a verdict are ignored); ``lived_split`` says in addition whether a lived-experience group (e.g. service
   users) is on a different side from the others;
 * ``suppressed``: at least one group has fewer ratings than the panel's k (shown to facilitators, marked;
-  hidden from panellists);
+  hidden from panellists, with as many other groups as disclosure control hides to protect it: each scope's
+  ``shown_to_panellists`` says what panellists were shown, by :func:`delphi.stats.disclosure.decide`);
 * ``sensitive``: at least one of the standard alternative definitions gives another verdict.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import Round, RoundResult, RoundStatement, StakeholderGroup, Statement
-from delphi.domain import POOLED_SCOPE
+from delphi.domain import POOLED_SCOPE, group_scope
+from delphi.rounds.released import scope_counts
+from delphi.stats.disclosure import decide
 
 #: Flag keys and their labels, in display order.
 FLAGS: dict[str, str] = {
@@ -53,7 +56,10 @@ class ScopeFigures:
     """One scope's frozen figures. ``group_id`` None for the pooled panel.
 
     ``pct_*`` are percentages 0-100 (None where undefined); ``counts`` ratings per scale point, lowest first;
-    ``suppressed`` is true for a group with fewer than k ratings; ``stats`` every other frozen statistic.
+    ``suppressed`` is true for a group with fewer than k ratings; ``shown_to_panellists`` whether panellists
+    see this scope's figures (false for a group under k, for a group hidden so that a smaller one's ratings
+    cannot be worked out, and for every scope of a statement fewer than k rated); ``stats`` every other frozen
+    statistic.
     """
 
     scope: str
@@ -71,6 +77,7 @@ class ScopeFigures:
     verdict: str
     counts: tuple[int, ...]
     suppressed: bool
+    shown_to_panellists: bool = True
     stats: dict[str, Any] = field(default_factory=dict)
 
 
@@ -115,7 +122,9 @@ async def load_round_results(
     return assemble(links, results, groups, k_min)
 
 
-def figures(row: RoundResult, group: StakeholderGroup | None, k_min: int) -> ScopeFigures:
+def figures(
+    row: RoundResult, group: StakeholderGroup | None, k_min: int, shown_to_panellists: bool = True
+) -> ScopeFigures:
     """A RoundResult row as :class:`ScopeFigures`; groups with ``n < k_min`` are marked suppressed."""
     return ScopeFigures(
         scope=row.scope,
@@ -133,6 +142,7 @@ def figures(row: RoundResult, group: StakeholderGroup | None, k_min: int) -> Sco
         verdict=row.verdict,
         counts=tuple(int(c) for c in row.counts or ()),
         suppressed=group is not None and row.n < k_min,
+        shown_to_panellists=shown_to_panellists,
         stats=dict(row.stats or {}),
     )
 
@@ -159,8 +169,11 @@ def assemble(
     for link, statement in links:
         rows = by_statement.get(statement.id, {})
         pooled_row = rows.get(POOLED_SCOPE)
+        shown = shown_to_panellists(rows, groups, k_min)
         group_figures = tuple(
-            figures(rows[f"group:{g.id}"], g, k_min) for g in groups if f"group:{g.id}" in rows
+            figures(rows[group_scope(g.id)], g, k_min, group_scope(g.id) in shown)
+            for g in groups
+            if group_scope(g.id) in rows
         )
         outcome = dict(link.outcome or {})
         sensitivity = dict(outcome.get("sensitivity") or {})
@@ -181,7 +194,9 @@ def assemble(
                 text=statement.text,
                 position=link.position,
                 verdict=verdict,
-                pooled=figures(pooled_row, None, k_min) if pooled_row is not None else None,
+                pooled=figures(pooled_row, None, k_min, POOLED_SCOPE in shown)
+                if pooled_row is not None
+                else None,
                 groups=group_figures,
                 sensitivity=sensitivity,
                 divergence_test=str(outcome.get("divergence_test") or ""),
@@ -192,6 +207,27 @@ def assemble(
             )
         )
     return out
+
+
+def shown_to_panellists(
+    rows: Mapping[str, RoundResult], groups: Sequence[StakeholderGroup], k_min: int
+) -> frozenset[str]:
+    """The scope keys of one statement's rows that panellists were shown (the disclosure decision of
+    :func:`delphi.stats.disclosure.decide` on the frozen rows, as every panellist page applies it).
+
+    ``rows`` maps scope keys (``"all"``, ``"group:<id>"``) to rows; ``groups`` in display order.  Empty when
+    there is no pooled row or fewer than ``k_min`` rated.
+    """
+    pooled = rows.get(POOLED_SCOPE)
+    if pooled is None:
+        return frozenset()
+    present = [g for g in groups if group_scope(g.id) in rows]
+    release = decide(scope_counts(pooled), [scope_counts(rows[group_scope(g.id)]) for g in present], k_min)
+    if not release.pooled:
+        return frozenset()
+    return frozenset(
+        {POOLED_SCOPE} | {group_scope(g.id) for g, on in zip(present, release.groups, strict=True) if on}
+    )
 
 
 def filter_results(

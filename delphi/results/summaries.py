@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from delphi.db.models import Round, RoundResult, RoundStatement
 from delphi.domain import POOLED_SCOPE, RoundStatus
 from delphi.results.frame import Frame
+from delphi.results.round_results import shown_to_panellists
 from delphi.results.tables import Column, Table
 from delphi.stats.rules import SENSITIVITY_RULE_NAMES
 
@@ -157,6 +158,13 @@ def columns(frame: Frame) -> tuple[Column, ...]:
             "boolean",
             "1 = yes, 0 = no",
         ),
+        Column(
+            "shown_to_panellists",
+            "1 if panellists were shown these figures; 0 for a group under k, a group hidden so that a "
+            "smaller group's ratings cannot be worked out by subtraction, or a statement fewer than k rated.",
+            "boolean",
+            "1 = yes, 0 = no",
+        ),
     ]
     return tuple(cols)
 
@@ -189,8 +197,10 @@ def summary_rows(frame: Frame, results: Iterable[tuple[int, RoundResult]]) -> li
             if POOLED_SCOPE in scopes:
                 ordered.append(("all", scopes[POOLED_SCOPE]))
             ordered += [(g.name, scopes[f"group:{g.id}"]) for g in frame.groups if f"group:{g.id}" in scopes]
+            shown = shown_to_panellists(scopes, frame.groups, p.k_min)
             for label, row in ordered:
                 values = _row_values(row, label, r.number, link, frame, sens, rule_name)
+                values["shown_to_panellists"] = row.scope in shown
                 values.update(
                     population=p.analysis_population,
                     quantile_method=p.quantile_method,

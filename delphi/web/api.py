@@ -190,6 +190,7 @@ def scope_schema(s: round_results.ScopeFigures) -> schemas.ScopeResult:
         verdict=s.verdict,
         counts=list(s.counts),
         suppressed=s.suppressed,
+        shown_to_panellists=s.shown_to_panellists,
     )
 
 
@@ -379,6 +380,21 @@ async def get_results(
     )
 
 
+async def _moderate(
+    db_session: AsyncSession,
+    account: Account,
+    panel_id: int,
+    number: int,
+    rating_id: int,
+    what: str,
+    data: schemas.Moderation,
+) -> None:
+    """Publish or hide a rating's ``what`` (``"comment"`` or ``"reason"``) as ``data`` asks (editors only)."""
+    panel, _ = await load_panel(db_session, account, panel_id, EDITORS)
+    publish = data.status == CommentStatus.PUBLISHED
+    await service.moderate(db_session, panel, number, rating_id, what, publish, Actor.account(account))
+
+
 @get(
     "/panels/{panel_id:int}/rounds/{number:int}/comments",
     responses=PROBLEMS,
@@ -408,16 +424,7 @@ async def moderate(
     db_session: AsyncSession,
     account: Account,
 ) -> schemas.Comment:
-    panel, _ = await load_panel(db_session, account, panel_id, EDITORS)
-    await service.moderate(
-        db_session,
-        panel,
-        number,
-        rating_id,
-        "comment",
-        data.status == CommentStatus.PUBLISHED,
-        Actor.account(account),
-    )
+    await _moderate(db_session, account, panel_id, number, rating_id, "comment", data)
     row = (
         await db_session.execute(
             select(Rating, Panellist.pseudonym, Panellist.group_id)
@@ -460,16 +467,7 @@ async def moderate_reason_api(
     db_session: AsyncSession,
     account: Account,
 ) -> schemas.Reason:
-    panel, _ = await load_panel(db_session, account, panel_id, EDITORS)
-    await service.moderate(
-        db_session,
-        panel,
-        number,
-        rating_id,
-        "reason",
-        data.status == CommentStatus.PUBLISHED,
-        Actor.account(account),
-    )
+    await _moderate(db_session, account, panel_id, number, rating_id, "reason", data)
     await db_session.flush()
     reason = await reasons.load_reason(db_session, rating_id)
     assert reason is not None  # service.moderate found it

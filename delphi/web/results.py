@@ -192,15 +192,7 @@ class ResultsController(Controller):
         account: Account,
     ) -> Redirect:
         """Publish or hide one comment (form field ``action``); one audit event each."""
-        panel, _ = await load_panel(db_session, account, panel_id, EDITORS)
-        form = await read_form(request)
-        action = form.get("action", "")
-        if action not in ("publish", "hide"):
-            raise InvalidInput("Choose publish or hide.", field="action")
-        await service.moderate(
-            db_session, panel, number, rating_id, "comment", action == "publish", Actor.account(account)
-        )
-        return Redirect(f"/panels/{panel.id}/rounds/{number}/results?moderated={rating_id}", status_code=303)
+        return await _moderate(request, db_session, account, panel_id, number, rating_id, "comment")
 
     @post("/rounds/{number:int}/reasons/{rating_id:int}", name="results_moderate_reason")
     async def moderate_reason(
@@ -213,15 +205,7 @@ class ResultsController(Controller):
         account: Account,
     ) -> Redirect:
         """Publish or hide one reason (form field ``action``); one audit event each."""
-        panel, _ = await load_panel(db_session, account, panel_id, EDITORS)
-        form = await read_form(request)
-        action = form.get("action", "")
-        if action not in ("publish", "hide"):
-            raise InvalidInput("Choose publish or hide.", field="action")
-        await service.moderate(
-            db_session, panel, number, rating_id, "reason", action == "publish", Actor.account(account)
-        )
-        return Redirect(f"/panels/{panel.id}/rounds/{number}/results?moderated={rating_id}", status_code=303)
+        return await _moderate(request, db_session, account, panel_id, number, rating_id, "reason")
 
     @get("/attrition", name="results_attrition")
     async def attrition_page(self, panel_id: PanelId, db_session: AsyncSession, account: Account) -> Template:
@@ -271,6 +255,27 @@ class ResultsController(Controller):
         """``/exports/final-list.csv`` and the like; 400 naming the allowed formats for another one."""
         _, role, frame = await self._load(db_session, account, panel_id)
         return await export_response(db_session, frame, role, filename)
+
+
+async def _moderate(
+    request: Request,
+    db_session: AsyncSession,
+    account: Account,
+    panel_id: int,
+    number: int,
+    rating_id: int,
+    what: str,
+) -> Redirect:
+    """The moderation form's POST for ``what`` (``"comment"`` or ``"reason"``): publish or hide, then back to
+    the round's results."""
+    panel, _ = await load_panel(db_session, account, panel_id, EDITORS)
+    action = (await read_form(request)).get("action", "")
+    if action not in ("publish", "hide"):
+        raise InvalidInput("Choose publish or hide.", field="action")
+    await service.moderate(
+        db_session, panel, number, rating_id, what, action == "publish", Actor.account(account)
+    )
+    return Redirect(f"/panels/{panel.id}/rounds/{number}/results?moderated={rating_id}", status_code=303)
 
 
 async def export_response(session: AsyncSession, frame: Frame, role: PanelRole, filename: str) -> Response:

@@ -161,6 +161,8 @@ class ScopeResult(msgspec.Struct):
     verdict: str
     counts: list[int]
     suppressed: bool
+    #: Whether panellists were shown this scope's figures (disclosure control).
+    shown_to_panellists: bool
 
 
 class StatementResult(msgspec.Struct):

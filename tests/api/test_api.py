@@ -198,6 +198,10 @@ async def test_results_come_with_pooled_and_group_figures_and_flags(
     assert first["pooled"]["n"] == 14 and first["pooled"]["median"] == 7.5
     assert [g["name"] for g in first["groups"]] == ["Service users", "Practitioners", "Experts"]
     assert [g["suppressed"] for g in first["groups"]] == [False, False, True]
+    # experts (2) are under k; service users are hidden with them, so that pooled minus practitioners covers
+    # 8 people rather than the experts' 2 (delphi.stats.disclosure)
+    assert [g["shown_to_panellists"] for g in first["groups"]] == [False, True, False]
+    assert first["pooled"]["shown_to_panellists"] is True
     assert first["sensitivity"]["agree75"] == "none"
 
 

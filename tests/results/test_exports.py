@@ -184,6 +184,9 @@ async def test_round_summaries_flag_groups_under_k_and_carry_statement_level_fig
     rows = as_dicts(await produce(session, study, "round-summaries", "csv"))
     experts = [r for r in rows if r["group"] == "Experts"]
     assert experts and {r["suppressed"] for r in experts} == {"1"}
+    # what panellists were shown: the experts (2) and, to protect them, the service users (6) were hidden
+    shown = {(r["group"], r["shown_to_panellists"]) for r in rows}
+    assert shown == {("all", "1"), ("Practitioners", "1"), ("Service users", "0"), ("Experts", "0")}
     pooled = [r for r in rows if r["group"] == "all"]
     assert {r["divergence_test"] for r in pooled} == {"kruskal_wallis"}
     assert all(r["verdict_comet"] for r in pooled)

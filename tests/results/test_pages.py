@@ -95,6 +95,9 @@ async def test_round_results_show_every_statement_pooled_and_per_group_with_flag
     assert "Service users and professionals differ" in page
     assert "Verdict depends on the definition" in page
     assert "fewer than 3: hidden from panellists" in page
+    # the service users are hidden from panellists with the experts (2), or pooled minus practitioners would
+    # give the experts' ratings; the facilitator sees that too
+    assert page.count("Service users not shown to panellists") == 4 * 2  # chart caption and table row
     # S1 pooled: n 14, median 7.5, IQR 1.75 (6.25-8), 71% agree, consensus in.
     assert "All panellists 14 0 7.5 1.75 (6.25–8) 71% 0% Consensus in" in page
     for comment in (PUBLISHED_COMMENT, PENDING_COMMENT, HIDDEN_COMMENT, FORMULA_COMMENT):
