@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi import audit, security
 from delphi.db.models import Account, ApiToken, utcnow
-from delphi.domain import AccountRole
+from delphi.domain import SYSTEM, AccountRole, Actor
 from delphi.errors import Conflict, DelphiError, InvalidInput
 
 EMAIL_RE = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
@@ -53,7 +53,7 @@ async def create_account(
     session.add(account)
     await session.flush()
     audit.record(
-        session, actor="system", action="account.created", account_id=account.id, detail={"role": role}
+        session, actor=SYSTEM, action="account.created", account_id=account.id, detail={"role": role}
     )
     return account
 
@@ -82,7 +82,7 @@ async def authenticate(
         if account.failed_logins >= MAX_FAILED_LOGINS:
             account.locked_until = now + LOCKOUT
             account.failed_logins = 0
-            audit.record(session, actor="system", action="account.locked", account_id=account.id)
+            audit.record(session, actor=SYSTEM, action="account.locked", account_id=account.id)
         raise LoginFailed(LOGIN_FAILED)
     account.failed_logins = 0
     account.locked_until = None
@@ -101,7 +101,7 @@ async def create_api_token(session: AsyncSession, account: Account, name: str) -
     await session.flush()
     audit.record(
         session,
-        actor=f"account:{account.email}",
+        actor=Actor.account(account),
         action="api_token.created",
         account_id=account.id,
         detail={"token_id": row.id, "name": label},

@@ -1,19 +1,156 @@
-"""Append-only audit trail: one row per state change, written in the caller's transaction."""
+"""Append-only audit trail: one row per state change, written in the caller's transaction.
+
+Every action the code records is registered in :data:`ACTIONS` with a short label and a plain-language sentence
+built from the event's detail, so the audit page reads as sentences (:func:`describe`); :func:`record` refuses an
+action that is not registered, so a new action cannot be recorded without its sentence.  Details hold ids,
+pseudonyms, counts and labels: never a panellist's e-mail or a token.
+"""
 
 from __future__ import annotations
 
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import AuditEvent, utcnow
 from delphi.domain import Actor
+from delphi.stats.rules import ConsensusRule
+
+
+@dataclass(frozen=True, slots=True)
+class ActionText:
+    """How an audit action reads: a short ``label`` ("Round opened") and a ``sentence`` template whose
+    ``{fields}`` are keys of the event's detail."""
+
+    label: str
+    sentence: str
+
+    @property
+    def fields(self) -> frozenset[str]:
+        """The detail keys the sentence uses."""
+        return frozenset(f for _, f, _, _ in string.Formatter().parse(self.sentence) if f)
+
+
+#: Every recorded action and how it reads; :func:`record` refuses any other.
+ACTIONS: Mapping[str, ActionText] = MappingProxyType(
+    {
+        # accounts and API tokens
+        "account.created": ActionText("Account created", "An account with the {role} role was created."),
+        "account.locked": ActionText(
+            "Account locked", "An account was locked for a while after too many failed sign-ins."
+        ),
+        "api_token.created": ActionText("API token created", "API token “{name}” was created."),
+        "api_token.revoked": ActionText("API token revoked", "API token “{name}” was revoked."),
+        # the panel and its settings
+        "panel.created": ActionText("Panel created", "Panel “{title}” was created."),
+        "panel.updated": ActionText("Settings changed", "Panel settings changed: {fields}."),
+        "panel.finished": ActionText(
+            "Panel finished", "The panel finished; {results_mailed} results e-mails were queued."
+        ),
+        "rule.locked": ActionText(
+            "Rule locked",
+            "The consensus rule ({rule}) and the analysis population ({analysis_population}) were locked.",
+        ),
+        "rule.changed": ActionText(
+            "Rule changed after locking",
+            "The consensus rule was changed from {before} to {after} after it was locked. Why: {reason}",
+        ),
+        "group.added": ActionText("Group added", "Stakeholder group “{name}” was added."),
+        "group.deleted": ActionText("Group deleted", "Stakeholder group “{name}” was deleted."),
+        # statements
+        "statement.added": ActionText("Statement added", "Statement {statement_id} was added ({origin})."),
+        "statement.edited": ActionText("Statement edited", "Statement {statement_id} was edited."),
+        "statement.reworded": ActionText(
+            "Statement reworded",
+            "Statement {parent_id} was reworded for round {round}; the new version is statement {statement_id}.",
+        ),
+        "statement.included": ActionText(
+            "Statement included", "Statement {statement_id} was added to draft round {round}."
+        ),
+        "statement.dropped": ActionText(
+            "Statement dropped", "Statement {statement_id} was dropped from draft round {round}."
+        ),
+        "statement.moved": ActionText("Statement moved", "Statement {statement_id} was moved {direction}."),
+        # panellists
+        "panellist.added": ActionText("Panellist added", "Panellist {pseudonym} was added."),
+        "panellist.imported": ActionText("Panellists imported", "{count} panellists were imported."),
+        "panellist.erased": ActionText(
+            "Panellist erased",
+            "Panellist {pseudonym}'s personal data was erased (ratings deleted too: {ratings_deleted}).",
+        ),
+        "panellist.link_reissued": ActionText(
+            "Link re-issued",
+            "Panellist {panellist} was given a new personal link; the old one stopped working.",
+        ),
+        "panellist.consented": ActionText("Consent given", "A panellist gave their consent."),
+        "panellist.withdrawn": ActionText(
+            "Panellist withdrew", "Panellist {panellist} withdrew from the panel ({how})."
+        ),
+        # rounds
+        "round.scheduled": ActionText(
+            "Round scheduled",
+            "Round {round} was scheduled: opens {opens_at}, closes {closes_at}; "
+            "reminder hours before the close: {reminder_hours}.",
+        ),
+        "round.opened": ActionText("Round opened", "Round {round} opened; {invitations} invitations queued."),
+        "round.open_failed": ActionText(
+            "Round could not open", "Round {round} could not open at its scheduled time: {reason}"
+        ),
+        "round.reminded": ActionText(
+            "Reminder queued", "Round {round}: {reminder} queued for {recipients} panellists."
+        ),
+        "round.submitted": ActionText(
+            "Answers submitted", "Panellist {panellist} submitted their answers to round {round}."
+        ),
+        "round.closed": ActionText(
+            "Round closed",
+            "Round {round} closed with {respondents} respondents; verdicts: {verdicts}; "
+            "{carried_forward} statements carried forward.",
+        ),
+        "round.close_failed": ActionText(
+            "Round could not close", "Round {round} could not close at its deadline: {reason}"
+        ),
+        # suggestions and moderation
+        "suggestion.created": ActionText(
+            "Suggestion made", "A panellist made suggestion {suggestion_id} ({kind}) in round {round}."
+        ),
+        "suggestion.accepted": ActionText(
+            "Suggestion accepted", "Suggestion {suggestion_id} was accepted as statement {statement_id}."
+        ),
+        "suggestion.merged": ActionText(
+            "Suggestion merged", "Suggestion {suggestion_id} was merged into statement {statement_id}."
+        ),
+        "suggestion.rejected": ActionText("Suggestion rejected", "Suggestion {suggestion_id} was rejected."),
+        "comment.published": ActionText(
+            "Comment published", "A comment from round {round} (rating {rating_id}) was published."
+        ),
+        "comment.hidden": ActionText(
+            "Comment hidden", "A comment from round {round} (rating {rating_id}) was hidden."
+        ),
+        "reason.published": ActionText(
+            "Reason published", "A reason from round {round} (rating {rating_id}) was published."
+        ),
+        "reason.hidden": ActionText(
+            "Reason hidden", "A reason from round {round} (rating {rating_id}) was hidden."
+        ),
+        # mail
+        "mail.bounced": ActionText(
+            "E-mail bounced", "A {kind} e-mail to panellist {pseudonym} bounced (SMTP {smtp_code})."
+        ),
+        "mail.retried": ActionText("E-mail retried", "{count} undelivered e-mails were queued again."),
+    }
+)
 
 
 def record(
     session: AsyncSession,
     *,
-    actor: str | Actor,
+    actor: Actor,
     action: str,
     panel_id: int | None = None,
     account_id: int | None = None,
@@ -21,19 +158,85 @@ def record(
 ) -> AuditEvent:
     """Add an audit event to ``session`` (no flush, no commit: the caller's transaction decides).
 
-    ``actor`` is an :class:`~delphi.domain.Actor` (its label and account are recorded) or a label such as
-    "account:<email>", "panellist:<pseudonym>" or "system"; ``action`` a dotted verb such as
-    ``round.opened``; ``detail`` a small JSON-able dict that never holds a panellist's e-mail or a token.
+    ``actor`` is an :class:`~delphi.domain.Actor` (its label is recorded, and its account unless ``account_id``
+    names the account acted on); ``action`` a registered dotted verb such as ``round.opened`` (else
+    ValueError); ``detail`` a small JSON-able dict that never holds a panellist's e-mail or a token.
     """
-    if isinstance(actor, Actor):
-        actor, account_id = actor.label, account_id if account_id is not None else actor.account_id
+    if not isinstance(actor, Actor):
+        raise TypeError(f"audit.record takes an Actor, not {type(actor).__name__}")
+    if action not in ACTIONS:
+        raise ValueError(f"Audit action {action!r} is not registered in delphi.audit.ACTIONS")
     event = AuditEvent(
         panel_id=panel_id,
-        account_id=account_id,
-        actor=actor,
+        account_id=account_id if account_id is not None else actor.account_id,
+        actor=actor.label,
         action=action,
         detail=detail or {},
         created_at=utcnow(),
     )
     session.add(event)
     return event
+
+
+def describe(action: str, detail: Mapping[str, Any] | None) -> str:
+    """The event as a plain-language sentence; never raises.
+
+    An unknown action, or a detail without a key the sentence needs, gives a fallback sentence naming the action.
+    """
+    text = ACTIONS.get(action)
+    if text is None:
+        return f"Recorded “{action}”."
+    try:
+        values = {k: _plain(k, v) for k, v in dict(detail or {}).items()}
+        return text.sentence.format_map(values)
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+        return f"{text.label} ({action})."
+
+
+def who(actor: str) -> str:
+    """Plain words for a recorded actor label: "system", "account:<email>" or "panellist:<pseudonym>"."""
+    kind, _, name = actor.partition(":")
+    if kind == "account" and name:
+        return name
+    if kind == "panellist" and name:
+        return f"Panellist {name}"
+    return "The system" if actor == "system" else actor
+
+
+def _plain(key: str, value: Any) -> str:
+    if value is None:
+        return "by hand" if key.endswith("_at") else "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if key in _RULES and isinstance(value, Mapping):
+        try:
+            return f"“{ConsensusRule.from_dict(dict(value)).describe()}”"
+        except (ValueError, TypeError, KeyError):
+            pass
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k} {_plain(str(k), v)}" for k, v in value.items()) or "none"
+    if key == "reminder" and isinstance(value, str):
+        hours = value.removesuffix("h")
+        return f"the reminder {hours} hours before the close" if hours.isdigit() else "an extra reminder"
+    if isinstance(value, list | tuple):
+        if key in _SENTENCES:
+            return " ".join(_plain(key, v) for v in value) or "none"
+        return ", ".join(_plain(key, v) for v in value) or "none"
+    if key.endswith("_at") and isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M %Z").strip()
+        except ValueError:
+            return value
+    if isinstance(value, str):
+        return value.replace("_", " ") if key in _WORDY else value
+    return str(value)
+
+
+#: Detail keys that hold a consensus rule (its ``to_dict`` form), shown as the rule's own sentence.
+_RULES = frozenset({"rule", "before", "after"})
+
+#: Detail keys whose values are lists of whole sentences, joined with spaces.
+_SENTENCES = frozenset({"reason", "actions"})
+
+#: Detail keys whose values are identifiers with underscores that read better as words ("round_open").
+_WORDY = frozenset({"kind", "rule", "analysis_population", "origin", "fields", "before", "after"})

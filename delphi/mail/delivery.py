@@ -45,7 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from delphi import audit
 from delphi.db.engine import make_sessionmaker
 from delphi.db.models import OutboxMessage, Panellist, utcnow
-from delphi.domain import OutboxStatus, PanellistStatus
+from delphi.domain import SYSTEM, OutboxStatus, PanellistStatus
 from delphi.mail.compose import ComposeError, compose, envelope_address, sender_domain, stable_message_id
 from delphi.mail.kinds import FACILITATOR_NOTICE
 from delphi.mail.notices import notify_bounce, notify_dead
@@ -393,7 +393,7 @@ async def _bounce(run: _Run, result: _Result, now: datetime) -> None:
             )
         audit.record(
             session,
-            actor="system",
+            actor=SYSTEM,
             action="mail.bounced",
             panel_id=item.panel_id,
             detail={

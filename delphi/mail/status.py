@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi import audit
 from delphi.db.models import OutboxMessage, Panellist, utcnow
-from delphi.domain import OutboxStatus
+from delphi.domain import SYSTEM, Actor, OutboxStatus
 
 STATUSES = tuple(s.value for s in OutboxStatus)
 
@@ -134,8 +134,7 @@ async def retry_dead(
     panel_id: int,
     message_ids: Sequence[int] | None = None,
     *,
-    actor: str = "system",
-    account_id: int | None = None,
+    actor: Actor = SYSTEM,
     now: datetime | None = None,
 ) -> int:
     """Put the panel's dead letters (all, or those in ``message_ids``) back in the queue, due now, with their
@@ -169,7 +168,6 @@ async def retry_dead(
             actor=actor,
             action="mail.retried",
             panel_id=panel_id,
-            account_id=account_id,
             detail={"count": len(retried), "message_ids": retried[:200]},
         )
     return len(retried)

@@ -25,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from delphi import audit
 from delphi.db.locks import begin_write, round_share_lock
 from delphi.db.models import (
-    Account,
     Panel,
     Panellist,
     Rating,
@@ -37,6 +36,7 @@ from delphi.db.models import (
     utcnow,
 )
 from delphi.domain import (
+    Actor,
     PanellistStatus,
     PanelStatus,
     RoundStatus,
@@ -243,9 +243,9 @@ class _RoundFacts:
 # --- links and sessions -------------------------------------------------------------------------------------
 
 
-def actor_of(panellist: Panellist) -> str:
+def actor_of(panellist: Panellist) -> Actor:
     """Audit actor of a panellist: their pseudonym only, never an address."""
-    return f"panellist:{panellist.pseudonym}"
+    return Actor.panellist(panellist.pseudonym)
 
 
 async def exchange_link(session: AsyncSession, token: str, now: datetime | None = None) -> Panellist:
@@ -302,7 +302,7 @@ async def reissue_link(
     session: AsyncSession,
     panellist: Panellist,
     settings: Any,
-    actor: Account | str,
+    actor: Actor,
     now: datetime | None = None,
 ) -> str:
     """Give a panellist a new personal link; the old link and every session made with it stop working.
@@ -316,13 +316,11 @@ async def reissue_link(
     token = panellist_token(settings.secret_key, panellist.id, panellist.session_version)
     panellist.token_hash = token_digest(token)
     panellist.token_issued_at = now
-    who = f"account:{actor.email}" if isinstance(actor, Account) else str(actor)
     audit.record(
         session,
-        actor=who,
+        actor=actor,
         action="panellist.link_reissued",
         panel_id=panellist.panel_id,
-        account_id=actor.id if isinstance(actor, Account) else None,
         detail={"panellist": panellist.pseudonym, "session_version": panellist.session_version},
     )
     return token

@@ -60,7 +60,7 @@ async def tick(session: AsyncSession, now: datetime, settings: Settings) -> dict
                     round_.opens_at = None  # do not retry every tick; the facilitator sees why in the trail
                     audit.record(
                         session,
-                        actor=SYSTEM.label,
+                        actor=SYSTEM,
                         panel_id=panel.id,
                         action="round.open_failed",
                         detail={

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi import accounts, audit
 from delphi.db.models import Account, ApiToken, utcnow
+from delphi.domain import Actor
 from delphi.errors import InvalidInput, NotFound
 from delphi.web.forms import read_form, render_form
 from delphi.web.schemas import RowId
@@ -40,7 +41,7 @@ async def revoke_token(session: AsyncSession, account: Account, token_id: int) -
         row.revoked_at = utcnow()
         audit.record(
             session,
-            actor=f"account:{account.email}",
+            actor=Actor.account(account),
             action="api_token.revoked",
             account_id=account.id,
             detail={"token_id": row.id, "name": row.name},

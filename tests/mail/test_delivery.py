@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from delphi.db.engine import make_sessionmaker
 from delphi.db.models import AuditEvent, Panellist
+from delphi.domain import Actor
 from delphi.mail import kinds
 from delphi.mail.delivery import LEASE, deliver_due
 from delphi.mail.outbox import LINK_PLACEHOLDER, WITHDRAW_PLACEHOLDER, enqueue_mail
@@ -210,7 +211,7 @@ async def test_retry_dead_requeues_dead_letters_with_attempts_reset_and_audits_i
     smtp_sink.permanent.clear()
     async with make_sessionmaker(engine)() as session, session.begin():
         retried = await retry_dead(
-            session, world.panel_id, [dead[0].id], actor="account:owner@example.org", now=T0
+            session, world.panel_id, [dead[0].id], actor=Actor("account:owner@example.org"), now=T0
         )
     assert retried == 1
     (row,) = await rows(engine, id=dead[0].id)
