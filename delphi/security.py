@@ -46,10 +46,6 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def constant_time_equal(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
-
-
 def derive_key(secret_key: str, purpose: str, length: int = 32) -> bytes:
     """A key for one purpose (cookie signing, CSRF) derived from the one configured secret."""
     return hashlib.blake2b(purpose.encode(), key=secret_key.encode()[:64], digest_size=length).digest()

@@ -49,6 +49,10 @@ RULES = [
     (("db",), ("delphi.web", "delphi.mail", "litestar")),
     (("mail",), ("delphi.web", "litestar")),
     (("rounds",), ("delphi.web", "litestar")),
+    (
+        ("formatting",),
+        ("sqlalchemy", "litestar", "jinja2", "delphi.db", "delphi.web", "delphi.mail", "delphi.rounds"),
+    ),
 ]
 
 

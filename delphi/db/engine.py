@@ -50,7 +50,3 @@ def make_engine(db: DatabaseSettings, *, null_pool: bool = False) -> AsyncEngine
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
-
-
-def is_postgres(engine: AsyncEngine) -> bool:
-    return engine.dialect.name == "postgresql"

@@ -22,10 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, Protocol
 
-from babel.numbers import format_currency
+from delphi.formatting import format_money
 
 INVITATION = "invitation"
 ROUND_OPEN = "round_open"
@@ -65,26 +64,17 @@ class _Panellist(Protocol):
     language: str
 
 
-@lru_cache(maxsize=256)
-def format_money(minor: int | None, currency: str = "GBP", language: str = "en") -> str | None:
-    """``1500, "GBP"`` → ``"£15"``; ``1550`` → ``"£15.50"``; None → None.  Amounts are in minor units
-    (pence)."""
-    if minor is None:
-        return None
-    amount = minor / 100
-    fmt = "¤#,##0" if minor % 100 == 0 else "¤#,##0.00"
-    try:
-        return format_currency(amount, currency, format=fmt, locale=language, currency_digits=False)
-    except (ValueError, LookupError):  # unknown locale: fall back to English formatting
-        return format_currency(amount, currency, format=fmt, locale="en", currency_digits=False)
-
-
 def _person(panellist: _Panellist) -> dict[str, Any]:
     return {"name": (panellist.name or "").strip()}
 
 
 def _honorarium(panel: _Panel, panellist: _Panellist) -> str | None:
-    return format_money(panel.honorarium_minor, panel.currency, panellist.language)
+    """The panel's honorarium in the panellist's language, without a zero fraction ("£15", "£15.50")."""
+    if panel.honorarium_minor is None:
+        return None
+    return format_money(
+        panel.honorarium_minor, panel.currency, panellist.language, whole_without_decimals=True
+    )
 
 
 # -- panellist mails -----------------------------------------------------------------------------------------
@@ -208,11 +198,6 @@ def invitation_key(round_id: int, panellist_id: int) -> str:
 
 def round_open_key(round_id: int, panellist_id: int) -> str:
     return f"{ROUND_OPEN}:r{round_id}:p{panellist_id}"
-
-
-def reminder_key(round_id: int, panellist_id: int, offset_hours: int) -> str:
-    """One reminder per (round, panellist, offset before the deadline)."""
-    return f"{REMINDER}:r{round_id}:p{panellist_id}:h{offset_hours}"
 
 
 def receipt_key(round_id: int, panellist_id: int) -> str:

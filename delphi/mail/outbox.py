@@ -33,7 +33,6 @@ log = logging.getLogger("delphi.mail")
 LINK_PLACEHOLDER = "[[delphi:personal-link]]"
 #: Replaced at send time by ``{base_url}/p/{token}/leave``: the withdraw page, also the List-Unsubscribe URL.
 WITHDRAW_PLACEHOLDER = "[[delphi:withdraw-link]]"
-PLACEHOLDERS = (LINK_PLACEHOLDER, WITHDRAW_PLACEHOLDER)
 
 _TABLE = OutboxMessage.__table__
 

@@ -23,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFo
 from markupsafe import escape
 
 from delphi.errors import DelphiError
+from delphi.formatting import JINJA_FILTERS
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
 LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
@@ -111,6 +112,7 @@ class MailRenderer:
         env.install_gettext_translations(catalog, newstyle=True)  # type: ignore[attr-defined]
         env.filters["datetime"] = format_datetime
         env.filters["date"] = format_date
+        env.filters.update(JINJA_FILTERS)
         return env
 
     def render(self, name: str, context: Mapping[str, Any], language: str = "en") -> RenderedMail:

@@ -13,6 +13,7 @@ from typing import Any
 
 from delphi import __version__
 from delphi.domain import AnalysisPopulation
+from delphi.formatting import major_amount
 from delphi.results.frame import Frame
 from delphi.results.tables import Column, Table
 
@@ -123,7 +124,7 @@ def setting_rows(frame: Frame, generated_at: datetime) -> list[tuple[Any, ...]]:
         ),
         row(
             "honorarium",
-            None if p.honorarium_minor is None else p.honorarium_minor / 100,
+            None if p.honorarium_minor is None else float(major_amount(p.honorarium_minor, p.currency)),
             "Honorarium per completed round (empty: unpaid).",
             "number",
             p.currency,

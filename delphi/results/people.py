@@ -3,8 +3,8 @@
 Both link a pseudonym to an e-mail address, so both are for the panel's owner only: with either file, every
 pseudonymous export can be re-identified. Erased panellists appear with empty e-mail and name.
 
-Honoraria: one payment per submitted closed round at the panel's rate (``honorarium_minor`` pence, shown in
-major units, e.g. 15.0 GBP). The engine records no payments, so ``amount_owed`` is the total earned; the sheet
+Honoraria: one payment per submitted closed round at the panel's rate (``honorarium_minor`` in the currency's
+minor units, shown in major units by :func:`delphi.formatting.major_amount`, e.g. 15.0 GBP). The engine records no payments, so ``amount_owed`` is the total earned; the sheet
 is the list a finance office pays from. Amounts are empty when the panel pays no honorarium.
 """
 
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import Panel, Panellist, Round, Submission
 from delphi.domain import RoundStatus
+from delphi.formatting import major_amount
 from delphi.results.frame import Frame
 from delphi.results.tables import Column, Table
 
@@ -94,11 +95,12 @@ def key_rows(people: Iterable[tuple[Any, ...]], group_names: Mapping[int, str]) 
 def honoraria_rows(
     people: Iterable[tuple[Any, ...]], group_names: Mapping[int, str], panel: Panel
 ) -> list[tuple[Any, ...]]:
-    rate = None if panel.honorarium_minor is None else panel.honorarium_minor / 100
+    minor = panel.honorarium_minor
+    rate = None if minor is None else float(major_amount(minor, panel.currency))
     out = []
     for pseudonym, gid, email, name, _status, _erased, done in people:
         n = int(done or 0)
-        owed = None if panel.honorarium_minor is None else panel.honorarium_minor * n / 100
+        owed = None if minor is None else float(major_amount(minor * n, panel.currency))
         out.append(
             (pseudonym, group_names.get(gid, ""), email or "", name or "", n, rate, owed, panel.currency)
         )

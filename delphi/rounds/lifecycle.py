@@ -143,11 +143,12 @@ def parse_reminder_hours(text: str) -> tuple[list[int], str | None]:
 def due_reminders(
     closes_at: datetime | None, offsets_hours: Iterable[int], already_sent: Iterable[int], now: datetime
 ) -> list[int]:
-    """Reminder offsets (hours before closing) that are due at ``now`` and not yet sent, largest first.
+    """Every reminder offset (hours before closing) that is due at ``now`` and not yet sent, largest first.
 
-    An offset is due once ``now >= closes_at - offset`` and while the round has not reached ``closes_at``.  Only
-    the latest due offset is returned when several fell due together (a worker that was down sends one reminder,
-    not a burst); earlier ones are then reported as skipped by the caller marking all of them sent.
+    An offset is due once ``now >= closes_at - offset`` and while the round has not reached ``closes_at``; none
+    is due without a ``closes_at``.  When several fell due together (a worker that was down) all of them are
+    returned: it is the caller, :func:`delphi.rounds.service.send_due_reminders`, that sends one reminder (tagged
+    with the smallest, i.e. latest, offset) rather than a burst, and marks all of them sent.
     """
     if closes_at is None or now >= closes_at:
         return []

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from delphi.db.models import Account, Panel, PanelAccess, Panellist, Rating, Round, RoundStatement
-from delphi.domain import PanelRole, RoundStatus
+from delphi.db.models import Panel, Panellist, Rating, Round, RoundStatement
+from delphi.domain import RoundStatus
 from delphi.mail import kinds
 from delphi.mail.outbox import Recipient, enqueue_mail_many
 from delphi.rounds.final_shown import WITHHELD, shown_final_list
@@ -167,19 +167,3 @@ async def final_results(session: AsyncSession, panel: Panel, recipients: Sequenc
         for p in recipients
     ]
     return await enqueue_mail_many(session, kinds.FINAL_RESULTS, items, panel_id=panel.id)
-
-
-async def facilitators_of(session: AsyncSession, panel_id: int) -> list[Account]:
-    return list(
-        (
-            await session.scalars(
-                select(Account)
-                .join(PanelAccess, PanelAccess.account_id == Account.id)
-                .where(
-                    PanelAccess.panel_id == panel_id,
-                    PanelAccess.role.in_((PanelRole.OWNER, PanelRole.FACILITATOR)),
-                    Account.is_active.is_(True),
-                )
-            )
-        ).all()
-    )

@@ -12,11 +12,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from delphi.domain import PanellistStatus, RoundStatus
 from delphi.errors import Conflict, DelphiError, NotFound
+from delphi.formatting import round_half_up
 
 #: Statements shown on one rating page at most; a section longer than this is split over pages.
 PER_PAGE = 5
@@ -267,10 +268,11 @@ def count_in_band(counts: Sequence[int], scale_min: int, band: tuple[int, int]) 
 
 
 def percent(part: int, whole: int) -> int | None:
-    """Whole percentage, halves rounded up (7 of 8 → 88); None when ``whole`` is 0."""
+    """Whole percentage, halves rounded up (7 of 8 → 88) by :func:`delphi.formatting.round_half_up`, the rule
+    of every surface; None when ``whole`` is 0."""
     if whole <= 0:
         return None
-    return int((Decimal(100 * part) / Decimal(whole)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return int(round_half_up(Decimal(100 * part) / Decimal(whole)))
 
 
 def band_text(band: tuple[int, int]) -> str:
@@ -284,21 +286,6 @@ def number_text(x: float | None) -> str:
         return ""
     text = f"{round(float(x), 2):.2f}".rstrip("0").rstrip(".")
     return "0" if text == "-0" else text
-
-
-def money_text(minor: int, currency: str, locale: str = "en") -> str:
-    """An amount in minor units as money in the panellist's language (1500 GBP → "£15.00").
-
-    Uses Babel's currency data for the number of decimals; falls back to ``"15.00 GBP"`` for an unknown code.
-    """
-    try:
-        from babel.numbers import format_currency, get_currency_precision
-
-        digits = get_currency_precision(currency)
-        amount = Decimal(minor).scaleb(-digits)
-        return format_currency(amount, currency, locale=locale.replace("-", "_") or "en")
-    except Exception:  # unknown currency or locale: plain and still correct
-        return f"{Decimal(minor).scaleb(-2):.2f} {currency}"
 
 
 # --- errors -------------------------------------------------------------------------------------------------

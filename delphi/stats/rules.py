@@ -444,16 +444,6 @@ class ConsensusRule:
         if problems:
             raise ValueError(" ".join(problems))
 
-    def with_bands(
-        self, agree: tuple[int, int] | None = None, disagree: tuple[int, int] | None = None
-    ) -> ConsensusRule:
-        """The same rule reading other bands."""
-        return dataclasses.replace(
-            self,
-            agree=self.agree if agree is None else agree,
-            disagree=self.disagree if disagree is None else disagree,
-        )
-
     def classify(self, stats: ScopeStats) -> NDArray[np.int8]:
         """Verdict codes, shape (S,), of the criterion on one scope, with the minimum-ratings check.
 

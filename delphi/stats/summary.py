@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from delphi.formatting import percent_text
 from delphi.stats.describe import ScopeStats
 
 __all__ = ["format_number", "format_percent", "plain_summary"]
@@ -17,10 +18,12 @@ def format_number(x: float) -> str:
 
 
 def format_percent(pct: float) -> str:
-    """A percentage that never rounds across a threshold: ``70%``, ``87.5%``, ``69.6%``."""
-    if abs(pct - round(pct)) < 1e-9:
-        return f"{round(pct)}%"
-    return f"{pct:.1f}%"
+    """A percentage that never rounds across a threshold: ``70%``, ``87.5%``, ``69.6%`` (docs/statistics.md §9).
+
+    Whole when exact, otherwise one decimal, halves rounded up like every other surface
+    (:func:`delphi.formatting.percent_text`).
+    """
+    return percent_text(pct, decimals=1)
 
 
 def _people(n: int) -> str:

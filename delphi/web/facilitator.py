@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from delphi import audit
 from delphi.db.models import (
     Account,
     AuditEvent,
@@ -29,6 +30,7 @@ from delphi.db.models import (
 )
 from delphi.domain import Actor, AnalysisPopulation, PanelRole, RoundStatus, SuggestionStatus
 from delphi.errors import ActionFailed, DelphiError, Forbidden, InvalidInput
+from delphi.formatting import major_amount, minor_per_major
 from delphi.rounds import lifecycle, service, setup
 from delphi.settings import Settings
 from delphi.web.forms import read_form, render_form
@@ -108,8 +110,9 @@ def panel_input_from_form(form: dict[str, str]) -> setup.PanelInput:
     except ValueError as exc:
         rule, rule_error = None, ("rule_name", f"The consensus rule is not valid: {exc}.")
     honorarium = form.get("honorarium", "").strip().lstrip("£€$")
+    currency = (form.get("currency") or "GBP").strip().upper()
     try:
-        minor = round(float(honorarium) * 100) if honorarium else None
+        minor = round(float(honorarium) * minor_per_major(currency)) if honorarium else None
     except ValueError:
         raise InvalidInput(
             "Enter the honorarium as an amount like 15 or 15.00, or leave it empty.", field="honorarium"
@@ -130,7 +133,7 @@ def panel_input_from_form(form: dict[str, str]) -> setup.PanelInput:
         max_rounds=_int(form, "max_rounds", 3) or 0,
         k_min=_int(form, "k_min", 3) or 0,
         honorarium_minor=minor,
-        currency=(form.get("currency") or "GBP").strip().upper(),
+        currency=currency,
         suggestions_after_round1=form.get("suggestions_after_round1") == "on",
         ask_reason_outside_iqr=form.get("ask_reason_outside_iqr") == "on",
     )
@@ -189,7 +192,9 @@ def panel_form_values(panel: Panel | None) -> dict[str, Any]:
         "unable_policy": panel.unable_policy,
         "max_rounds": panel.max_rounds,
         "k_min": panel.k_min,
-        "honorarium": f"{panel.honorarium_minor / 100:.2f}" if panel.honorarium_minor else "",
+        "honorarium": str(major_amount(panel.honorarium_minor, panel.currency))
+        if panel.honorarium_minor
+        else "",
         "currency": panel.currency,
         "suggestions_after_round1": panel.suggestions_after_round1,
         "ask_reason_outside_iqr": panel.ask_reason_outside_iqr,
@@ -439,7 +444,8 @@ class PanelController(Controller):
                 .limit(1000)
             )
         ).all()
-        ctx.update(events=events, tab="audit")
+        entries = [(e, audit.who(e.actor), audit.describe(e.action, e.detail)) for e in events]
+        ctx.update(entries=entries, tab="audit")
         return Template("facilitator/audit.html", context=ctx, media_type=MediaType.HTML)
 
 
@@ -712,7 +718,7 @@ class PanellistController(Controller):
         p = await db_session.get(Panellist, panellist_id)
         if p is None or p.panel_id != panel.id:
             raise InvalidInput("There is no such panellist on this panel.")
-        await participation.reissue_link(db_session, p, settings, account)
+        await participation.reissue_link(db_session, p, settings, Actor.account(account))
         await _invite_late_joiner(db_session, panel, p, reissued=True)
         return Redirect(f"/panels/{panel.id}/panellists?reissued={p.pseudonym}", status_code=303)
 
@@ -992,7 +998,5 @@ class MailController(Controller):
         form = await request.form()
         raw = [str(v) for v in form.getall("message_id", [])]
         ids = [int(v) for v in raw if v.isascii() and v.isdigit() and possible_id(int(v))]
-        n = await status.retry_dead(
-            db_session, panel.id, ids or None, actor=f"account:{account.email}", account_id=account.id
-        )
+        n = await status.retry_dead(db_session, panel.id, ids or None, actor=Actor.account(account))
         return Redirect(f"/panels/{panel.id}/mail?retried={n}", status_code=303)

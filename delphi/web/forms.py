@@ -7,9 +7,6 @@ from typing import Any
 from litestar import MediaType, Request
 from litestar.response import Template
 
-#: Largest text field accepted from any form, in characters.
-MAX_FIELD = 20_000
-
 
 async def read_form(request: Request) -> dict[str, str]:
     """The posted form as ``{name: last value}``, with values stripped of NUL characters."""

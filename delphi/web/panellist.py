@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from delphi.db.locks import begin_write
 from delphi.db.models import Panellist
 from delphi.errors import DelphiError, InvalidInput
+from delphi.formatting import format_money
 from delphi.locale import template_gettext
 from delphi.rounds import participation as p
 from delphi.rounds import participation_rules as rules
@@ -82,7 +83,7 @@ def _context(request: Request, panellist: Panellist | None, **extra: Any) -> dic
         "panellist": panellist,
         "num": rules.number_text,
         "band_text": rules.band_text,
-        "money": lambda minor, currency: rules.money_text(minor, currency, lang),
+        "money": lambda minor, currency: format_money(minor, currency, lang),
         "errors": [],
         "field_errors": {},
         "notice": None,
@@ -506,7 +507,7 @@ class PanellistPagesController(Controller):
         issues: list[Issue] = []
         if kind == "rewording":
             raw = form.get("statement", "")
-            if raw.isdigit():
+            if raw.isascii() and raw.isdigit() and possible_id(int(raw)):  # else no statement's id
                 statement_id = int(raw)
             else:
                 issues.append(Issue("statement", rules.N_("Choose the statement you want to reword.")))

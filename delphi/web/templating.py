@@ -9,6 +9,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from delphi.domain import AnalysisPopulation
+from delphi.formatting import JINJA_FILTERS
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
 LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
@@ -39,6 +40,7 @@ def make_environment(directory: Path = TEMPLATE_DIR) -> Environment:
     env.install_gettext_translations(translations("en"), newstyle=True)  # type: ignore[attr-defined]
     env.filters["datetime"] = format_datetime
     env.filters["date"] = format_date
+    env.filters.update(JINJA_FILTERS)
     #: The analysis populations in form order, so every page names them with the same words.
     env.globals["analysis_populations"] = tuple(AnalysisPopulation)
     return env

@@ -162,6 +162,11 @@ def test_message_id_is_stable_per_message_and_reveals_nothing() -> None:
 
 
 def test_money_is_shown_without_pence_when_whole() -> None:
-    assert kinds.format_money(1500, "GBP") == "£15"
-    assert kinds.format_money(1550, "GBP") == "£15.50"
-    assert kinds.format_money(None) is None
+    # the mails' honorarium is delphi.formatting.format_money(..., whole_without_decimals=True)
+    def honorarium(minor: int | None, language: str = "en") -> str | None:
+        panel = SimpleNamespace(honorarium_minor=minor, currency="GBP")
+        return kinds._honorarium(panel, SimpleNamespace(language=language))  # type: ignore[arg-type]
+
+    assert honorarium(1500) == "£15"
+    assert honorarium(1550) == "£15.50"
+    assert honorarium(None) is None

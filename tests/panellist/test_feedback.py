@@ -125,3 +125,18 @@ async def test_round_one_shows_no_feedback(client, consented_world) -> None:
     await enter(client, consented_world.token)
     html = (await client.get("/panel/rate?page=1")).text
     assert "What the panel said" not in html and "<svg" not in html
+
+
+async def test_a_half_percent_rounds_up_for_panellists_as_on_the_results_pages(client, session) -> None:
+    """5 of 8 is 62.5%, shown "63%" (halves up, :func:`delphi.formatting.round_half_up`), as facilitators see it."""
+    panel = await make_panel(session, k_min=3)
+    (users,) = await make_groups(session, panel, ("Service users",))
+    (st,) = await make_statements(session, panel, (("Information", 1),))
+    _me, token = await make_panellist(session, panel, users, 1, consented=True)
+    r1 = await make_round(session, panel, [st], 1, status="closed")
+    await add_result(session, r1, st, [0, 0, 0, 1, 1, 1, 2, 2, 1])  # n 8, 5 rate 7-9
+    await make_round(session, panel, [st], 2)
+    await session.commit()
+    await enter(client, token)
+    html = (await client.get("/panel/rate?page=1")).text
+    assert "5 of 8 people (63%) rated this 7–9." in html

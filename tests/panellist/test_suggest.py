@@ -86,3 +86,21 @@ async def test_later_rounds_take_suggestions_only_when_the_panel_allows(client, 
         rows = (await s.scalars(select(Suggestion))).all()
         round2 = await s.scalar(select(Round).where(Round.number == 2))
         assert len(rows) == 1 and round2 is not None and rows[0].round_id == round2.id
+
+
+async def test_a_rewording_of_a_number_no_statement_can_have_is_refused_with_the_reason(
+    client, consented_world, engine
+) -> None:
+    """2**31 is past PostgreSQL's integer ids (it answered 500); "²" passes str.isdigit but not int()."""
+    w = consented_world
+    await enter(client, w.token)
+    token = await form_token(client, "/panel/suggest")
+    for raw in (str(2**31), "9" * 30, "²"):
+        sent = await client.post(
+            "/panel/suggest",
+            data={"_csrf_token": token, "kind": "rewording", "statement": raw, "text": "Better words"},
+        )
+        assert sent.status_code == 400, raw
+        assert 'href="#statement"' in sent.text
+    async with new_session(engine) as s:
+        assert (await s.scalars(select(Suggestion))).all() == []

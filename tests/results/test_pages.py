@@ -8,7 +8,8 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from delphi.db.models import AuditEvent, Rating
+from delphi.db.models import AuditEvent, Rating, Round, RoundResult
+from delphi.domain import POOLED_SCOPE
 from delphi.settings import Settings
 from tests.results.factories import (
     FORMULA_COMMENT,
@@ -300,3 +301,29 @@ async def test_exporting_before_a_round_closed_explains_there_is_nothing_yet(
     page = text_of((await client.get(f"/panels/{world.pid}/exports")).text)
     assert "There is nothing to export yet" in page
     assert (await client.get(f"/panels/{world.pid}/exports/codebook.csv")).status_code == 200
+
+
+async def test_a_half_percent_rounds_up_on_the_results_page_as_it_does_for_panellists(
+    session: AsyncSession, client: AsyncTestClient, settings: Settings
+) -> None:
+    """62.5% is "63%" here as on the panellist's page (one rule: :func:`delphi.formatting.percent_text`); the
+    facilitators' "%.0f" used to round it half to even, to "62%"."""
+    world = await build_world(session, settings, rounds=1)
+    round1 = await session.scalar(select(Round).where(Round.panel_id == world.pid, Round.number == 1))
+    assert round1 is not None
+    rows = (
+        await session.scalars(
+            select(RoundResult).where(RoundResult.round_id == round1.id, RoundResult.scope == POOLED_SCOPE)
+        )
+    ).all()
+    s1 = [
+        r for r in rows if r.n == 14 and r.pct_agree is not None and abs(r.pct_agree - 100 * 10 / 14) < 1e-9
+    ]
+    assert s1, "S1 pooled: 10 of 14 agree"
+    for row in s1:
+        row.pct_agree = 62.5
+    await session.commit()
+    await login(client, OWNER)
+    page = text_of((await client.get(f"/panels/{world.pid}/rounds/1/results")).text)
+    assert "All panellists 14 0 7.5 1.75 (6.25–8) 63% 0% Consensus in" in page
+    assert "62%" not in page

@@ -1,0 +1,70 @@
+"""The one source for percent rounding and money (delphi.formatting): halves up, each surface's precision."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from delphi.formatting import (
+    format_money,
+    major_amount,
+    minor_per_major,
+    percent_text,
+    round_half_up,
+)
+from delphi.mail.render import MailRenderer
+from delphi.web.templating import make_environment
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "expected"),
+    [
+        (62.5, 0, "63"),  # Python's round() and "%.0f" give 62 (half to even)
+        (87.5, 0, "88"),
+        (0.5, 0, "1"),
+        (62.4999, 0, "62"),
+        (62.25, 1, "62.3"),  # f"{62.25:.1f}" gives 62.2
+        (12.35, 1, "12.4"),  # not exact in binary; rounded as written
+        (100 * 5 / 8, 0, "63"),
+        (Decimal(125) / Decimal(2), 0, "63"),
+        (7, 0, "7"),
+    ],
+)
+def test_round_half_up_rounds_halves_up_as_written(value, decimals, expected) -> None:
+    assert str(round_half_up(value, decimals)) == expected
+
+
+def test_percent_text_is_whole_by_default_and_keeps_a_decimal_unless_exact_when_asked() -> None:
+    assert percent_text(62.5) == "63%"
+    assert percent_text(71.43) == "71%"
+    assert percent_text(None) == "–"
+    assert percent_text(None, missing="") == ""
+    # the precision of plain_summary (docs/statistics.md §9): whole when exact, else one decimal
+    assert percent_text(70.0, 1) == "70%"
+    assert percent_text(69.6, 1) == "69.6%"
+    assert percent_text(87.5, 1) == "87.5%"
+    assert percent_text(62.25, 1) == "62.3%"
+    assert percent_text(200 / 3, 1) == "66.7%"
+
+
+def test_pages_and_mails_have_the_percent_filter() -> None:
+    assert make_environment().from_string("{{ 62.5 | percent }}").render() == "63%"
+    env = MailRenderer().environment("en")
+    assert env.from_string("{{ 62.5 | percent }}").render() == "63%"
+
+
+def test_minor_units_follow_the_currency() -> None:
+    assert minor_per_major("GBP") == 100 and minor_per_major("JPY") == 1
+    assert major_amount(1500, "GBP") == Decimal("15.00") and str(major_amount(1550, "EUR")) == "15.50"
+    assert major_amount(1500, "JPY") == Decimal(1500)
+
+
+def test_money_in_the_readers_language_with_or_without_a_zero_fraction() -> None:
+    assert format_money(1500, "GBP") == "£15.00"
+    assert format_money(1500, "GBP", whole_without_decimals=True) == "£15"
+    assert format_money(1550, "GBP", whole_without_decimals=True) == "£15.50"
+    assert format_money(1500, "EUR", "de", whole_without_decimals=True) == "15\xa0€"
+    assert format_money(1500, "JPY", whole_without_decimals=True) == "¥1,500"
+    assert format_money(1500, "GBP", "en-GB") == "£15.00"
+    assert format_money(1500, "GBP", "xx") == "£15.00"  # unknown locale: English
