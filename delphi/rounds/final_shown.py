@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import Panel, Round
 from delphi.domain import RoundStatus
-from delphi.rounds.final import CONSENSUS, FinalStatement, final_consensus_list
+from delphi.rounds.final import CONSENSUS, FinalConsensusList, FinalStatement, final_consensus_list
 from delphi.rounds.released import ReleasedScopes, load_released, rule_scope
 
 __all__ = ["WITHHELD", "ShownFinalList", "shown_final_list", "shown_statement"]
@@ -27,24 +27,12 @@ WITHHELD = "withheld"
 
 
 @dataclass(frozen=True, slots=True)
-class ShownFinalList:
+class ShownFinalList(FinalConsensusList):
     """A panel's final list for panellists, in the panel's statement order; ``rounds_closed`` rounds in all.
 
     Buckets: :attr:`consensus_in`, :attr:`consensus_out`, :attr:`no_consensus` (none or insufficient) and
     :attr:`withheld` (decision not shown) cover every statement once.
     """
-
-    panel_id: int
-    rounds_closed: int
-    statements: tuple[FinalStatement, ...]
-
-    @property
-    def consensus_in(self) -> list[FinalStatement]:
-        return [s for s in self.statements if s.verdict == "in"]
-
-    @property
-    def consensus_out(self) -> list[FinalStatement]:
-        return [s for s in self.statements if s.verdict == "out"]
 
     @property
     def no_consensus(self) -> list[FinalStatement]:
@@ -53,10 +41,6 @@ class ShownFinalList:
     @property
     def withheld(self) -> list[FinalStatement]:
         return [s for s in self.statements if s.verdict == WITHHELD]
-
-    @property
-    def reworded(self) -> list[FinalStatement]:
-        return [s for s in self.statements if s.earlier_texts]
 
 
 def shown_statement(
