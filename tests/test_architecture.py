@@ -80,3 +80,51 @@ def test_settings_are_not_read_when_modules_are_imported() -> None:
                     "getenv",
                 }:
                     raise AssertionError(f"{path} reads settings at import")
+
+
+def module_name(path: Path) -> str:
+    """``delphi/web/api.py`` -> ``delphi.web.api``; a package's ``__init__.py`` -> the package."""
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the project modules it imports, at any depth of the file (imports inside functions too)."""
+    modules = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        wanted: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                wanted.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                wanted.add(node.module)
+                wanted.update(f"{node.module}.{alias.name}" for alias in node.names)
+        edges = set()
+        for target in wanted:
+            while target and target not in modules:  # `from delphi.stats.rules import X` -> the module
+                target = target.rpartition(".")[0]
+            if target and target not in (name, "delphi"):
+                edges.add(target)
+        graph[name] = edges
+    return graph
+
+
+def test_no_two_modules_import_each_other_directly_or_round_about() -> None:
+    graph = import_graph()
+    cycles: list[list[str]] = []
+    done: set[str] = set()
+
+    def visit(node: str, path: list[str]) -> None:
+        if node in path:
+            cycles.append([*path[path.index(node) :], node])
+            return
+        if node in done:
+            return
+        for nxt in sorted(graph[node]):
+            visit(nxt, [*path, node])
+        done.add(node)
+
+    for start in sorted(graph):
+        visit(start, [])
+    assert cycles == []

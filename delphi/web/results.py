@@ -290,11 +290,3 @@ async def export_response(session: AsyncSession, frame: Frame, role: PanelRole, 
         media_type=media_type,
         headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
     )
-
-
-def results_route_handlers() -> list[Any]:
-    """The results pages, the API-token page and the ``/api/v1`` router, for :mod:`delphi.web.routes`."""
-    from delphi.web.api import api_router
-    from delphi.web.apitokens import ApiTokenController
-
-    return [ResultsController, ApiTokenController, api_router()]

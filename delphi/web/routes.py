@@ -6,6 +6,8 @@ from typing import Any
 
 
 def route_handlers(settings: Any = None) -> list[Any]:
+    from delphi.web.api import api_router
+    from delphi.web.apitokens import ApiTokenController
     from delphi.web.auth import AuthController
     from delphi.web.devmail import dev_mail_handlers
     from delphi.web.facilitator import (
@@ -17,7 +19,7 @@ def route_handlers(settings: Any = None) -> list[Any]:
     )
     from delphi.web.home import HomeController
     from delphi.web.panellist import PanellistLinkController, PanellistPagesController
-    from delphi.web.results import results_route_handlers
+    from delphi.web.results import ResultsController
 
     return [
         HomeController,
@@ -29,6 +31,8 @@ def route_handlers(settings: Any = None) -> list[Any]:
         MailController,
         PanellistLinkController,
         PanellistPagesController,
-        *results_route_handlers(),  # results pages, API tokens page, JSON API under /api/v1
+        ResultsController,
+        ApiTokenController,
+        api_router(),  # the JSON API under /api/v1
         *dev_mail_handlers(settings),  # /dev/mail, only when DELPHI_DEV_MAIL is on
     ]
