@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from delphi import audit, security
 from delphi.db.models import Account, ApiToken, utcnow
 from delphi.domain import SYSTEM, AccountRole, Actor
-from delphi.errors import Conflict, DelphiError, InvalidInput
+from delphi.errors import Conflict, DelphiError, InvalidInput, NotFound
 
 EMAIL_RE = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 #: Failed logins before an account is locked, and for how long.
@@ -122,3 +122,36 @@ async def account_for_token(session: AsyncSession, token: str) -> Account | None
         return None
     row.last_used_at = utcnow()
     return account
+
+
+async def list_tokens(session: AsyncSession, account: Account) -> list[ApiToken]:
+    """The account's tokens, live ones first, newest first (one query)."""
+    rows = await session.scalars(
+        select(ApiToken)
+        .where(ApiToken.account_id == account.id)
+        .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc(), ApiToken.id.desc())
+    )
+    return list(rows.all())
+
+
+async def revoke_token(session: AsyncSession, account: Account, token_id: int) -> ApiToken:
+    """Revoke one of the account's tokens (idempotent); NotFound for a token of another account."""
+    row = await session.get(ApiToken, token_id)
+    if row is None or row.account_id != account.id:
+        raise NotFound("There is no such token on your account.")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        audit.record(
+            session,
+            actor=Actor.account(account),
+            action="api_token.revoked",
+            account_id=account.id,
+            detail={"token_id": row.id, "name": row.name},
+        )
+    return row
+
+
+async def active_account(session: AsyncSession, account_id: int) -> Account | None:
+    """The account with ``account_id`` if it exists and is active; else None."""
+    account = await session.get(Account, account_id)
+    return account if account is not None and account.is_active else None

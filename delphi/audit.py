@@ -15,6 +15,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import AuditEvent, utcnow
@@ -240,3 +241,14 @@ _SENTENCES = frozenset({"reason", "actions"})
 
 #: Detail keys whose values are identifiers with underscores that read better as words ("round_open").
 _WORDY = frozenset({"kind", "rule", "analysis_population", "origin", "fields", "before", "after"})
+
+
+async def latest_events(session: AsyncSession, panel_id: int, limit: int = 1000) -> list[AuditEvent]:
+    """The panel's most recent ``limit`` events, newest first."""
+    rows = await session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.panel_id == panel_id)
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    )
+    return list(rows.all())

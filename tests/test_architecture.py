@@ -128,3 +128,31 @@ def test_no_two_modules_import_each_other_directly_or_round_about() -> None:
     for start in sorted(graph):
         visit(start, [])
     assert cycles == []
+
+
+def test_controllers_hold_no_sql() -> None:
+    """``delphi/web`` takes a session from the framework and hands it to use cases and read models; it builds
+    no query and runs none (``AsyncSession`` is imported for type hints only)."""
+    offenders = []
+    for path in files_of("web"):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("sqlalchemy"):
+                extra = [a.name for a in node.names if a.name != "AsyncSession"]
+                if extra or node.module != "sqlalchemy.ext.asyncio":
+                    offenders.append(f"{path.name} imports {node.module}: {extra}")
+            elif isinstance(node, ast.Import) and any(a.name.startswith("sqlalchemy") for a in node.names):
+                offenders.append(f"{path.name} imports sqlalchemy")
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in {"execute", "scalar", "scalars", "get"}
+                and isinstance(node.func.value, ast.Name)
+                and (
+                    node.func.value.id == "db_session"
+                    # `session` is the database session in helpers, the cookie's dict where it is read (.get)
+                    or (node.func.value.id == "session" and node.func.attr != "get")
+                )
+            ):
+                offenders.append(f"{path.name}:{node.lineno} runs {node.func.attr}")
+    assert offenders == []

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -50,3 +50,13 @@ def make_engine(db: DatabaseSettings, *, null_pool: bool = False) -> AsyncEngine
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def database_error(session: AsyncSession) -> str | None:
+    """None when the database answers a trivial query; else the name of the error (any driver error means
+    unreachable, for a health check)."""
+    try:
+        await session.execute(text("SELECT 1"))
+    except Exception as exc:
+        return type(exc).__name__
+    return None

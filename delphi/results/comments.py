@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Select
 
 from delphi.db.models import Panellist, Rating
 from delphi.domain import CommentStatus
@@ -30,25 +32,34 @@ class Comment:
     updated_at: datetime | None
 
 
+def _select() -> Select[Any]:
+    return select(
+        Rating.id,
+        Rating.statement_id,
+        Panellist.pseudonym,
+        Panellist.group_id,
+        Rating.comment,
+        Rating.comment_status,
+        Rating.updated_at,
+    ).join(Panellist, Panellist.id == Rating.panellist_id)
+
+
 async def load_comments(session: AsyncSession, round_id: int, *, published_only: bool) -> list[Comment]:
     """Non-empty comments of a round, by statement then pseudonym (one query)."""
     query = (
-        select(
-            Rating.id,
-            Rating.statement_id,
-            Panellist.pseudonym,
-            Panellist.group_id,
-            Rating.comment,
-            Rating.comment_status,
-            Rating.updated_at,
-        )
-        .join(Panellist, Panellist.id == Rating.panellist_id)
+        _select()
         .where(Rating.round_id == round_id, Rating.comment != "")
         .order_by(Rating.statement_id, Panellist.pseudonym)
     )
     if published_only:
         query = query.where(Rating.comment_status == CommentStatus.PUBLISHED)
     return [Comment(*row) for row in (await session.execute(query)).all()]
+
+
+async def load_comment(session: AsyncSession, rating_id: int) -> Comment | None:
+    """The comment of one rating, whatever its status; None when the rating has none."""
+    row = (await session.execute(_select().where(Rating.id == rating_id, Rating.comment != ""))).first()
+    return Comment(*row) if row is not None else None
 
 
 def by_statement(comments: Iterable[Comment]) -> dict[int, list[Comment]]:

@@ -167,3 +167,17 @@ async def final_results(session: AsyncSession, panel: Panel, recipients: Sequenc
         for p in recipients
     ]
     return await enqueue_mail_many(session, kinds.FINAL_RESULTS, items, panel_id=panel.id)
+
+
+async def invite_late_joiner(
+    session: AsyncSession, panel: Panel, p: Panellist, reissued: bool = False
+) -> None:
+    """A panellist added (or given a new link) while a round is open gets that round's invitation now; a new
+    link's invitation has its own dedupe key (``reissue<session version>``), so it goes even if one went before."""
+    open_round = await session.scalar(
+        select(Round).where(Round.panel_id == panel.id, Round.status == RoundStatus.OPEN)
+    )
+    if open_round is not None and p.email:
+        await round_opened(
+            session, panel, open_round, [p], tag=f"reissue{p.session_version}" if reissued else ""
+        )

@@ -582,6 +582,14 @@ async def _new_pseudonym(session: AsyncSession, panel_id: int, taken: set[str] |
             return candidate
 
 
+async def get_panellist(session: AsyncSession, panel: Panel, panellist_id: int) -> Panellist:
+    """A panellist of ``panel``; InvalidInput when the id is of no panellist of it."""
+    p = await session.get(Panellist, panellist_id)
+    if p is None or p.panel_id != panel.id:
+        raise InvalidInput("There is no such panellist on this panel.")
+    return p
+
+
 async def add_panellist(
     session: AsyncSession,
     panel: Panel,

@@ -24,13 +24,13 @@ from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, Operation, Schema
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi import accounts
-from delphi.db.models import Account, Panellist, Rating, Round, StakeholderGroup, Statement
+from delphi.db.models import Account, Round
 from delphi.domain import Actor, CommentStatus, PanelRole
 from delphi.errors import NotFound
+from delphi.panels import listing
 from delphi.results import attrition, comments, exports, monitoring, reasons, report, round_results
 from delphi.results.frame import Frame, load_frame, rule_of
 from delphi.rounds import service
@@ -235,14 +235,8 @@ async def get_panel(panel_id: PanelId, db_session: AsyncSession, account: Accoun
 @get("/panels/{panel_id:int}/groups", responses=PROBLEMS, summary="Stakeholder groups, in display order")
 async def list_groups(panel_id: PanelId, db_session: AsyncSession, account: Account) -> list[schemas.Group]:
     await load_panel(db_session, account, panel_id, READERS)
-    rows = await db_session.execute(
-        select(StakeholderGroup, func.count(Panellist.id))
-        .outerjoin(Panellist, Panellist.group_id == StakeholderGroup.id)
-        .where(StakeholderGroup.panel_id == panel_id)
-        .group_by(StakeholderGroup.id)
-        .order_by(StakeholderGroup.position, StakeholderGroup.id)
-    )
-    return [schemas.Group(g.id, g.name, g.is_lived_experience, g.position, int(n)) for g, n in rows.all()]
+    rows = await listing.groups_with_counts(db_session, panel_id)
+    return [schemas.Group(g.id, g.name, g.is_lived_experience, g.position, n) for g, n in rows]
 
 
 @get("/panels/{panel_id:int}/statements", responses=PROBLEMS, summary="Every statement and rewording")
@@ -250,9 +244,6 @@ async def list_statements(
     panel_id: PanelId, db_session: AsyncSession, account: Account
 ) -> list[schemas.Statement]:
     await load_panel(db_session, account, panel_id, READERS)
-    rows = await db_session.scalars(
-        select(Statement).where(Statement.panel_id == panel_id).order_by(Statement.position, Statement.id)
-    )
     return [
         schemas.Statement(
             s.id,
@@ -266,7 +257,7 @@ async def list_statements(
             s.status,
             s.status_round,
         )
-        for s in rows.all()
+        for s in await listing.statements_of(db_session, panel_id)
     ]
 
 
@@ -280,14 +271,9 @@ async def list_panellists(
 ) -> list[schemas.Panellist]:
     _, role = await load_panel(db_session, account, panel_id, READERS)
     owner = role in OWNERS
-    rows = await db_session.execute(
-        select(Panellist.pseudonym, Panellist.group_id, Panellist.status, Panellist.email, Panellist.name)
-        .where(Panellist.panel_id == panel_id)
-        .order_by(Panellist.pseudonym)
-    )
     return [
         schemas.Panellist(pseudonym, group_id, status, email if owner else None, name if owner else None)
-        for pseudonym, group_id, status, email, name in rows.all()
+        for pseudonym, group_id, status, email, name in await listing.panellist_rows(db_session, panel_id)
     ]
 
 
@@ -425,17 +411,10 @@ async def moderate(
     account: Account,
 ) -> schemas.Comment:
     await _moderate(db_session, account, panel_id, number, rating_id, "comment", data)
-    row = (
-        await db_session.execute(
-            select(Rating, Panellist.pseudonym, Panellist.group_id)
-            .join(Panellist, Panellist.id == Rating.panellist_id)
-            .where(Rating.id == rating_id)
-        )
-    ).one()
-    rating, pseudonym, group_id = row
-    return schemas.Comment(
-        rating.id, rating.statement_id, pseudonym, group_id, rating.comment, rating.comment_status
-    )
+    await db_session.flush()
+    comment = await comments.load_comment(db_session, rating_id)
+    assert comment is not None  # service.moderate found it
+    return comment_schema(comment)
 
 
 @get(

@@ -8,45 +8,16 @@ from __future__ import annotations
 
 from litestar import Controller, MediaType, Request, get, post
 from litestar.response import Redirect, Template
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from delphi import accounts, audit
-from delphi.db.models import Account, ApiToken, utcnow
-from delphi.domain import Actor
-from delphi.errors import InvalidInput, NotFound
+from delphi import accounts
+from delphi.db.models import Account
+from delphi.errors import InvalidInput
 from delphi.web.forms import read_form, render_form
 from delphi.web.schemas import RowId
 
 #: Most live tokens one account may hold.
 MAX_TOKENS = 20
-
-
-async def list_tokens(session: AsyncSession, account: Account) -> list[ApiToken]:
-    """The account's tokens, live ones first, newest first (one query)."""
-    rows = await session.scalars(
-        select(ApiToken)
-        .where(ApiToken.account_id == account.id)
-        .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc(), ApiToken.id.desc())
-    )
-    return list(rows.all())
-
-
-async def revoke_token(session: AsyncSession, account: Account, token_id: int) -> ApiToken:
-    """Revoke one of the account's tokens (idempotent); NotFound for a token of another account."""
-    row = await session.get(ApiToken, token_id)
-    if row is None or row.account_id != account.id:
-        raise NotFound("There is no such token on your account.")
-    if row.revoked_at is None:
-        row.revoked_at = utcnow()
-        audit.record(
-            session,
-            actor=Actor.account(account),
-            action="api_token.revoked",
-            account_id=account.id,
-            detail={"token_id": row.id, "name": row.name},
-        )
-    return row
 
 
 class ApiTokenController(Controller):
@@ -59,7 +30,7 @@ class ApiTokenController(Controller):
             "account/tokens.html",
             {
                 "account": account,
-                "tokens": await list_tokens(db_session, account),
+                "tokens": await accounts.list_tokens(db_session, account),
                 "new_token": None,
                 "name": "",
             },
@@ -70,7 +41,7 @@ class ApiTokenController(Controller):
         """Create a token and show it once; the page is not cached and the token is never shown again."""
         form = await read_form(request)
         name = form.get("name", "")[:200]
-        tokens = await list_tokens(db_session, account)
+        tokens = await accounts.list_tokens(db_session, account)
         try:
             if sum(t.revoked_at is None for t in tokens) >= MAX_TOKENS:
                 raise InvalidInput(
@@ -86,7 +57,7 @@ class ApiTokenController(Controller):
             "account/tokens.html",
             context={
                 "account": account,
-                "tokens": await list_tokens(db_session, account),
+                "tokens": await accounts.list_tokens(db_session, account),
                 "new_token": token,
                 "new_row": row,
                 "name": "",
@@ -100,5 +71,5 @@ class ApiTokenController(Controller):
 
     @post("/{token_id:int}/revoke", name="api_token_revoke")
     async def revoke(self, token_id: RowId, db_session: AsyncSession, account: Account) -> Redirect:
-        await revoke_token(db_session, account, token_id)
+        await accounts.revoke_token(db_session, account, token_id)
         return Redirect("/account/tokens?revoked=1", status_code=303)

@@ -7,6 +7,7 @@ from litestar.datastructures import State
 from litestar.exceptions import NotAuthorizedException
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from delphi import accounts
 from delphi.db.models import Account
 from delphi.settings import Settings
 
@@ -22,10 +23,7 @@ async def optional_account(request: Request, db_session: AsyncSession) -> Accoun
     account_id = request.session.get(SESSION_ACCOUNT_KEY) if request.scope.get("session") else None
     if not isinstance(account_id, int):
         return None
-    account = await db_session.get(Account, account_id)
-    if account is None or not account.is_active:
-        return None
-    return account
+    return await accounts.active_account(db_session, account_id)
 
 
 async def provide_account(request: Request, db_session: AsyncSession) -> Account:

@@ -12,26 +12,21 @@ from typing import Any
 
 from litestar import Controller, MediaType, Request, get, post
 from litestar.response import Redirect, Template
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi import audit
 from delphi.db.models import (
     Account,
-    AuditEvent,
     Panel,
-    Panellist,
     Round,
-    RoundStatement,
-    StakeholderGroup,
-    Statement,
-    Suggestion,
     utcnow,
 )
-from delphi.domain import Actor, AnalysisPopulation, PanelRole, RoundStatus, SuggestionStatus
+from delphi.domain import Actor, AnalysisPopulation, PanelRole, RoundStatus
 from delphi.errors import ActionFailed, DelphiError, Forbidden, InvalidInput
 from delphi.formatting import major_amount, minor_per_major
-from delphi.rounds import lifecycle, service, setup
+from delphi.panels import listing
+from delphi.rounds import lifecycle, mailing, service, setup
+from delphi.rounds.released import load_groups
 from delphi.settings import Settings
 from delphi.web.forms import read_form, render_form
 from delphi.web.guards import EDITORS, OWNERS, READERS, load_panel
@@ -236,9 +231,7 @@ async def _undo(session: AsyncSession, panel: Panel, account: Account) -> None:
 async def _panel_nav(
     session: AsyncSession, panel: Panel, role: PanelRole, account: Account
 ) -> dict[str, Any]:
-    rounds = (
-        await session.scalars(select(Round).where(Round.panel_id == panel.id).order_by(Round.number))
-    ).all()
+    rounds = await listing.rounds_of(session, panel.id)
     return {
         "panel": panel,
         "role": role.value,
@@ -310,18 +303,8 @@ class PanelController(Controller):
         from delphi.stats import ConsensusRule
 
         ctx = await _panel_nav(db_session, panel, role, account)
-        groups = (
-            await db_session.execute(
-                select(StakeholderGroup, func.count(Panellist.id))
-                .outerjoin(Panellist, Panellist.group_id == StakeholderGroup.id)
-                .where(StakeholderGroup.panel_id == panel.id)
-                .group_by(StakeholderGroup.id)
-                .order_by(StakeholderGroup.position)
-            )
-        ).all()
-        n_statements = await db_session.scalar(
-            select(func.count()).select_from(Statement).where(Statement.panel_id == panel.id)
-        )
+        groups = await listing.groups_with_counts(db_session, panel.id)
+        n_statements = await listing.statement_count(db_session, panel.id)
         overview = await service.round_overview(db_session, panel)
         ctx.update(
             groups=groups,
@@ -389,15 +372,7 @@ class PanelController(Controller):
         self, session: AsyncSession, panel: Panel, role: PanelRole, account: Account
     ) -> dict[str, Any]:
         ctx = await _panel_nav(session, panel, role, account)
-        rows = (
-            await session.execute(
-                select(StakeholderGroup, func.count(Panellist.id))
-                .outerjoin(Panellist, Panellist.group_id == StakeholderGroup.id)
-                .where(StakeholderGroup.panel_id == panel.id)
-                .group_by(StakeholderGroup.id)
-                .order_by(StakeholderGroup.position)
-            )
-        ).all()
+        rows = await listing.groups_with_counts(session, panel.id)
         ctx.update(groups=rows, tab="groups", name="")
         return ctx
 
@@ -436,14 +411,7 @@ class PanelController(Controller):
     async def audit_trail(self, panel_id: int, db_session: AsyncSession, account: Account) -> Template:
         panel, role = await load_panel(db_session, account, panel_id, READERS)
         ctx = await _panel_nav(db_session, panel, role, account)
-        events = (
-            await db_session.scalars(
-                select(AuditEvent)
-                .where(AuditEvent.panel_id == panel.id)
-                .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-                .limit(1000)
-            )
-        ).all()
+        events = await audit.latest_events(db_session, panel.id)
         entries = [(e, audit.who(e.actor), audit.describe(e.action, e.detail)) for e in events]
         ctx.update(entries=entries, tab="audit")
         return Template("facilitator/audit.html", context=ctx, media_type=MediaType.HTML)
@@ -457,23 +425,9 @@ class StatementController(Controller):
         self, session: AsyncSession, panel: Panel, role: PanelRole, account: Account
     ) -> dict[str, Any]:
         ctx = await _panel_nav(session, panel, role, account)
-        statements = (
-            await session.scalars(
-                select(Statement)
-                .where(Statement.panel_id == panel.id)
-                .order_by(Statement.position, Statement.id)
-            )
-        ).all()
+        statements = await listing.statements_of(session, panel.id)
         draft = await setup.draft_round(session, panel.id)
-        in_draft: set[int] = set()
-        if draft is not None:
-            in_draft = set(
-                (
-                    await session.scalars(
-                        select(RoundStatement.statement_id).where(RoundStatement.round_id == draft.id)
-                    )
-                ).all()
-            )
+        in_draft = await listing.statement_ids_in(session, draft.id) if draft is not None else set()
         ctx.update(
             statements=statements,
             draft=draft,
@@ -615,21 +569,8 @@ class PanellistController(Controller):
         self, session: AsyncSession, panel: Panel, role: PanelRole, account: Account
     ) -> dict[str, Any]:
         ctx = await _panel_nav(session, panel, role, account)
-        rows = (
-            await session.execute(
-                select(Panellist, StakeholderGroup.name)
-                .join(StakeholderGroup, StakeholderGroup.id == Panellist.group_id)
-                .where(Panellist.panel_id == panel.id)
-                .order_by(StakeholderGroup.position, Panellist.pseudonym)
-            )
-        ).all()
-        groups = (
-            await session.scalars(
-                select(StakeholderGroup)
-                .where(StakeholderGroup.panel_id == panel.id)
-                .order_by(StakeholderGroup.position)
-            )
-        ).all()
+        rows = await listing.panellists_with_group(session, panel.id)
+        groups = await load_groups(session, panel.id)
         ctx.update(panellists=rows, groups=groups, tab="panellists", values={}, preview=None, csv_text="")
         return ctx
 
@@ -656,7 +597,7 @@ class PanellistController(Controller):
                 secret_key=settings.secret_key,
                 actor=Actor.account(account),
             )
-            await _invite_late_joiner(db_session, panel, p)
+            await mailing.invite_late_joiner(db_session, panel, p)
         except DelphiError as exc:
             await _undo(db_session, panel, account)
             ctx = await self._ctx(db_session, panel, role, account)
@@ -701,7 +642,7 @@ class PanellistController(Controller):
                 db_session, panel, text, secret_key=settings.secret_key, actor=Actor.account(account)
             )
             for p in created:
-                await _invite_late_joiner(db_session, panel, p)
+                await mailing.invite_late_joiner(db_session, panel, p)
             return Redirect(f"/panels/{panel.id}/panellists?imported={len(created)}", status_code=303)
         errors = [(f"row-{line}", f"Line {line}: {msg}") for line, msg in preview.problems]
         return render_form(
@@ -715,11 +656,9 @@ class PanellistController(Controller):
         panel, _ = await load_panel(db_session, account, panel_id, EDITORS)
         from delphi.rounds import participation
 
-        p = await db_session.get(Panellist, panellist_id)
-        if p is None or p.panel_id != panel.id:
-            raise InvalidInput("There is no such panellist on this panel.")
+        p = await setup.get_panellist(db_session, panel, panellist_id)
         await participation.reissue_link(db_session, p, settings, Actor.account(account))
-        await _invite_late_joiner(db_session, panel, p, reissued=True)
+        await mailing.invite_late_joiner(db_session, panel, p, reissued=True)
         return Redirect(f"/panels/{panel.id}/panellists?reissued={p.pseudonym}", status_code=303)
 
     @post("/{panellist_id:int}/erase")
@@ -738,21 +677,6 @@ class PanellistController(Controller):
         return Redirect(f"/panels/{panel.id}/panellists", status_code=303)
 
 
-async def _invite_late_joiner(
-    session: AsyncSession, panel: Panel, p: Panellist, reissued: bool = False
-) -> None:
-    """A panellist added (or given a new link) while a round is open gets that round's invitation now."""
-    from delphi.rounds import mailing
-
-    open_round = await session.scalar(
-        select(Round).where(Round.panel_id == panel.id, Round.status == RoundStatus.OPEN)
-    )
-    if open_round is not None and p.email:
-        await mailing.round_opened(
-            session, panel, open_round, [p], tag=f"reissue{p.session_version}" if reissued else ""
-        )
-
-
 class RoundController(Controller):
     path = "/panels/{panel_id:int}/rounds/{number:int}"
     include_in_schema = False
@@ -761,26 +685,12 @@ class RoundController(Controller):
         self, session: AsyncSession, panel: Panel, role: PanelRole, account: Account, round_: Round
     ) -> dict[str, Any]:
         ctx = await _panel_nav(session, panel, role, account)
-        statements = (
-            await session.execute(
-                select(Statement, RoundStatement)
-                .join(RoundStatement, RoundStatement.statement_id == Statement.id)
-                .where(RoundStatement.round_id == round_.id)
-                .order_by(RoundStatement.position, Statement.id)
-            )
-        ).all()
+        statements = await listing.round_statements(session, round_.id)
         facts = await service.open_facts(session, panel, round_)
         now = utcnow()
         suggestions = []
         if round_.status == RoundStatus.DRAFT:
-            suggestions = (
-                await session.execute(
-                    select(Suggestion, Statement.text)
-                    .outerjoin(Statement, Statement.id == Suggestion.statement_id)
-                    .where(Suggestion.panel_id == panel.id, Suggestion.status == SuggestionStatus.PENDING)
-                    .order_by(Suggestion.created_at)
-                )
-            ).all()
+            suggestions = await listing.pending_suggestions(session, panel.id)
         ctx.update(
             round=round_,
             statements=statements,

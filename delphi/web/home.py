@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from litestar import Controller, MediaType, Request, Response, get
 from litestar.response import Template
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from delphi.db.engine import database_error
 from delphi.web.deps import optional_account
 from delphi.web.guards import visible_panels
 
@@ -28,12 +28,10 @@ class HomeController(Controller):
     @get("/healthz", name="health", include_in_schema=False)
     async def health(self, db_session: AsyncSession) -> Response:
         """``{"status": "ok", "database": "ok"}``, or 503 with ``"database": "unreachable"``."""
-        try:
-            await db_session.execute(text("SELECT 1"))
-        except Exception as exc:  # any driver error means unreachable
+        error = await database_error(db_session)
+        if error is not None:
             return Response(
-                {"status": "degraded", "database": "unreachable", "error": type(exc).__name__},
-                status_code=503,
+                {"status": "degraded", "database": "unreachable", "error": error}, status_code=503
             )
         return Response({"status": "ok", "database": "ok"})
 

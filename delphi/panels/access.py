@@ -1,0 +1,65 @@
+"""Who may act on a panel: an account's role on it, checked in one place.
+
+A panel the account has no access to is a 404 (its existence is not revealed); access with a role too weak for
+the action is a 403 with the reason.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from delphi.db.models import Account, Panel, PanelAccess
+from delphi.domain import AccountRole, PanelRole
+from delphi.errors import Forbidden, NotFound
+
+#: Roles allowed to change a panel; researchers read and export only.
+EDITORS = frozenset({PanelRole.OWNER, PanelRole.FACILITATOR})
+READERS = frozenset({PanelRole.OWNER, PanelRole.FACILITATOR, PanelRole.RESEARCHER})
+OWNERS = frozenset({PanelRole.OWNER})
+
+
+async def panel_role(session: AsyncSession, account: Account, panel_id: int) -> PanelRole | None:
+    """The account's role on the panel; admins act as owners of every panel."""
+    if account.role == AccountRole.ADMIN:
+        return PanelRole.OWNER
+    role = await session.scalar(
+        select(PanelAccess.role).where(PanelAccess.panel_id == panel_id, PanelAccess.account_id == account.id)
+    )
+    return PanelRole(role) if role else None
+
+
+async def load_panel(
+    session: AsyncSession, account: Account, panel_id: int, allowed: frozenset[PanelRole] = READERS
+) -> tuple[Panel, PanelRole]:
+    """Load a panel the account may act on with one of ``allowed`` roles.
+
+    Raises NotFound when the panel does not exist or the account has no role on it, Forbidden when its role is
+    not among ``allowed``.
+    """
+    panel = await session.get(Panel, panel_id)
+    role = await panel_role(session, account, panel_id) if panel is not None else None
+    if panel is None or role is None:
+        raise NotFound("There is no panel at this address, or you have no access to it.")
+    if role not in allowed:
+        need = "the panel's owner" if allowed == OWNERS else "a facilitator of this panel"
+        raise Forbidden(f"Only {need} can do this; your role on this panel is {role.value}.")
+    return panel, role
+
+
+async def visible_panels(session: AsyncSession, account: Account) -> list[tuple[Panel, PanelRole]]:
+    """Panels the account may see, newest first, with its role on each."""
+    if account.role == AccountRole.ADMIN:
+        panels = (
+            await session.scalars(select(Panel).order_by(Panel.created_at.desc(), Panel.id.desc()))
+        ).all()
+        return [(p, PanelRole.OWNER) for p in panels]
+    rows = (
+        await session.execute(
+            select(Panel, PanelAccess.role)
+            .join(PanelAccess, PanelAccess.panel_id == Panel.id)
+            .where(PanelAccess.account_id == account.id)
+            .order_by(Panel.created_at.desc(), Panel.id.desc())
+        )
+    ).all()
+    return [(p, PanelRole(r)) for p, r in rows]
