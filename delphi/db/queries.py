@@ -64,9 +64,10 @@ async def panel_group_ids(session: AsyncSession, panel_id: int) -> NDArray[np.in
     return np.array(rows.all(), dtype=np.int64)
 
 
-def in_population(round_id: int, population: AnalysisPopulation) -> ColumnElement[bool]:
+def in_population(round_id: int | ColumnElement[int], population: AnalysisPopulation) -> ColumnElement[bool]:
     """The condition on a query over ``Rating`` joined to ``Panellist`` that keeps the answers a round's result
     counts: those of panellists who submitted round ``round_id`` (``submitted``), or every saved one (``all``).
+    ``round_id`` may be a column (``Rating.round_id``) for a query over several rounds.
     """
     if population == AnalysisPopulation.ALL:
         return true()

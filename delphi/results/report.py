@@ -279,16 +279,17 @@ async def build_report(session: AsyncSession, frame: Frame) -> Report:
         ).all()
     )
     population = AnalysisPopulation(frame.panel.analysis_population)
-    counted: dict[int, int] = {}
-    for r in frame.rounds:
-        counted[r.number] = int(
-            await session.scalar(
-                select(func.count(func.distinct(Rating.panellist_id)))
+    counted = dict(
+        (
+            await session.execute(
+                select(Round.number, func.count(func.distinct(Rating.panellist_id)))
+                .join(Rating, Rating.round_id == Round.id)
                 .join(Panellist, Panellist.id == Rating.panellist_id)
-                .where(Rating.round_id == r.id, in_population(r.id, population))
+                .where(Round.panel_id == panel_id, in_population(Rating.round_id, population))
+                .group_by(Round.number)
             )
-            or 0
-        )
+        ).all()
+    )
     rounds = tuple(
         RoundLine(
             r.number,
@@ -298,7 +299,7 @@ async def build_report(session: AsyncSession, frame: Frame) -> Report:
             r.closed_at,
             len(frame.asked(r.number)),
             int(submitted.get(r.number, 0)),
-            counted[r.number],
+            int(counted.get(r.number, 0)),
         )
         for r in frame.rounds
     )
