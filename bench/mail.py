@@ -136,12 +136,12 @@ async def _enqueue(settings: Settings, panel_id: int, round_id: int) -> float:
         people = (await session.scalars(select(Panellist).order_by(Panellist.id))).all()
         await enqueue_mail_many(
             session,
-            kinds.INVITATION,
+            kinds.invitation,
             [
                 Recipient(
                     p.email,
-                    kinds.invitation_key(round_id, p.id),
-                    kinds.invitation_context(panel, round_, p, minutes=15),
+                    kinds.invitation.key(round_id=round_id, panellist_id=p.id),
+                    kinds.invitation(panel, round_, p, minutes=15),
                     p.language,
                     p.id,
                 )

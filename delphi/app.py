@@ -17,7 +17,8 @@ from litestar.template import TemplateConfig
 
 from delphi import __version__
 from delphi.db.engine import make_engine
-from delphi.rounds.save_queue import SaveQueue
+from delphi.participation.save_queue import SaveQueue
+from delphi.resources import STATIC_DIR
 from delphi.security import derive_key
 from delphi.settings import Settings, load_settings
 from delphi.web.apireference import ApiReferencePage
@@ -34,7 +35,6 @@ from delphi.web.templating import make_environment
 
 SESSION_COOKIE = "delphi_session"
 CSRF_COOKIE = "delphi_csrf"
-STATIC_DIR = __import__("pathlib").Path(__file__).resolve().parent / "web" / "static"
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -12,9 +10,8 @@ from sqlalchemy.engine import Connection
 from alembic import command
 from delphi.db.engine import make_engine
 from delphi.db.models import Base
+from delphi.resources import ALEMBIC_DIR
 from delphi.settings import DatabaseSettings
-
-ALEMBIC_DIR = Path(__file__).resolve().parents[2] / "alembic"
 
 
 def alembic_config(db: DatabaseSettings) -> Config:

@@ -1,8 +1,10 @@
 """Gettext catalogs of panellist-facing text, and the per-request translation helpers for templates.
 
-Layout: ``delphi/locale/<lang>/LC_MESSAGES/delphi.{po,mo}``; the English text is the msgid, so English needs
-no catalog and a missing catalog falls back to English.  Adding a language is adding one compiled catalog
-(see ``README.md`` here): no template or code changes; ``Panellist.language`` picks it.
+The only place catalogs are loaded (:func:`catalog`); pages and mails both take theirs from here.  Layout:
+``<LOCALE_DIR>/<lang>/LC_MESSAGES/delphi.{po,mo}`` (the folder is :data:`delphi.resources.LOCALE_DIR`, read
+at each call); the English text is the msgid, so English needs no catalog and a missing catalog falls back to
+English.  Adding a language is adding one compiled catalog (see ``README.md`` here): no template or code
+changes; ``Panellist.language`` picks it.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from typing import Any
 
 from jinja2.ext import _make_new_gettext, _make_new_ngettext  # the i18n extension's newstyle wrappers
 
-LOCALE_DIR = Path(__file__).resolve().parent
+from delphi import resources
+
 DOMAIN = "delphi"
 
-__all__ = ["DOMAIN", "LOCALE_DIR", "available_languages", "catalog", "normalise_language", "template_gettext"]
+__all__ = ["DOMAIN", "available_languages", "catalog", "normalise_language", "template_gettext"]
 
 
 def normalise_language(language: str | None) -> str:
@@ -30,18 +33,20 @@ def normalise_language(language: str | None) -> str:
 
 @lru_cache(maxsize=64)
 def catalog(language: str | None, localedir: str | None = None) -> gettext.NullTranslations:
-    """The catalog for ``language`` (falling back to English msgids when there is none)."""
+    """The catalog for ``language`` (normalised; falling back to English msgids when there is none), from
+    ``localedir`` (default: :data:`delphi.resources.LOCALE_DIR`).  Cached per ``(language, localedir)``."""
     return gettext.translation(
         DOMAIN,
-        localedir=localedir or str(LOCALE_DIR),
+        localedir=localedir or str(resources.LOCALE_DIR),
         languages=[normalise_language(language)],
         fallback=True,
     )
 
 
-def available_languages(localedir: Path = LOCALE_DIR) -> list[str]:
-    """Languages with a compiled catalog, plus ``"en"`` (the msgids)."""
-    found = {p.parent.parent.name for p in localedir.glob(f"*/LC_MESSAGES/{DOMAIN}.mo")}
+def available_languages(localedir: Path | None = None) -> list[str]:
+    """Languages with a compiled catalog in ``localedir`` (default: the project's), plus ``"en"`` (the msgids)."""
+    folder = localedir or resources.LOCALE_DIR
+    found = {p.parent.parent.name for p in folder.glob(f"*/LC_MESSAGES/{DOMAIN}.mo")}
     return sorted(found | {"en"})
 
 

@@ -1,9 +1,18 @@
-"""One function per kind of mail that returns its template context (the Warehouse habit), plus dedupe keys.
+"""The kinds of mail: each one declared function that returns its template context (the Warehouse habit).
 
-Each ``*_context`` function returns every variable its template triple uses, so a template never sees an
-undefined name.  Mails to panellists also use ``link`` and ``withdraw_link``:
-:func:`delphi.mail.outbox.enqueue_mail` adds them as placeholders, which delivery replaces with the
-panellist's personal links.
+A kind is declared once, with :func:`mail_kind` on the function that builds its context::
+
+    @mail_kind(label="new round", key="r{round_id}:p{panellist_id}")
+    def round_open(panel, round_, panellist, *, summary=()) -> dict[str, Any]: ...
+
+Everything else is derived from that declaration: the kind's name is the function's name (``"round_open"``),
+which is also the outbox's ``kind`` column and the template triple ``templates/email/round_open/``; the label
+is the plain name facilitators read; the dedupe key is ``"<prefix>:<key formatted>[:<tag>]"``
+(:meth:`MailKind.key`).  :data:`MAIL_KINDS` lists every kind, in declaration order.
+
+Each context function returns every variable its template triple uses, so a template never sees an undefined
+name.  Mails to panellists also use ``link`` and ``withdraw_link``: :func:`delphi.mail.outbox.enqueue_mail`
+adds them as placeholders, which delivery replaces with the panellist's personal links.
 
 Privacy rules the templates keep: the subject never names the panel (a panel's title may mention drug
 services, and subjects show on the lock screen of shared phones), the first line of a body is generic for the
@@ -12,37 +21,89 @@ same reason, and no mail ever shows another recipient.
 Usage from a service, in the transaction that changed the state::
 
     await enqueue_mail(
-        session, INVITATION, invitation_context(panel, round_, panellist),
-        to_address=panellist.email, dedupe_key=invitation_key(round_.id, panellist.id),
+        session, invitation, invitation(panel, round_, panellist),
+        to_address=panellist.email, dedupe_key=invitation.key(round_id=round_.id, panellist_id=panellist.id),
         language=panellist.language, panel_id=panel.id, round_id=round_.id, panellist_id=panellist.id,
     )
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from delphi.formatting import format_money
 
-INVITATION = "invitation"
-ROUND_OPEN = "round_open"
-REMINDER = "reminder"
-RECEIPT = "receipt"
-FINAL_RESULTS = "final_results"
-FACILITATOR_NOTICE = "facilitator_notice"
-KINDS = (INVITATION, ROUND_OPEN, REMINDER, RECEIPT, FINAL_RESULTS, FACILITATOR_NOTICE)
 
-#: Plain names of the kinds, for facilitator notices and pages.
-KIND_LABELS = {
-    INVITATION: "invitation",
-    ROUND_OPEN: "new round",
-    REMINDER: "reminder",
-    RECEIPT: "receipt",
-    FINAL_RESULTS: "final results",
-    FACILITATOR_NOTICE: "notice to facilitators",
-}
+def template_names(name: str) -> tuple[str, str, str]:
+    """The template triple of the mail ``name``, relative to the template folder:
+    ``("email/<name>/subject.txt", "email/<name>/body.txt", "email/<name>/body.html")``."""
+    return f"email/{name}/subject.txt", f"email/{name}/body.txt", f"email/{name}/body.html"
+
+
+@dataclass(frozen=True, slots=True)
+class MailKind:
+    """One kind of mail, made by :func:`mail_kind` from the function that builds its context.
+
+    ``name``: the function's name, stored as the outbox's ``kind`` and naming the template folder.
+    ``label``: plain words for facilitators ("new round").  ``key_format``: :meth:`str.format` pattern of the
+    dedupe key after its prefix, e.g. ``"r{round_id}:p{panellist_id}"``.  ``key_prefix``: first part of the
+    dedupe key (the name unless the declaration says otherwise).  Calling the kind calls the function.
+    """
+
+    name: str
+    label: str
+    key_format: str
+    key_prefix: str
+    build: Callable[..., dict[str, Any]]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """The template context (see the declared function's docstring)."""
+        return self.build(*args, **kwargs)
+
+    @property
+    def templates(self) -> tuple[str, str, str]:
+        """The kind's template triple (:func:`template_names` of its name)."""
+        return template_names(self.name)
+
+    def key(self, tag: str = "", **fields: object) -> str:
+        """The dedupe key: ``"<prefix>:<key_format filled with fields>"``, then ``":<tag>"`` when ``tag`` is set.
+
+        ``invitation.key(round_id=4, panellist_id=17)`` → ``"invitation:r4:p17"``; with ``tag="reissue2"`` →
+        ``"invitation:r4:p17:reissue2"``.  Stored keys of existing databases have this exact form, so it must
+        not change.  Raises ``KeyError`` when a field of the pattern is missing.
+        """
+        key = f"{self.key_prefix}:{self.key_format.format(**fields)}"
+        return f"{key}:{tag}" if tag else key
+
+
+#: Every kind of mail by name, in declaration order (filled by :func:`mail_kind` when this module is imported).
+MAIL_KINDS: dict[str, MailKind] = {}
+
+
+def mail_kind(
+    *, label: str, key: str, key_prefix: str | None = None
+) -> Callable[[Callable[..., dict[str, Any]]], MailKind]:
+    """Declare the decorated context function a kind of mail named after it; see :class:`MailKind`."""
+
+    def declare(build: Callable[..., dict[str, Any]]) -> MailKind:
+        name = build.__name__
+        if name in MAIL_KINDS:
+            raise ValueError(f"The mail kind {name!r} is declared twice.")
+        kind = MailKind(name=name, label=label, key_format=key, key_prefix=key_prefix or name, build=build)
+        MAIL_KINDS[name] = kind
+        return kind
+
+    return declare
+
+
+def kind_label(name: str | None) -> str:
+    """Plain words for a stored kind name (``"round_open"`` → ``"new round"``); an unknown name as it is, and
+    ``"message"`` for None or ""."""
+    kind = MAIL_KINDS.get(name or "")
+    return kind.label if kind is not None else (name or "message")
 
 
 class _Panel(Protocol):
@@ -80,7 +141,8 @@ def _honorarium(panel: _Panel, panellist: _Panellist) -> str | None:
 # -- panellist mails -----------------------------------------------------------------------------------------
 
 
-def invitation_context(
+@mail_kind(label="invitation", key="r{round_id}:p{panellist_id}")
+def invitation(
     panel: _Panel, round_: _Round, panellist: _Panellist, *, minutes: int | None = None
 ) -> dict[str, Any]:
     """Invitation to round 1.  ``minutes``: rough time one round takes, shown when given."""
@@ -95,7 +157,8 @@ def invitation_context(
     }
 
 
-def round_open_context(
+@mail_kind(label="new round", key="r{round_id}:p{panellist_id}")
+def round_open(
     panel: _Panel, round_: _Round, panellist: _Panellist, *, summary: Sequence[str] = ()
 ) -> dict[str, Any]:
     """A later round has opened.  ``summary``: a few plain sentences on the last round's feedback, e.g.
@@ -111,7 +174,8 @@ def round_open_context(
     }
 
 
-def reminder_context(
+@mail_kind(label="reminder", key="r{round_id}:p{panellist_id}")
+def reminder(
     panel: _Panel,
     round_: _Round,
     panellist: _Panellist,
@@ -119,7 +183,11 @@ def reminder_context(
     rated: int | None = None,
     total: int | None = None,
 ) -> dict[str, Any]:
-    """Reminder to someone who has not submitted.  ``rated``/``total``: progress, shown when both are given."""
+    """Reminder to someone who has not submitted.  ``rated``/``total``: progress, shown when both are given.
+
+    Its dedupe key always has a tag naming the reminder (``"reminder:r4:p17:48h"``), so each reminder of a
+    round goes once.
+    """
     return {
         **_person(panellist),
         "panel_title": panel.title,
@@ -130,7 +198,8 @@ def reminder_context(
     }
 
 
-def receipt_context(
+@mail_kind(label="receipt", key="r{round_id}:p{panellist_id}")
+def receipt(
     panel: _Panel, round_: _Round, panellist: _Panellist, *, submitted_at: datetime
 ) -> dict[str, Any]:
     """Thanks for submitting a round; says answers can be changed until the round closes."""
@@ -144,7 +213,8 @@ def receipt_context(
     }
 
 
-def final_results_context(
+@mail_kind(label="final results", key="panel{panel_id}:p{panellist_id}")
+def final_results(
     panel: _Panel, panellist: _Panellist, *, agreed: Sequence[str] = (), n_rounds: int
 ) -> dict[str, Any]:
     """The panel has finished.  ``agreed``: texts of the recommendations the panel agreed on (may be empty:
@@ -162,7 +232,8 @@ def final_results_context(
 # -- facilitator mails ---------------------------------------------------------------------------------------
 
 
-def facilitator_notice_context(
+@mail_kind(label="notice to facilitators", key="{notice}:{about}:a{account_id}", key_prefix="notice")
+def facilitator_notice(
     *,
     panel_title: str,
     panel_url: str,
@@ -177,32 +248,16 @@ def facilitator_notice_context(
     ``notice`` is ``"bounce"`` (an address was refused for good: ``pseudonym``, ``mail_kind``, ``reason`` set)
     or ``"dead"`` (mail could not be delivered after every retry: ``count`` messages so far today).  Never
     holds a panellist's e-mail address: the facilitator finds the person by pseudonym on the panel's pages.
+
+    Dedupe key: ``"notice:<notice>:<about>:a<account id>"``, where ``about`` is ``"m<message id>"`` for a
+    bounce and ``"p<panel id>:<YYYY-MM-DD>"`` for a day's dead letters (one notice per facilitator and day).
     """
     return {
         "panel_title": panel_title,
         "panel_url": panel_url,
         "notice": notice,
         "pseudonym": pseudonym,
-        "mail_kind": KIND_LABELS.get(mail_kind or "", mail_kind or "message"),
+        "mail_kind": kind_label(mail_kind),
         "reason": reason,
         "count": count,
     }
-
-
-# -- dedupe keys ---------------------------------------------------------------------------------------------
-
-
-def invitation_key(round_id: int, panellist_id: int) -> str:
-    return f"{INVITATION}:r{round_id}:p{panellist_id}"
-
-
-def round_open_key(round_id: int, panellist_id: int) -> str:
-    return f"{ROUND_OPEN}:r{round_id}:p{panellist_id}"
-
-
-def receipt_key(round_id: int, panellist_id: int) -> str:
-    return f"{RECEIPT}:r{round_id}:p{panellist_id}"
-
-
-def final_results_key(panel_id: int, panellist_id: int) -> str:
-    return f"{FINAL_RESULTS}:panel{panel_id}:p{panellist_id}"

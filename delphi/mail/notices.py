@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import Account, OutboxMessage, Panel, PanelAccess
 from delphi.domain import OutboxStatus, PanelRole
-from delphi.mail.kinds import FACILITATOR_NOTICE, facilitator_notice_context
+from delphi.mail.kinds import facilitator_notice
 from delphi.mail.outbox import enqueue_mail
 
 NOTIFIED_ROLES = (PanelRole.OWNER.value, PanelRole.FACILITATOR.value)
@@ -53,7 +53,7 @@ async def notify_bounce(
     title = await session.scalar(select(Panel.title).where(Panel.id == panel_id))
     if title is None:
         return 0
-    ctx = facilitator_notice_context(
+    ctx = facilitator_notice(
         panel_title=title,
         panel_url=f"{base_url}/panels/{panel_id}/mail",
         notice="bounce",
@@ -65,10 +65,10 @@ async def notify_bounce(
     for account_id, email in await panel_contacts(session, panel_id):
         queued += await enqueue_mail(
             session,
-            FACILITATOR_NOTICE,
+            facilitator_notice,
             ctx,
             to_address=email,
-            dedupe_key=f"notice:bounce:m{message_id}:a{account_id}",
+            dedupe_key=facilitator_notice.key(notice="bounce", about=f"m{message_id}", account_id=account_id),
             panel_id=panel_id,
         )
     return queued
@@ -85,10 +85,10 @@ async def notify_dead(session: AsyncSession, *, base_url: str, panel_id: int, no
         .where(
             OutboxMessage.panel_id == panel_id,
             OutboxMessage.status == OutboxStatus.DEAD.value,
-            OutboxMessage.kind != FACILITATOR_NOTICE,
+            OutboxMessage.kind != facilitator_notice.name,
         )
     )
-    ctx = facilitator_notice_context(
+    ctx = facilitator_notice(
         panel_title=title, panel_url=f"{base_url}/panels/{panel_id}/mail", notice="dead", count=count or None
     )
     day = now.strftime("%Y-%m-%d")
@@ -96,10 +96,12 @@ async def notify_dead(session: AsyncSession, *, base_url: str, panel_id: int, no
     for account_id, email in await panel_contacts(session, panel_id):
         queued += await enqueue_mail(
             session,
-            FACILITATOR_NOTICE,
+            facilitator_notice,
             ctx,
             to_address=email,
-            dedupe_key=f"notice:dead:p{panel_id}:{day}:a{account_id}",
+            dedupe_key=facilitator_notice.key(
+                notice="dead", about=f"p{panel_id}:{day}", account_id=account_id
+            ),
             panel_id=panel_id,
         )
     return queued

@@ -17,14 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert as generic_insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from delphi.db.dialect import dialect_name, insert_for
 from delphi.db.models import OutboxMessage, utcnow
 from delphi.domain import OutboxStatus
 from delphi.errors import InvalidInput
+from delphi.mail.kinds import MailKind
 from delphi.mail.render import MailRenderer, default_renderer, one_line
 
 log = logging.getLogger("delphi.mail")
@@ -39,12 +38,7 @@ _TABLE = OutboxMessage.__table__
 
 def _insert_for(session: AsyncSession) -> Any:
     """The dialect's INSERT construct (PostgreSQL and SQLite both know ON CONFLICT DO NOTHING)."""
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
-        return pg_insert(_TABLE)
-    if name == "sqlite":
-        return sqlite_insert(_TABLE)
-    return generic_insert(_TABLE)  # pragma: no cover - only the two supported databases
+    return insert_for(dialect_name(session), _TABLE)
 
 
 def _check_address(address: str) -> str:
@@ -166,7 +160,7 @@ def panellist_context(context: Mapping[str, Any]) -> dict[str, Any]:
 
 async def enqueue_mail(
     session: AsyncSession,
-    name: str,
+    kind: MailKind,
     context: Mapping[str, Any],
     *,
     to_address: str,
@@ -177,17 +171,17 @@ async def enqueue_mail(
     panellist_id: int | None = None,
     renderer: MailRenderer | None = None,
 ) -> bool:
-    """Render ``email/<name>/`` with ``context`` (in ``language``) and queue it; see :func:`enqueue`.
+    """Render ``kind``'s template triple with ``context`` (in ``language``) and queue it; see :func:`enqueue`.
 
     For a mail to a panellist (``panellist_id`` given) the context gets ``link`` and ``withdraw_link`` as
-    placeholders.  ``name`` is stored as the message's kind.
+    placeholders.  ``kind.name`` is stored as the message's kind.
     """
     ctx = panellist_context(context) if panellist_id is not None else dict(context)
-    mail = (renderer or default_renderer()).render(name, ctx, language)
+    mail = (renderer or default_renderer()).render(kind.name, ctx, language)
     return await enqueue(
         session,
         dedupe_key=dedupe_key,
-        kind=name,
+        kind=kind.name,
         to_address=to_address,
         subject=mail.subject,
         body_text=mail.text,
@@ -211,7 +205,7 @@ class Recipient:
 
 async def enqueue_mail_many(
     session: AsyncSession,
-    name: str,
+    kind: MailKind,
     recipients: Iterable[Recipient],
     *,
     common: Mapping[str, Any] | None = None,
@@ -219,7 +213,7 @@ async def enqueue_mail_many(
     round_id: int | None = None,
     renderer: MailRenderer | None = None,
 ) -> int:
-    """Render ``email/<name>/`` for each recipient (``common`` merged under each recipient's context) and
+    """Render ``kind``'s template triple for each recipient (``common`` merged under each recipient's context) and
     queue them all with one bulk INSERT; returns the number of rows inserted.  For opening a round to a whole
     panel: see :meth:`MailRenderer.render_many` for why 10,000 renderings are cheap.
     """
@@ -234,7 +228,7 @@ async def enqueue_mail_many(
     rows = [
         outbox_row(
             dedupe_key=r.dedupe_key,
-            kind=name,
+            kind=kind.name,
             to_address=r.to_address,
             subject=mail.subject,
             body_text=mail.text,
@@ -244,6 +238,6 @@ async def enqueue_mail_many(
             panellist_id=r.panellist_id,
             now=now,
         )
-        for r, mail in zip(people, renderer.render_many(name, contexts), strict=True)
+        for r, mail in zip(people, renderer.render_many(kind.name, contexts), strict=True)
     ]
     return await enqueue_many(session, rows)

@@ -1,16 +1,17 @@
 """Render an e-mail from its template triple ``templates/email/<name>/{subject.txt, body.txt, body.html}``.
 
 One Jinja2 environment per language: autoescape is on for ``.html`` templates only (text bodies and subjects
-are never escaped), gettext comes from ``delphi/locale`` (English text is the msgid, so a missing catalog
-falls back to English), and every variable a template uses must be in the context (a missing one is an error,
-not a blank).
+are never escaped), gettext comes from :func:`delphi.locale.catalog` (English text is the msgid, so a missing
+catalog falls back to English), and every variable a template uses must be in the context (a missing one is an
+error, not a blank).  Templates come from :data:`delphi.resources.TEMPLATE_DIR` unless a renderer is given
+another folder.
 
-The context of each kind of mail is built by a function in :mod:`delphi.mail.kinds`; this module only renders.
+The context of each kind of mail is built by its declared function in :mod:`delphi.mail.kinds`, which also
+names the triple (:func:`~delphi.mail.kinds.template_names`); this module only renders.
 """
 
 from __future__ import annotations
 
-import gettext
 import re
 import threading
 from collections.abc import Mapping, Sequence
@@ -22,11 +23,12 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, UndefinedError
 from markupsafe import escape
 
+from delphi import resources
 from delphi.errors import DelphiError
 from delphi.formatting import JINJA_FILTERS
+from delphi.locale import catalog
+from delphi.mail.kinds import template_names
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
-LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
 #: Longest subject kept (the outbox column holds 500 characters).
 MAX_SUBJECT = 300
 _WHITESPACE = re.compile(r"\s+")
@@ -73,14 +75,15 @@ class MailRenderer:
     Parameters
     ----------
     template_dir
-        Folder holding ``email/<name>/...`` (default: the project's ``templates``).
+        Folder holding ``email/<name>/...`` (default: :data:`delphi.resources.TEMPLATE_DIR`).
     locale_dir
-        Folder of gettext catalogs ``<lang>/LC_MESSAGES/delphi.mo`` (default: ``delphi/locale``).
+        Folder of gettext catalogs ``<lang>/LC_MESSAGES/delphi.mo`` (default:
+        :data:`delphi.resources.LOCALE_DIR`).
     """
 
-    def __init__(self, template_dir: Path = TEMPLATE_DIR, locale_dir: Path = LOCALE_DIR) -> None:
-        self.template_dir = Path(template_dir)
-        self.locale_dir = Path(locale_dir)
+    def __init__(self, template_dir: Path | None = None, locale_dir: Path | None = None) -> None:
+        self.template_dir = Path(template_dir or resources.TEMPLATE_DIR)
+        self.locale_dir = Path(locale_dir or resources.LOCALE_DIR)
         self._environments: dict[str, Environment] = {}
         self._lock = threading.Lock()
 
@@ -106,17 +109,14 @@ class MailRenderer:
             lstrip_blocks=True,
             auto_reload=False,
         )
-        catalog = gettext.translation(
-            "delphi", localedir=self.locale_dir, languages=[language], fallback=True
-        )
-        env.install_gettext_translations(catalog, newstyle=True)  # type: ignore[attr-defined]
+        env.install_gettext_translations(catalog(language, str(self.locale_dir)), newstyle=True)  # type: ignore[attr-defined]
         env.filters["datetime"] = format_datetime
         env.filters["date"] = format_date
         env.filters.update(JINJA_FILTERS)
         return env
 
     def render(self, name: str, context: Mapping[str, Any], language: str = "en") -> RenderedMail:
-        """Render the triple ``email/<name>/`` with ``context`` in ``language``.
+        """Render the triple of the mail ``name`` (``email/<name>/``) with ``context`` in ``language``.
 
         The subject is collapsed to one line (at most :data:`MAX_SUBJECT` characters); the bodies keep their
         line breaks, without leading or trailing blank lines.  Templates also see ``language``.
@@ -129,9 +129,7 @@ class MailRenderer:
         env = self.environment(language)
         ctx = {"language": language, **context}
         try:
-            subject = env.get_template(f"email/{name}/subject.txt").render(ctx)
-            text = env.get_template(f"email/{name}/body.txt").render(ctx)
-            html = env.get_template(f"email/{name}/body.html").render(ctx)
+            subject, text, html = (env.get_template(t).render(ctx) for t in template_names(name))
         except TemplateNotFound as exc:
             raise MailTemplateError(f"The mail template {exc.name} does not exist.") from exc
         except UndefinedError as exc:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import gettext
 from datetime import datetime
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from delphi import resources
 from delphi.domain import AnalysisPopulation
 from delphi.formatting import JINJA_FILTERS
-
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
-LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
+from delphi.locale import catalog
 
 
 def format_datetime(value: datetime | None, fmt: str = "%-d %B %Y, %H:%M UTC") -> str:
@@ -24,20 +22,20 @@ def format_date(value: datetime | None) -> str:
     return value.strftime("%-d %B %Y") if value else ""
 
 
-def translations(language: str = "en") -> gettext.NullTranslations:
-    """Catalog for ``language`` from ``delphi/locale``; English text is the msgid, so a missing catalog is fine."""
-    return gettext.translation("delphi", localedir=LOCALE_DIR, languages=[language], fallback=True)
+def make_environment(directory: Path | None = None) -> Environment:
+    """The pages' environment over ``directory`` (default: :data:`delphi.resources.TEMPLATE_DIR`).
 
-
-def make_environment(directory: Path = TEMPLATE_DIR) -> Environment:
+    Its installed gettext is English (the msgids); panellist pages override it per reader with
+    :func:`delphi.locale.template_gettext`.
+    """
     env = Environment(
-        loader=FileSystemLoader(str(directory)),
+        loader=FileSystemLoader(str(directory or resources.TEMPLATE_DIR)),
         autoescape=select_autoescape(["html", "htm", "xml", "svg"]),
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_translations(translations("en"), newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_translations(catalog("en"), newstyle=True)  # type: ignore[attr-defined]
     env.filters["datetime"] = format_datetime
     env.filters["date"] = format_date
     env.filters.update(JINJA_FILTERS)

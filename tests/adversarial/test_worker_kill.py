@@ -2,7 +2,7 @@
 started again.
 
 Every message must arrive, and a message may arrive twice only if it was in flight (claimed, not yet marked
-sent) when the process died.  The claims of the dead worker run out after :data:`delphi.mail.delivery.LEASE`
+sent) when the process died.  The claims of the dead worker run out after :data:`delphi.mail.claim.LEASE`
 (five minutes); instead of waiting that long the test moves their claim time back past the lease, exactly
 what the clock would have done.  The counts are printed.
 """
@@ -21,7 +21,7 @@ from sqlalchemy import func, insert, select, update
 
 from delphi.db.engine import make_engine, make_sessionmaker
 from delphi.db.models import OutboxMessage, Panel, Panellist, Round, StakeholderGroup, utcnow
-from delphi.mail.delivery import LEASE
+from delphi.mail.claim import LEASE
 from delphi.mail.outbox import LINK_PLACEHOLDER
 from delphi.rounds import mailing
 from delphi.settings import DatabaseSettings

@@ -101,10 +101,10 @@ async def queue_invitations(session: AsyncSession, world: World, ids: list[int] 
     for p in people:
         await enqueue_mail(
             session,
-            kinds.INVITATION,
-            kinds.invitation_context(panel, round_, p, minutes=15),
+            kinds.invitation,
+            kinds.invitation(panel, round_, p, minutes=15),
             to_address=p.email,
-            dedupe_key=kinds.invitation_key(round_.id, p.id),
+            dedupe_key=kinds.invitation.key(round_id=round_.id, panellist_id=p.id),
             language=p.language,
             panel_id=panel.id,
             round_id=round_.id,

@@ -14,7 +14,8 @@ from delphi.db.engine import make_sessionmaker
 from delphi.db.models import AuditEvent, Panellist
 from delphi.domain import Actor
 from delphi.mail import kinds
-from delphi.mail.delivery import LEASE, deliver_due
+from delphi.mail.claim import LEASE
+from delphi.mail.delivery import deliver_due
 from delphi.mail.outbox import LINK_PLACEHOLDER, WITHDRAW_PLACEHOLDER, enqueue_mail
 from delphi.mail.smtp import SmtpPool
 from delphi.mail.status import retry_dead
@@ -163,7 +164,7 @@ async def test_permanent_refusal_dead_letters_the_mail_bounces_the_panellist_and
     assert [(e.panel_id, e.detail["pseudonym"], e.detail["message_id"]) for e in events] == [
         (world.panel_id, "P-001", dead.id)
     ]
-    notices = await rows(engine, kind=kinds.FACILITATOR_NOTICE)
+    notices = await rows(engine, kind=kinds.facilitator_notice.name)
     assert sorted(n.to_address for n in notices) == [world.facilitator_email, world.owner_email]
     for notice in notices:
         assert notice.status == "sent" and notice.panellist_id is None and notice.headers == {}
@@ -190,11 +191,11 @@ async def test_mail_is_dead_after_max_attempts_and_facilitators_get_one_notice(
     now = T0
     for attempt in range(1, sink_settings.mail.max_attempts + 1):
         await deliver_due(sink_settings, engine, now=now)
-        invitations = await rows(engine, kind=kinds.INVITATION)
+        invitations = await rows(engine, kind=kinds.invitation.name)
         assert {r.attempts for r in invitations} == {attempt}
         now += LATER
-    assert {r.status for r in await rows(engine, kind=kinds.INVITATION)} == {"dead"}
-    notices = await rows(engine, kind=kinds.FACILITATOR_NOTICE)
+    assert {r.status for r in await rows(engine, kind=kinds.invitation.name)} == {"dead"}
+    notices = await rows(engine, kind=kinds.facilitator_notice.name)
     assert len(notices) == 2  # one per facilitator for the day, not one per dead letter
     assert all("could not be delivered" in n.body_text for n in notices)
     assert (await panellist(engine, world.panellist_ids[0])).status == "invited"  # an outage is not a bounce
@@ -206,7 +207,7 @@ async def test_retry_dead_requeues_dead_letters_with_attempts_reset_and_audits_i
     await queue(engine, world, world.panellist_ids[:2])
     smtp_sink.permanent.update({World.address(0), World.address(1)})
     await deliver_due(sink_settings, engine, now=T0)
-    dead = await rows(engine, kind=kinds.INVITATION)
+    dead = await rows(engine, kind=kinds.invitation.name)
     assert [r.status for r in dead] == ["dead", "dead"]
     smtp_sink.permanent.clear()
     async with make_sessionmaker(engine)() as session, session.begin():
@@ -219,7 +220,7 @@ async def test_retry_dead_requeues_dead_letters_with_attempts_reset_and_audits_i
     smtp_sink.received.clear()
     await deliver_due(sink_settings, engine, now=T0 + LATER)
     assert World.address(0) in smtp_sink.to_addresses() and World.address(1) not in smtp_sink.to_addresses()
-    assert [r.status for r in await rows(engine, kind=kinds.INVITATION)] == ["sent", "dead"]
+    assert [r.status for r in await rows(engine, kind=kinds.invitation.name)] == ["sent", "dead"]
     async with make_sessionmaker(engine)() as session, session.begin():
         assert await retry_dead(session, world.panel_id) == 1  # all remaining dead letters
         assert await retry_dead(session, world.panel_id + 1) == 0  # another panel's: none
@@ -305,13 +306,13 @@ async def test_two_workers_at_once_never_send_the_same_message(
 async def test_facilitator_mail_is_sent_as_rendered_without_panellist_headers(
     engine: AsyncEngine, world: World, sink_settings: Settings, smtp_sink: SmtpSink
 ) -> None:
-    context = kinds.facilitator_notice_context(
+    context = kinds.facilitator_notice(
         panel_title="A panel", panel_url="http://testserver.local/panels/1", notice="dead", count=2
     )
     async with make_sessionmaker(engine)() as session, session.begin():
         await enqueue_mail(
             session,
-            kinds.FACILITATOR_NOTICE,
+            kinds.facilitator_notice,
             context,
             to_address=world.owner_email,
             dedupe_key="notice:test",

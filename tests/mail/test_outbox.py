@@ -33,8 +33,8 @@ async def test_enqueue_twice_with_one_dedupe_key_queues_one_message(
         await queue_invitations(session, world)  # a replayed request
         again = await enqueue(
             session,
-            dedupe_key=kinds.invitation_key(world.round_id, world.panellist_ids[0]),
-            kind=kinds.INVITATION,
+            dedupe_key=kinds.invitation.key(round_id=world.round_id, panellist_id=world.panellist_ids[0]),
+            kind=kinds.invitation.name,
             to_address="someone@example.org",
             subject="s",
             body_text="t",
@@ -66,7 +66,7 @@ async def test_queued_mail_holds_placeholders_never_a_link_token(
             assert token not in stored
         assert LINK_PLACEHOLDER in row.body_text and WITHDRAW_PLACEHOLDER in row.body_html
         assert row.panellist_id == pid and row.panel_id == world.panel_id and row.round_id == world.round_id
-        assert row.kind == kinds.INVITATION and row.to_address == World.address(
+        assert row.kind == kinds.invitation.name and row.to_address == World.address(
             world.panellist_ids.index(pid)
         )
 
@@ -81,9 +81,9 @@ async def test_bulk_enqueue_inserts_all_rows_in_one_go_and_skips_known_keys(
     ]
     sessions = make_sessionmaker(engine)
     async with sessions() as session, session.begin():
-        first = await enqueue_mail_many(session, kinds.REMINDER, recipients[:1000], common=common)
+        first = await enqueue_mail_many(session, kinds.reminder, recipients[:1000], common=common)
     async with sessions() as session, session.begin():
-        second = await enqueue_mail_many(session, kinds.REMINDER, recipients, common=common)
+        second = await enqueue_mail_many(session, kinds.reminder, recipients, common=common)
     assert (first, second) == (1000, 500)
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 1500

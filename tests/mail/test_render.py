@@ -15,7 +15,8 @@ from babel.messages.mofile import write_mo
 from delphi.mail import kinds
 from delphi.mail.compose import ComposeError, compose, stable_message_id
 from delphi.mail.outbox import LINK_PLACEHOLDER, WITHDRAW_PLACEHOLDER, panellist_context
-from delphi.mail.render import TEMPLATE_DIR, MailRenderer, MailTemplateError, render_mail
+from delphi.mail.render import MailRenderer, MailTemplateError, render_mail
+from delphi.resources import TEMPLATE_DIR
 
 PANEL = SimpleNamespace(
     title="Involving people who use drug services <b>& friends</b>",
@@ -29,29 +30,29 @@ PERSON = SimpleNamespace(id=9, name="Sam <script>", language="en")
 
 def contexts() -> dict[str, dict]:
     return {
-        kinds.INVITATION: panellist_context(kinds.invitation_context(PANEL, ROUND, PERSON, minutes=15)),
-        kinds.ROUND_OPEN: panellist_context(
-            kinds.round_open_context(PANEL, ROUND, PERSON, summary=["The panel agreed on 3 of 9."])
+        kinds.invitation.name: panellist_context(kinds.invitation(PANEL, ROUND, PERSON, minutes=15)),
+        kinds.round_open.name: panellist_context(
+            kinds.round_open(PANEL, ROUND, PERSON, summary=["The panel agreed on 3 of 9."])
         ),
-        kinds.REMINDER: panellist_context(kinds.reminder_context(PANEL, ROUND, PERSON, rated=4, total=9)),
-        kinds.RECEIPT: panellist_context(
-            kinds.receipt_context(PANEL, ROUND, PERSON, submitted_at=datetime(2030, 3, 1, tzinfo=UTC))
+        kinds.reminder.name: panellist_context(kinds.reminder(PANEL, ROUND, PERSON, rated=4, total=9)),
+        kinds.receipt.name: panellist_context(
+            kinds.receipt(PANEL, ROUND, PERSON, submitted_at=datetime(2030, 3, 1, tzinfo=UTC))
         ),
-        kinds.FINAL_RESULTS: panellist_context(
-            kinds.final_results_context(PANEL, PERSON, agreed=["Offer a video <guide>."], n_rounds=3)
+        kinds.final_results.name: panellist_context(
+            kinds.final_results(PANEL, PERSON, agreed=["Offer a video <guide>."], n_rounds=3)
         ),
-        kinds.FACILITATOR_NOTICE: kinds.facilitator_notice_context(
+        kinds.facilitator_notice.name: kinds.facilitator_notice(
             panel_title=PANEL.title,
             panel_url="http://testserver.local/panels/1",
             notice="bounce",
             pseudonym="P-017",
-            mail_kind=kinds.INVITATION,
+            mail_kind=kinds.invitation.name,
             reason="550 5.1.1 No such user",
         ),
     }
 
 
-@pytest.mark.parametrize("name", kinds.KINDS)
+@pytest.mark.parametrize("name", list(kinds.MAIL_KINDS))
 def test_every_kind_renders_a_one_line_subject_that_never_names_the_panel(name: str) -> None:
     mail = render_mail(name, contexts()[name])
     assert mail.subject and "\n" not in mail.subject
@@ -61,7 +62,7 @@ def test_every_kind_renders_a_one_line_subject_that_never_names_the_panel(name: 
         assert (TEMPLATE_DIR / "email" / name / template).is_file()
 
 
-@pytest.mark.parametrize("name", [k for k in kinds.KINDS if k != kinds.FACILITATOR_NOTICE])
+@pytest.mark.parametrize("name", [k for k in kinds.MAIL_KINDS if k != kinds.facilitator_notice.name])
 def test_panellist_mail_holds_link_placeholders_and_a_generic_first_line(name: str) -> None:
     mail = render_mail(name, contexts()[name])
     for body in (mail.text, mail.html):
@@ -71,7 +72,7 @@ def test_panellist_mail_holds_link_placeholders_and_a_generic_first_line(name: s
 
 
 def test_html_body_is_escaped_and_text_body_is_verbatim() -> None:
-    mail = render_mail(kinds.FINAL_RESULTS, contexts()[kinds.FINAL_RESULTS])
+    mail = render_mail(kinds.final_results.name, contexts()[kinds.final_results.name])
     assert "&lt;b&gt;&amp; friends&lt;/b&gt;" in mail.html and "<b>& friends</b>" not in mail.html
     assert "Hello Sam &lt;script&gt;," in mail.html and "<script>" not in mail.html
     assert "Offer a video &lt;guide&gt;." in mail.html
@@ -80,10 +81,10 @@ def test_html_body_is_escaped_and_text_body_is_verbatim() -> None:
 
 
 def test_a_missing_context_variable_is_an_error_that_names_it() -> None:
-    context = dict(contexts()[kinds.REMINDER])
+    context = dict(contexts()[kinds.reminder.name])
     del context["round_number"]
     with pytest.raises(MailTemplateError, match="round_number"):
-        render_mail(kinds.REMINDER, context)
+        render_mail(kinds.reminder.name, context)
 
 
 def test_an_unknown_template_is_an_error() -> None:
@@ -100,8 +101,8 @@ def test_gettext_catalog_translates_subject_and_bodies(tmp_path: Path) -> None:
     with open(folder / "delphi.mo", "wb") as f:
         write_mo(f, catalog)
     renderer = MailRenderer(locale_dir=tmp_path)
-    welsh = renderer.render(kinds.INVITATION, contexts()[kinds.INVITATION], language="cy")
-    english = renderer.render(kinds.INVITATION, contexts()[kinds.INVITATION], language="en")
+    welsh = renderer.render(kinds.invitation.name, contexts()[kinds.invitation.name], language="cy")
+    english = renderer.render(kinds.invitation.name, contexts()[kinds.invitation.name], language="en")
     assert welsh.subject == "Gwahoddiad i rannu eich barn"
     assert welsh.text.startswith("Helo Sam <script>,") and "Helo Sam &lt;script&gt;," in welsh.html
     assert english.subject == "You're invited to share your views"
@@ -109,8 +110,8 @@ def test_gettext_catalog_translates_subject_and_bodies(tmp_path: Path) -> None:
 
 
 def test_facilitator_notice_subject_cannot_carry_a_line_break() -> None:
-    context = dict(contexts()[kinds.FACILITATOR_NOTICE], pseudonym="P-1\r\nBcc: someone@example.org")
-    assert "\n" not in render_mail(kinds.FACILITATOR_NOTICE, context).subject
+    context = dict(contexts()[kinds.facilitator_notice.name], pseudonym="P-1\r\nBcc: someone@example.org")
+    assert "\n" not in render_mail(kinds.facilitator_notice.name, context).subject
 
 
 def test_composed_message_is_multipart_alternative_in_utf8_with_one_recipient() -> None:

@@ -31,7 +31,7 @@ async def test_counts_history_and_dead_letters_describe_the_panels_mail(
         dead = await status.dead_letters(session, world.panel_id)
         one_person = await status.history(session, world.panel_id, panellist_id=sent_to)
 
-    invitations = next(c for c in counts if c.kind == kinds.INVITATION)
+    invitations = next(c for c in counts if c.kind == kinds.invitation.name)
     assert (invitations.round_id, invitations.sent, invitations.dead, invitations.cancelled) == (
         world.round_id,
         1,
@@ -39,10 +39,10 @@ async def test_counts_history_and_dead_letters_describe_the_panels_mail(
         1,
     )
     assert invitations.queued == invitations.sending == 0 and invitations.total == 3
-    notices = next(c for c in counts if c.kind == kinds.FACILITATOR_NOTICE)
+    notices = next(c for c in counts if c.kind == kinds.facilitator_notice.name)
     assert (notices.round_id, notices.sent) == (None, 2)
 
-    by_person = {h.pseudonym: h for h in history if h.kind == kinds.INVITATION}
+    by_person = {h.pseudonym: h for h in history if h.kind == kinds.invitation.name}
     assert {p: (h.status, h.to_address) for p, h in by_person.items()} == {
         "P-000": ("sent", World.address(0)),
         "P-001": ("dead", World.address(1)),

@@ -14,6 +14,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 import delphi.locale as locale_pkg
+from delphi import resources
 from delphi.db.models import Panellist
 from tests.panellist.conftest import enter, new_session
 
@@ -32,7 +33,7 @@ def language_xx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignor
     target.mkdir(parents=True)
     with (target / "delphi.mo").open("wb") as f:
         write_mo(f, catalog)
-    monkeypatch.setattr(locale_pkg, "LOCALE_DIR", tmp_path)
+    monkeypatch.setattr(resources, "LOCALE_DIR", tmp_path)
     locale_pkg.catalog.cache_clear()
     yield "xx"
     locale_pkg.catalog.cache_clear()
