@@ -200,7 +200,7 @@ def demo(host: str, port: int, reset: bool, no_serve: bool) -> None:
 
 
 def _register_analyse() -> None:
-    from delphi.analyse import analyse
+    from delphi.analyse.command import analyse
 
     main.add_command(analyse, "analyse")
 

@@ -41,14 +41,15 @@ COLUMNS = (
 )
 
 
+def row(name: str, value: Any, description: str, kind: str = "text", unit: str = "") -> tuple[Any, ...]:
+    """One setting as a codebook row (its ``export`` is ``settings``)."""
+    return ("settings", name, kind, unit, value, description)
+
+
 def setting_rows(frame: Frame, generated_at: datetime) -> list[tuple[Any, ...]]:
-    """The settings part of the codebook (pure)."""
+    """The settings part of the codebook (pure): software, scale, answers counted, the rule
+    (:func:`rule_rows`), disclosure and the other settings (:func:`other_rows`), then the groups."""
     p = frame.panel
-    rule = frame.rule
-
-    def row(name: str, value: Any, description: str, kind: str = "text", unit: str = "") -> tuple[Any, ...]:
-        return ("settings", name, kind, unit, value, description)
-
     rows = [
         row(
             "software",
@@ -77,6 +78,25 @@ def setting_rows(frame: Frame, generated_at: datetime) -> list[tuple[Any, ...]]:
         ),
         row("quantile_method", p.quantile_method, QUANTILE_METHODS.get(p.quantile_method, "")),
         row("unable_policy", p.unable_policy, UNABLE_POLICIES.get(p.unable_policy, "")),
+    ]
+    rows += rule_rows(frame)
+    rows += other_rows(frame)
+    for g in frame.groups:
+        rows.append(
+            row(
+                f"group_{g.id}",
+                g.name,
+                "Stakeholder group" + (" (lived experience)" if g.is_lived_experience else "") + ".",
+            )
+        )
+    return rows
+
+
+def rule_rows(frame: Frame) -> list[tuple[Any, ...]]:
+    """The consensus rule's rows of the codebook (empty values when the panel has no readable rule)."""
+    p = frame.panel
+    rule = frame.rule
+    return [
         row("rule", rule.name if rule else "", "Name of the consensus rule."),
         row("rule_definition", rule.describe() if rule else "", "The consensus rule in words."),
         row(
@@ -106,6 +126,13 @@ def setting_rows(frame: Frame, generated_at: datetime) -> list[tuple[Any, ...]]:
             "1 if the rule was changed after it was fixed (see the audit trail).",
             "boolean",
         ),
+    ]
+
+
+def other_rows(frame: Frame) -> list[tuple[Any, ...]]:
+    """Disclosure control, rounds, reasons and the honorarium."""
+    p = frame.panel
+    return [
         row(
             "k_min",
             p.k_min,
@@ -130,15 +157,6 @@ def setting_rows(frame: Frame, generated_at: datetime) -> list[tuple[Any, ...]]:
             p.currency,
         ),
     ]
-    for g in frame.groups:
-        rows.append(
-            row(
-                f"group_{g.id}",
-                g.name,
-                "Stakeholder group" + (" (lived experience)" if g.is_lived_experience else "") + ".",
-            )
-        )
-    return rows
 
 
 def column_rows(specs: Iterable[tuple[str, Iterable[Column]]]) -> list[tuple[Any, ...]]:

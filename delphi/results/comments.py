@@ -1,7 +1,7 @@
 """Panellists' comments of a round, for moderation (facilitators) and reading (researchers: published only).
 
 A comment is shown to other panellists only once a facilitator publishes it; hiding keeps it out of feedback
-and exports. Moderation itself is :func:`delphi.rounds.service.moderate` (one audit event each).
+and exports. Moderation itself is :func:`delphi.rounds.moderation.moderate` (one audit event each).
 """
 
 from __future__ import annotations

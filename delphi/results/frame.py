@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from delphi import __version__
 from delphi.db.models import Panel, Round, RoundStatement, StakeholderGroup, Statement
 from delphi.domain import AnalysisPopulation, RoundStatus
+from delphi.rounds import lookup
 from delphi.stats.rules import ConsensusRule
 from delphi.stats.settings import AnalysisSettings
 
@@ -57,25 +58,15 @@ class Frame:
 
     @property
     def analysis_settings(self) -> AnalysisSettings:
-        return analysis_settings_of(self.panel)
+        return lookup.analysis_settings(self.panel)
 
 
 def rule_of(panel: Panel) -> ConsensusRule | None:
     """The panel's consensus rule, or None when none is set or it cannot be read."""
     try:
-        return ConsensusRule.from_dict(panel.rule) if panel.rule else None
+        return lookup.panel_rule(panel) if panel.rule else None
     except ValueError:
         return None
-
-
-def analysis_settings_of(panel: Panel) -> AnalysisSettings:
-    """The panel's scale, quantile method and unable policy as :class:`AnalysisSettings`."""
-    return AnalysisSettings(
-        scale_min=panel.scale_min,
-        scale_max=panel.scale_max,
-        quantile_method=panel.quantile_method,
-        unable_policy=panel.unable_policy,
-    )
 
 
 def settings_record(panel: Panel) -> dict[str, object]:

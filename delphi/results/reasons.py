@@ -5,7 +5,7 @@ whose rating lies outside last round's interquartile range to say why; the text 
 are attributed only by the panellist's pseudonym and the rating given with them, never by name or e-mail.
 
 A reason is moderated on its own (``Rating.reason_status``: pending, published or hidden; see
-:func:`delphi.rounds.service.moderate`), like a comment but apart from it. Facilitators see every reason
+:func:`delphi.rounds.moderation.moderate`), like a comment but apart from it. Facilitators see every reason
 with its status beside the statement's results; researchers, the exports and the report see published reasons
 only, and panellists see published ones, unattributed, with the next round's feedback.
 """

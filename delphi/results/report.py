@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from delphi import audit
 from delphi.db.models import AuditEvent, Panellist, Rating, Round, RoundResult, Submission
 from delphi.db.queries import in_population
 from delphi.domain import POOLED_SCOPE, AnalysisPopulation, CommentStatus, PanellistStatus, RoundStatus
@@ -24,10 +25,12 @@ from delphi.results import attrition
 from delphi.results.frame import Frame, settings_record
 from delphi.results.reasons import Reason, load_closed_round_reasons
 from delphi.rounds.final import FinalConsensusList, final_consensus_list
+from delphi.stats.presets import Preset, preset_of
 
 WORDS = {"in": "consensus to include", "out": "consensus to exclude"}
-#: Audit actions that concern the consensus rule.
-RULE_ACTIONS = ("rule.locked", "rule.changed", "panel.updated")
+#: Audit actions that concern the consensus rule: the registry's ``rule.*`` actions, and settings changes (kept
+#: by :func:`rule_events` when they changed the rule). Their wording is the registry's (:func:`delphi.audit.describe`).
+RULE_ACTIONS = (*(a for a in audit.ACTIONS if a.startswith("rule.")), "panel.updated")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,15 @@ class GroupComposition:
     withdrawn: int
     bounced: int
     erased: int
+
+
+@dataclass(frozen=True, slots=True)
+class RuleEvent:
+    """An audit event about the rule: when it was recorded, its action and its sentence from the audit registry."""
+
+    created_at: datetime
+    action: str
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +112,7 @@ class Report:
     frame: Frame
     settings: dict[str, Any]
     composition: tuple[GroupComposition, ...]
-    rule_events: tuple[AuditEvent, ...]
+    rule_events: tuple[RuleEvent, ...]
     rounds: tuple[RoundLine, ...]
     flow: attrition.Flow
     changes: tuple[Change, ...]
@@ -112,6 +124,8 @@ class Report:
     reasons: tuple[tuple[int, Reason], ...] = ()
     #: Reasons of closed rounds not published (pending or hidden): counted, never shown in the report.
     reasons_withheld: int = 0
+    #: The preset the panel's rule is (its description is shown with the rule's sentence), or None.
+    rule_preset: Preset | None = None
 
 
 def composition(rows: Iterable[tuple[int, str, bool, int]], frame: Frame) -> tuple[GroupComposition, ...]:
@@ -241,13 +255,14 @@ def result_lines(
     return numbers, tuple(lines)
 
 
-def rule_events(events: Iterable[AuditEvent]) -> tuple[AuditEvent, ...]:
-    """Audit events about the rule: locking, and panel updates that changed it (pure)."""
+def rule_events(events: Iterable[AuditEvent]) -> tuple[RuleEvent, ...]:
+    """Audit events about the rule, oldest first as given: locking, changes after locking, and panel updates
+    that changed it, each with its sentence from the audit registry (pure)."""
     out = []
     for e in events:
         if e.action == "panel.updated" and "rule" not in (e.detail or {}).get("fields", []):
             continue
-        out.append(e)
+        out.append(RuleEvent(e.created_at, e.action, audit.describe(e.action, e.detail)))
     return tuple(out)
 
 
@@ -268,41 +283,7 @@ async def build_report(session: AsyncSession, frame: Frame) -> Report:
             .order_by(AuditEvent.created_at, AuditEvent.id)
         )
     ).all()
-    submitted = dict(
-        (
-            await session.execute(
-                select(Round.number, func.count(Submission.id))
-                .join(Submission, Submission.round_id == Round.id)
-                .where(Round.panel_id == panel_id)
-                .group_by(Round.number)
-            )
-        ).all()
-    )
-    population = AnalysisPopulation(frame.panel.analysis_population)
-    counted = dict(
-        (
-            await session.execute(
-                select(Round.number, func.count(func.distinct(Rating.panellist_id)))
-                .join(Rating, Rating.round_id == Round.id)
-                .join(Panellist, Panellist.id == Rating.panellist_id)
-                .where(Round.panel_id == panel_id, in_population(Rating.round_id, population))
-                .group_by(Round.number)
-            )
-        ).all()
-    )
-    rounds = tuple(
-        RoundLine(
-            r.number,
-            r.status,
-            r.opened_at,
-            r.closes_at,
-            r.closed_at,
-            len(frame.asked(r.number)),
-            int(submitted.get(r.number, 0)),
-            int(counted.get(r.number, 0)),
-        )
-        for r in frame.rounds
-    )
+    rounds = await round_lines(session, frame)
     subs = await attrition.load_submissions(session, panel_id)
     members = await attrition.load_membership(session, panel_id)
     flow = attrition.participant_flow(members, subs, frame.rounds, frame.groups)
@@ -339,6 +320,46 @@ async def build_report(session: AsyncSession, frame: Frame) -> Report:
         bias=bias,
         reasons=tuple(published),
         reasons_withheld=len(why) - len(published),
+        rule_preset=rule_preset(frame),
+    )
+
+
+async def round_lines(session: AsyncSession, frame: Frame) -> tuple[RoundLine, ...]:
+    """Each round's dates, statements, submissions and panellists counted (two queries)."""
+    submitted = dict(
+        (
+            await session.execute(
+                select(Round.number, func.count(Submission.id))
+                .join(Submission, Submission.round_id == Round.id)
+                .where(Round.panel_id == frame.panel.id)
+                .group_by(Round.number)
+            )
+        ).all()
+    )
+    population = AnalysisPopulation(frame.panel.analysis_population)
+    counted = dict(
+        (
+            await session.execute(
+                select(Round.number, func.count(func.distinct(Rating.panellist_id)))
+                .join(Rating, Rating.round_id == Round.id)
+                .join(Panellist, Panellist.id == Rating.panellist_id)
+                .where(Round.panel_id == frame.panel.id, in_population(Rating.round_id, population))
+                .group_by(Round.number)
+            )
+        ).all()
+    )
+    return tuple(
+        RoundLine(
+            r.number,
+            r.status,
+            r.opened_at,
+            r.closes_at,
+            r.closed_at,
+            len(frame.asked(r.number)),
+            int(submitted.get(r.number, 0)),
+            int(counted.get(r.number, 0)),
+        )
+        for r in frame.rounds
     )
 
 
@@ -352,6 +373,12 @@ async def bias_rows(session: AsyncSession, frame: Frame) -> list[attrition.BiasR
     counts = await attrition.load_bias_counts(session, frame.panel.id, last.number)
     order = {r.number: frame.asked(r.number) for r in frame.closed_rounds if r.number < last.number}
     return attrition.attrition_bias(counts, order, frame.analysis_settings, agree, disagree)
+
+
+def rule_preset(frame: Frame) -> Preset | None:
+    """The preset the panel's rule is on the panel's scale (:func:`delphi.stats.presets.preset_of`), else None."""
+    rule = frame.rule
+    return preset_of(rule, frame.panel.scale_max - frame.panel.scale_min + 1) if rule else None
 
 
 def default_bands(frame: Frame) -> tuple[tuple[int, int], tuple[int, int]]:

@@ -1,6 +1,6 @@
 """The frozen results of a closed round, per statement, pooled and per group, with flags and filters.
 
-Reads what :func:`delphi.rounds.service.close_round` froze (RoundResult rows, RoundStatement verdict and
+Reads what :func:`delphi.rounds.transitions.close_round` froze (RoundResult rows, RoundStatement verdict and
 outcome); never recomputes. Two queries: the round's statements with their outcomes, and its result rows.
 
 Flags (a statement may carry several):
@@ -25,8 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import Round, RoundResult, RoundStatement, StakeholderGroup, Statement
 from delphi.domain import POOLED_SCOPE, group_scope
+from delphi.results.scope_row import FROZEN_FIGURES
 from delphi.rounds.released import scope_counts
 from delphi.stats.disclosure import decide
+from delphi.stats.presets import PRESETS, SENSITIVITY_RULE_NAMES
 
 #: Flag keys and their labels, in display order.
 FLAGS: dict[str, str] = {
@@ -41,20 +43,15 @@ VERDICTS: dict[str, str] = {
     "none": "No consensus",
     "insufficient": "Too few ratings",
 }
-#: Names of the alternative definitions (delphi.stats SENSITIVITY_RULE_NAMES), in plain words.
-SENSITIVITY_LABELS: dict[str, str] = {
-    "comet": "COMET (≥70% agree, <15% disagree)",
-    "agree75": "≥75% agree",
-    "agree80": "≥80% agree",
-    "median_iqr": "Median in band, narrow IQR",
-    "rand_ucla": "RAND/UCLA",
-}
+#: Names of the alternative definitions (:data:`delphi.stats.presets.SENSITIVITY_RULE_NAMES`), in plain words.
+SENSITIVITY_LABELS: dict[str, str] = {name: PRESETS[name].label for name in SENSITIVITY_RULE_NAMES}
 
 
 @dataclass(frozen=True, slots=True)
 class ScopeFigures:
     """One scope's frozen figures. ``group_id`` None for the pooled panel.
 
+    ``n`` to ``verdict`` are :data:`delphi.results.scope_row.FROZEN_FIGURES`, copied by name from the result row.
     ``pct_*`` are percentages 0-100 (None where undefined); ``counts`` ratings per scale point, lowest first;
     ``suppressed`` is true for a group with fewer than k ratings; ``shown_to_panellists`` whether panellists
     see this scope's figures (false for a group under k, for a group hidden so that a smaller one's ratings
@@ -131,15 +128,7 @@ def figures(
         group_id=row.group_id,
         name=group.name if group is not None else "All panellists",
         lived_experience=bool(group is not None and group.is_lived_experience),
-        n=row.n,
-        n_unable=row.n_unable,
-        median=row.median,
-        q1=row.q1,
-        q3=row.q3,
-        iqr=row.iqr,
-        pct_agree=row.pct_agree,
-        pct_disagree=row.pct_disagree,
-        verdict=row.verdict,
+        **{name: getattr(row, name) for name in FROZEN_FIGURES},
         counts=tuple(int(c) for c in row.counts or ()),
         suppressed=group is not None and row.n < k_min,
         shown_to_panellists=shown_to_panellists,

@@ -5,7 +5,7 @@ floats with NaN for "no answer", a boolean "unable to rate" mask of the same sha
 per panellist. Degenerate input gives NaN and the verdict "insufficient", never a warning or an exception.
 
 The engine calls :func:`analyse_round` at round close and :func:`stability` between rounds; rules are
-:class:`ConsensusRule` values (:func:`rule_by_name` for the presets in :data:`RULE_NAMES`). See
+:class:`ConsensusRule` values (:func:`rule_by_name` for the presets in :data:`PRESETS`). See
 ``docs/statistics.md`` for every formula, with references and worked examples.
 """
 
@@ -17,24 +17,13 @@ from delphi.stats.between import (
     kruskal_wallis_from_counts,
     mann_whitney_from_counts,
 )
+from delphi.stats.criteria import AllOf, AnyOf, Criterion, MedianIQR, PercentAgreement, RandUcla
 from delphi.stats.describe import ScopeStats, describe_balanced, describe_counts
 from delphi.stats.kendall import KendallW, kendalls_w
+from delphi.stats.presets import PRESETS, RULE_NAMES, SENSITIVITY_RULE_NAMES, Preset, preset_of, rule_by_name
 from delphi.stats.quantiles import quantile_from_counts, quantile_sorted, weighted_quantile_from_counts
 from delphi.stats.rand_ucla import classic_k, ipras
-from delphi.stats.rules import (
-    RULE_NAMES,
-    SCOPES,
-    SENSITIVITY_RULE_NAMES,
-    AllOf,
-    AnyOf,
-    ConsensusRule,
-    Criterion,
-    MedianIQR,
-    PercentAgreement,
-    RandUcla,
-    rule_by_name,
-    rule_problems,
-)
+from delphi.stats.rules import SCOPES, ConsensusRule, rule_problems
 from delphi.stats.settings import QUANTILE_METHODS, UNABLE_POLICIES, AnalysisSettings
 from delphi.stats.stability import Stability, WilcoxonResult, stability, wilcoxon_signed_rank
 from delphi.stats.summary import plain_summary
@@ -43,6 +32,7 @@ from delphi.stats.verdicts import VERDICT_LABELS, Verdict, verdict_labels
 
 __all__ = [
     "GROUP_TESTS",
+    "PRESETS",
     "QUANTILE_METHODS",
     "RULE_NAMES",
     "SCOPES",
@@ -59,6 +49,7 @@ __all__ = [
     "KendallW",
     "MedianIQR",
     "PercentAgreement",
+    "Preset",
     "RandUcla",
     "RoundAnalysis",
     "ScopeStats",
@@ -77,6 +68,7 @@ __all__ = [
     "kruskal_wallis_from_counts",
     "mann_whitney_from_counts",
     "plain_summary",
+    "preset_of",
     "quantile_from_counts",
     "quantile_sorted",
     "rule_by_name",

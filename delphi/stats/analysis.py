@@ -25,7 +25,8 @@ from delphi.stats.describe import (
     describe_balanced,
     describe_counts,
 )
-from delphi.stats.rules import SENSITIVITY_RULE_NAMES, ConsensusRule, combine_groups, rule_by_name
+from delphi.stats.presets import rule_by_name, sensitivity_names
+from delphi.stats.rules import ConsensusRule, combine_groups
 from delphi.stats.settings import AnalysisSettings
 from delphi.stats.summary import plain_summary
 from delphi.stats.tabulate import Tabulation, check_groups, check_matrix, tabulate
@@ -82,7 +83,7 @@ class RoundAnalysis:
     verdict : ndarray of int8, shape (S,)
         The rule's verdict under its scope: :class:`delphi.stats.Verdict` codes.
     sensitivity : Mapping[str, ndarray of int8, shape (S,)]
-        Verdicts under the standard alternatives (:data:`delphi.stats.rules.SENSITIVITY_RULE_NAMES`), read on
+        Verdicts under the standard alternatives (:data:`delphi.stats.presets.SENSITIVITY_RULE_NAMES`), read on
         the same bands, scope and minimum ratings as ``rule``. ``rand_ucla`` is left out off the 1-9 scale.
     divergence : Divergence
     """
@@ -304,33 +305,8 @@ def analyse_tabulation(
         by_group = by_group.with_verdict(group_verdicts)
         group_stats = tuple(by_group.select((slice(None), g)) for g in range(g_count))
 
-    sensitivity = {}
-    for name in SENSITIVITY_RULE_NAMES:
-        if name.startswith("rand_ucla") and (settings.scale_min, settings.scale_max) != (1, 9):
-            continue
-        alternative = rule_by_name(
-            name,
-            agree=rule.agree,
-            disagree=rule.disagree,
-            scope=rule.scope,
-            min_ratings=rule.min_ratings,
-            scale_points=settings.n_points,
-        )
-        sensitivity[name] = _final_verdict(alternative, pooled, by_group, balanced, present)[0]
-
-    if has_groups and group_verdicts is not None:
-        test = group_test(tab.counts)
-        counted = group_verdicts != Verdict.INSUFFICIENT
-        met = (group_verdicts == Verdict.IN) & counted
-        unmet = (group_verdicts != Verdict.IN) & counted
-        divergence = Divergence(test.test, test.statistic, test.pvalue, met.any(axis=1) & unmet.any(axis=1))
-    else:
-        divergence = Divergence(
-            np.zeros(n_s, dtype=np.int8),
-            np.full(n_s, np.nan),
-            np.full(n_s, np.nan),
-            np.zeros(n_s, dtype=bool),
-        )
+    sensitivity = _sensitivity(rule, settings, pooled, by_group, balanced, present)
+    divergence = _divergence(tab, group_verdicts if has_groups else None)
     for array in (*sensitivity.values(), verdict, tab.group_size, *_arrays(divergence)):
         array.flags.writeable = False
     return RoundAnalysis(
@@ -344,6 +320,46 @@ def analyse_tabulation(
         sensitivity=MappingProxyType(sensitivity),
         divergence=divergence,
     )
+
+
+def _sensitivity(
+    rule: ConsensusRule,
+    settings: AnalysisSettings,
+    pooled: ScopeStats,
+    by_group: ScopeStats | None,
+    balanced: ScopeStats | None,
+    present: NDArray[np.bool_],
+) -> dict[str, NDArray[np.int8]]:
+    """Verdicts, shape (S,), of each alternative of :func:`sensitivity_names` on ``rule``'s bands and scope."""
+    sensitivity = {}
+    for name in sensitivity_names(settings.scale_min, settings.scale_max):
+        alternative = rule_by_name(
+            name,
+            agree=rule.agree,
+            disagree=rule.disagree,
+            scope=rule.scope,
+            min_ratings=rule.min_ratings,
+            scale_points=settings.n_points,
+        )
+        sensitivity[name] = _final_verdict(alternative, pooled, by_group, balanced, present)[0]
+    return sensitivity
+
+
+def _divergence(tab: Tabulation, group_verdicts: NDArray[np.int8] | None) -> Divergence:
+    """The test between groups and the split of per-group verdicts (S, G); nothing to test without groups."""
+    n_s = tab.counts.shape[0]
+    if group_verdicts is None:
+        return Divergence(
+            np.zeros(n_s, dtype=np.int8),
+            np.full(n_s, np.nan),
+            np.full(n_s, np.nan),
+            np.zeros(n_s, dtype=bool),
+        )
+    test = group_test(tab.counts)
+    counted = group_verdicts != Verdict.INSUFFICIENT
+    met = (group_verdicts == Verdict.IN) & counted
+    unmet = (group_verdicts != Verdict.IN) & counted
+    return Divergence(test.test, test.statistic, test.pvalue, met.any(axis=1) & unmet.any(axis=1))
 
 
 def _arrays(divergence: Divergence) -> tuple[np.ndarray, ...]:

@@ -86,7 +86,7 @@ class ScopeStats:
     classic_k : int64
         Raters needed in each extreme band for the classic rule; 0 outside panels of 8-16.
     verdict : int8
-        Verdict of the consensus rule on this scope alone (:class:`delphi.stats.rules.Verdict` codes);
+        Verdict of the consensus rule on this scope alone (:class:`delphi.stats.verdicts.Verdict` codes);
         all "insufficient" until a rule is applied.
     balanced : bool
         True for the group-balanced scope, whose shares are means of group shares and whose quantiles are
@@ -258,6 +258,29 @@ def describe_counts(
     )
 
 
+def _weighted_mean_sd(
+    weights: NDArray[np.float64],
+    values: NDArray[np.float64],
+    n_g: NDArray[np.int64],
+    g_rated: NDArray[np.int64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Mean and SD, shape (S,), of the scale ``values`` (K,) under ``weights`` (S, K) in which each rating of
+    group g weighs ``1 / (G' n_g)`` (``n_g`` (S, G) ratings per group, ``g_rated`` (S,) groups that rated).
+
+    The SD has the reliability-weights correction ``1 / (1 - sum w_i^2)``; NaN where nobody rated or the
+    correction vanishes (a single rating).
+    """
+    rated = n_g > 0
+    mean = (weights * values).sum(axis=-1)
+    mean = np.where(g_rated > 0, mean, np.nan)
+    dev2 = (weights * (values - np.nan_to_num(mean)[:, None]) ** 2).sum(axis=-1)
+    sum_w2 = _divide(np.ones_like(n_g, dtype=np.float64), n_g * (g_rated[:, None] ** 2))
+    sum_w2 = np.where(rated, sum_w2, 0.0).sum(axis=1)
+    corr = 1.0 - sum_w2
+    sd = np.sqrt(np.where(corr > EPS, _divide(dev2, np.where(corr > EPS, corr, 1.0)), np.nan))
+    return mean, np.where(g_rated > 0, sd, np.nan)
+
+
 def describe_balanced(
     counts: NDArray[np.int64],
     n_unable: NDArray[np.int64],
@@ -306,14 +329,7 @@ def describe_balanced(
         defined = ~np.isnan(x)
         return _divide(np.where(defined, x, 0.0).sum(axis=1), defined.sum(axis=1))
 
-    mean = (weights * values).sum(axis=-1)
-    mean = np.where(g_rated > 0, mean, np.nan)
-    dev2 = (weights * (values - np.nan_to_num(mean)[:, None]) ** 2).sum(axis=-1)
-    sum_w2 = _divide(np.ones_like(n_g, dtype=np.float64), n_g * (g_rated[:, None] ** 2))
-    sum_w2 = np.where(rated, sum_w2, 0.0).sum(axis=1)
-    corr = 1.0 - sum_w2
-    sd = np.sqrt(np.where(corr > EPS, _divide(dev2, np.where(corr > EPS, corr, 1.0)), np.nan))
-    sd = np.where(g_rated > 0, sd, np.nan)
+    mean, sd = _weighted_mean_sd(weights, values, n_g, g_rated)
     median, q1, q3, p30, p70 = (
         weighted_quantile_from_counts(weights, q, values) for q in (0.5, 0.25, 0.75, 0.3, 0.7)
     )

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import bindparam, insert, text, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.engine import make_url
 
 from delphi.db.engine import make_engine, make_sessionmaker
@@ -51,8 +51,8 @@ from delphi.db.models import (
 )
 from delphi.security import panellist_token, token_digest
 from delphi.settings import DatabaseSettings, asyncpg_url
-from delphi.stats.rules import rule_by_name
-from tests.conftest import TEST_SECRET, create_schema
+from delphi.stats.presets import rule_by_name
+from tests.conftest import TEST_SECRET, admin_execute, create_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -77,17 +77,6 @@ def clean_env(**delphi: str) -> dict[str, str]:
 # --- databases ----------------------------------------------------------------------------------------------
 
 
-async def _admin(url: str, statement: str) -> None:
-    """Run CREATE/DROP DATABASE (outside a transaction) on the server of ``url``."""
-    engine = make_engine(DatabaseSettings(url=url), null_pool=True)
-    try:
-        async with engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
 @contextlib.asynccontextmanager
 async def scratch_database(backend: str, workdir: Path, postgres_url: str = "") -> AsyncIterator[str]:
     """A new, schema-ready database for one test: a SQLite file in ``workdir`` or a fresh PostgreSQL database."""
@@ -99,14 +88,14 @@ async def scratch_database(backend: str, workdir: Path, postgres_url: str = "") 
     base = make_url(asyncpg_url(postgres_url))
     admin = base.render_as_string(hide_password=False)
     name = f"{base.database}_adv_{os.getpid()}_{next(_counter)}"
-    await _admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await _admin(admin, f'CREATE DATABASE "{name}"')
+    await admin_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin_execute(admin, f'CREATE DATABASE "{name}"')
     try:
         url = base.set(database=name).render_as_string(hide_password=False)
         await create_schema(url)
         yield url
     finally:
-        await _admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # --- seeding ------------------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ import json
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from delphi.analyse import parse_ratings_csv, result_rows
+from delphi.analyse.ratings_file import parse_ratings_csv
+from delphi.analyse.rows import result_rows
 from delphi.domain import PanelRole
 from delphi.results import exports
 from delphi.results.frame import load_frame

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from delphi.analyse import FIRST_COLUMNS, RatingsFileError, analyse, parse_ratings_csv
+from delphi.analyse.command import analyse
+from delphi.analyse.ratings_file import RatingsFileError, parse_ratings_csv
+from delphi.results.scope_row import FIRST_COLUMNS
 from delphi.stats import AnalysisSettings
 
 pytestmark = pytest.mark.filterwarnings("error")

@@ -1,4 +1,10 @@
-"""Quantiles: BRIEF §5 vectors, agreement with numpy's methods, Tukey's hinges by definition."""
+"""Quantiles against R and numpy, and Tukey's hinges by definition.
+
+The vectors are R's: ``quantile(1:8, c(.25, .75), type = 7)`` is 2.75, 6.25 ("linear"), ``type = 6`` is 2.25, 6.75
+("weibull"; Hyndman & Fan, *Sample quantiles in statistical packages*, Am. Stat. 1996;50:361-5), ``fivenum(1:8)``
+has hinges 2.5 and 6.5 (Tukey, *Exploratory Data Analysis*, 1977), and
+``quantile(c(4, 5, 6, 7, 7, 7, 8, 8, 9, 9), c(.25, .75), type = 7)`` is 6.25, 8.
+"""
 
 import numpy as np
 import pytest
@@ -33,7 +39,7 @@ def quartiles(values, method):
         ([4, 5, 6, 7, 7, 7, 8, 8, 9, 9], "linear", 6.25, 8.0),
     ],
 )
-def test_brief_quartile_vectors(values, method, q1, q3):
+def test_quartiles_match_r_quantile_types_and_fivenum(values, method, q1, q3):
     assert quartiles(list(values), method) == (q1, q3)
 
 

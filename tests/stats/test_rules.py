@@ -18,7 +18,7 @@ from delphi.stats import (
     analyse_round,
     rule_by_name,
 )
-from delphi.stats.rules import _combine
+from delphi.stats.criteria import combine
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -124,7 +124,7 @@ def test_any_of_with_one_out_and_no_in_is_out():
 )
 def test_combination_semantics(codes, every, expected):
     arrays = [np.array([c], dtype=np.int8) for c in codes]
-    assert _combine(arrays, every=every)[0] == expected
+    assert combine(arrays, every=every)[0] == expected
 
 
 def test_min_ratings_gives_insufficient():
