@@ -42,9 +42,13 @@ from delphi.db.models import (  # noqa: E402
     RoundStatement,
     StakeholderGroup,
     Submission,
+    utcnow,
 )
 from delphi.domain import Actor  # noqa: E402
-from delphi.rounds import service, setup  # noqa: E402
+from delphi.panels.groups import add_group  # noqa: E402
+from delphi.panels.settings import PanelInput, create_panel  # noqa: E402
+from delphi.panels.statements import import_statements  # noqa: E402
+from delphi.rounds import lookup, schedule, transitions  # noqa: E402
 from delphi.settings import DatabaseSettings, Settings  # noqa: E402
 
 SECRET = "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
@@ -59,19 +63,17 @@ async def build(url: str, n_people: int, n_statements: int) -> None:
             await conn.execute(text("CREATE SCHEMA public"))
         await conn.run_sync(Base.metadata.create_all)
     maker = make_sessionmaker(engine)
-    now = service.utcnow()
+    now = utcnow()
     async with maker() as session, session.begin():
         from delphi.accounts import create_account
 
         account = await create_account(
             session, email="bench@example.org", password="bench password 1", role="facilitator"
         )
-        panel = await setup.create_panel(
-            session, setup.PanelInput(title="Bench panel", max_rounds=3), account.id, ACTOR
-        )
+        panel = await create_panel(session, PanelInput(title="Bench panel", max_rounds=3), account.id, ACTOR)
         for name in ("Service users", "Practitioners", "Experts"):
-            await setup.add_group(session, panel, name, ACTOR)
-        await setup.import_statements(
+            await add_group(session, panel, name, ACTOR)
+        await import_statements(
             session, panel, "\n".join(f"Statement {i}" for i in range(n_statements)), ACTOR
         )
         groups = (await session.scalars(select(StakeholderGroup.id).order_by(StakeholderGroup.id))).all()
@@ -91,8 +93,8 @@ async def build(url: str, n_people: int, n_statements: int) -> None:
                 for i in range(n_people)
             ],
         )
-        round1 = await service.get_round(session, panel, 1)
-        await service.set_schedule(
+        round1 = await lookup.get_round(session, panel, 1)
+        await schedule.set_schedule(
             session,
             panel,
             round1,
@@ -152,12 +154,12 @@ async def run(url: str) -> float:
     async with maker() as session, session.begin():
         panel = await session.scalar(select(Panel))
         round1 = await session.scalar(select(Round).where(Round.number == 1))
-        now = service.utcnow()
-        await service.close_round(session, panel, round1, now=now, settings=settings, actor=ACTOR)
+        now = utcnow()
+        await transitions.close_round(session, panel, round1, now=now, settings=settings, actor=ACTOR)
     async with maker() as session, session.begin():
         panel = await session.scalar(select(Panel))
-        round2 = await service.get_round(session, panel, 2)
-        await service.set_schedule(
+        round2 = await lookup.get_round(session, panel, 2)
+        await schedule.set_schedule(
             session,
             panel,
             round2,
@@ -167,7 +169,7 @@ async def run(url: str) -> float:
             now=now,
             actor=ACTOR,
         )
-        await service.open_round(session, panel, round2, now=now, settings=settings, actor=ACTOR)
+        await transitions.open_round(session, panel, round2, now=now, settings=settings, actor=ACTOR)
     elapsed = time.perf_counter() - t0
     await engine.dispose()
     return elapsed

@@ -32,25 +32,17 @@ from delphi.db.models import (
     utcnow,
 )
 from delphi.domain import Actor
-from delphi.rounds import service, setup
-from delphi.rounds.consent import default_consent_text
+from delphi.panels.groups import add_group
+from delphi.panels.panellists import import_panellists
+from delphi.panels.settings import NINE_POINT_LABELS, PanelInput, create_panel
+from delphi.panels.statements import add_statement
+from delphi.participation.consent import default_consent_text
+from delphi.rounds import lookup, schedule, transitions
 from delphi.settings import DatabaseSettings, Settings, load_settings
 
 DEMO_EMAIL = "facilitator@demo.example"
 DEMO_TITLE = "Involving people who use drug services in decisions about their treatment"
 DEMO_GROUPS = ("Service users", "Practitioners", "Experts")
-NINE_POINT_LABELS = [
-    "Strongly disagree",
-    "",
-    "",
-    "",
-    "Neither agree nor disagree",
-    "",
-    "",
-    "",
-    "Strongly agree",
-]
-
 #: (section, text) of the draft recommendations.
 DEMO_STATEMENTS: tuple[tuple[str, str], ...] = (
     (
@@ -122,15 +114,15 @@ async def seed_demo(session: AsyncSession, *, password: str) -> tuple[Account, P
     if panel is not None:
         return account, panel
     actor = Actor.account(account)
-    panel = await setup.create_panel(
+    panel = await create_panel(
         session,
-        setup.PanelInput(
+        PanelInput(
             title=DEMO_TITLE,
             description=DEMO_DESCRIPTION,
             consent_text=DEMO_CONSENT,
             scale_min=1,
             scale_max=9,
-            scale_labels=tuple(NINE_POINT_LABELS),
+            scale_labels=NINE_POINT_LABELS,
             allow_unable=True,
             unable_label="I can't rate this",
             max_rounds=3,
@@ -142,9 +134,9 @@ async def seed_demo(session: AsyncSession, *, password: str) -> tuple[Account, P
         actor,
     )
     for i, name in enumerate(DEMO_GROUPS):
-        await setup.add_group(session, panel, name, actor, lived_experience=i == 0)
+        await add_group(session, panel, name, actor, lived_experience=i == 0)
     for section, text in DEMO_STATEMENTS:
-        await setup.add_statement(session, panel, text, section, actor)
+        await add_statement(session, panel, text, section, actor)
     return account, panel
 
 
@@ -196,12 +188,10 @@ async def simulate_demo_rounds(
         lines += [
             f"{stem}{i + 1:02d}@demo.example,{g.name},{stem.title()} {i + 1},en" for i in range(per_group)
         ]
-    await setup.import_panellists(
-        session, panel, "\n".join(lines), secret_key=settings.secret_key, actor=actor
-    )
+    await import_panellists(session, panel, "\n".join(lines), secret_key=settings.secret_key, actor=actor)
     start = now - timedelta(days=15)
-    round1 = await service.get_round(session, panel, 1)
-    await service.set_schedule(
+    round1 = await lookup.get_round(session, panel, 1)
+    await schedule.set_schedule(
         session,
         panel,
         round1,
@@ -211,7 +201,7 @@ async def simulate_demo_rounds(
         now=start,
         actor=actor,
     )
-    await service.open_round(session, panel, round1, now=start, settings=settings, actor=actor)
+    await transitions.open_round(session, panel, round1, now=start, settings=settings, actor=actor)
     rng = np.random.default_rng(2026)
     links = (
         await session.scalars(
@@ -252,12 +242,12 @@ async def simulate_demo_rounds(
             for p in people[:-3]
         ],
     )
-    await service.close_round(
+    await transitions.close_round(
         session, panel, round1, now=start + timedelta(days=14), settings=settings, actor=actor
     )
     await session.execute(update(OutboxMessage).values(status="sent", sent_at=start))
-    round2 = await service.get_round(session, panel, 2)
-    await service.set_schedule(
+    round2 = await lookup.get_round(session, panel, 2)
+    await schedule.set_schedule(
         session,
         panel,
         round2,
@@ -267,7 +257,7 @@ async def simulate_demo_rounds(
         now=now,
         actor=actor,
     )
-    await service.open_round(session, panel, round2, now=now, settings=settings, actor=actor)
+    await transitions.open_round(session, panel, round2, now=now, settings=settings, actor=actor)
 
 
 def _secret_file(path: Path, nbytes: int) -> str:

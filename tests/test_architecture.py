@@ -1,4 +1,4 @@
-"""The import directions of BRIEF §2, checked on the source (AST), so a stray import fails the build."""
+"""The import directions of docs/architecture.md, checked on the source (AST), so a stray import fails the build."""
 
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ RULES = [
     (("db",), ("delphi.web", "delphi.mail", "litestar")),
     (("mail",), ("delphi.web", "litestar")),
     (("rounds",), ("delphi.web", "litestar")),
+    (("participation",), ("delphi.web", "litestar")),
     (
         ("formatting",),
         ("sqlalchemy", "litestar", "jinja2", "delphi.db", "delphi.web", "delphi.mail", "delphi.rounds"),

@@ -17,7 +17,7 @@ from delphi import audit
 from delphi.db.engine import make_sessionmaker
 from delphi.db.models import AuditEvent
 from delphi.domain import SYSTEM, Actor, SuggestionStatus
-from delphi.rounds import service
+from delphi.rounds import lookup, moderation, schedule, transitions
 from delphi.settings import Settings
 from tests.helpers import login, make_account, post_form
 from tests.rounds.test_service import ACTOR, NOW, PATTERNS, build_panel, rate_everyone
@@ -29,7 +29,7 @@ DELPHI = Path(__file__).resolve().parents[1] / "delphi"
 #: its values are listed here (and its actions registered).
 FSTRING_VALUES = {
     "suggestion.status": [s.value for s in SuggestionStatus if s != SuggestionStatus.PENDING],
-    "what": list(service.MODERATED),
+    "what": list(moderation.MODERATED),
 }
 
 #: Detail keys that would put a panellist's e-mail or a token in the audit trail.
@@ -221,11 +221,11 @@ async def test_every_action_a_round_records_in_the_database_is_registered(
     session: AsyncSession, settings: Settings
 ) -> None:
     panel = await build_panel(session, settings)
-    round1 = await service.get_round(session, panel, 1)
-    await service.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
-    await service.send_reminder_now(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
+    round1 = await lookup.get_round(session, panel, 1)
+    await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
+    await schedule.send_reminder_now(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     await rate_everyone(session, panel, round1, PATTERNS)
-    await service.close_round(
+    await transitions.close_round(
         session, panel, round1, now=NOW + timedelta(days=1), settings=settings, actor=SYSTEM
     )
     await session.flush()
@@ -237,7 +237,7 @@ async def test_every_action_a_round_records_in_the_database_is_registered(
         sentence = audit.describe(e.action, e.detail)
         assert "(" + e.action + ")" not in sentence, f"{e.action} fell back: {e.detail}"
     locked = next(e for e in events if e.action == "rule.locked")
-    assert service.panel_rule(panel).describe() in audit.describe(locked.action, locked.detail)
+    assert lookup.panel_rule(panel).describe() in audit.describe(locked.action, locked.detail)
 
 
 async def test_the_audit_page_shows_each_event_as_a_sentence_with_when_and_who(

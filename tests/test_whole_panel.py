@@ -13,7 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from delphi.app import create_app
 from delphi.db.engine import make_sessionmaker
 from delphi.db.models import Panellist, Round, RoundResult, RoundStatement, Statement, utcnow
-from delphi.rounds import participation
+from delphi.participation.checks import RatingInput
+from delphi.participation.consent import record_consent
+from delphi.participation.saving import save_rating
+from delphi.participation.submit import submit
 from delphi.settings import Settings
 from delphi.worker import tick
 from tests.helpers import login, make_account, post_form
@@ -119,11 +122,11 @@ async def test_round_one_to_round_two_with_real_mail(
     async with maker() as session, session.begin():
         for email in raters:
             p = await session.scalar(select(Panellist).where(Panellist.email == email))
-            await participation.record_consent(session, p)
+            await record_consent(session, p)
             statement_ids = (await session.scalars(select(Statement.id).order_by(Statement.position))).all()
             for sid, value in zip(statement_ids, (9, 8, 5, 2), strict=True):
-                await participation.save_rating(session, p, participation.RatingInput(sid, value))
-            await participation.submit(session, p, send_receipt=False)
+                await save_rating(session, p, RatingInput(sid, value))
+            await submit(session, p, send_receipt=False)
 
     # The 7-day reminder reaches only the three who have not submitted.
     round_closes = utcnow() + timedelta(days=10)

@@ -26,6 +26,8 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import Select
 
+from delphi.db.dialect import dialect_name
+
 _S = TypeVar("_S", bound=Select[Any])
 
 
@@ -36,7 +38,7 @@ async def begin_write(bind: AsyncSession | AsyncConnection) -> bool:
     lock).  Returns whether it sent ``BEGIN IMMEDIATE``.
     """
     conn = await bind.connection() if isinstance(bind, AsyncSession) else bind
-    if conn.dialect.name != "sqlite":
+    if dialect_name(conn) != "sqlite":
         return False
     raw = await conn.get_raw_connection()
     if raw.driver_connection.in_transaction:  # aiosqlite.Connection or sqlite3.Connection
@@ -47,7 +49,8 @@ async def begin_write(bind: AsyncSession | AsyncConnection) -> bool:
 
 def round_share_lock(stmt: _S, dialect: str, of: Any) -> _S:
     """``stmt`` share-locking the rows of ``of`` (the Round entity) on PostgreSQL; unchanged on SQLite, where
-    :func:`begin_write` has serialised the transaction already."""
+    :func:`begin_write` has serialised the transaction already.  ``dialect`` as
+    :func:`~delphi.db.dialect.dialect_name` gives it."""
     if dialect == "postgresql":
         return stmt.with_for_update(read=True, of=of)
     return stmt

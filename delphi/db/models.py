@@ -259,7 +259,7 @@ class Rating(Base):
     comment_status: Mapped[str] = mapped_column(String(16), default=domain.CommentStatus.PENDING)
     #: The panellist's reason for a rating outside last round's IQR, when the panel asks for one.
     reason: Mapped[str] = mapped_column(Text, default="")
-    #: Moderation of ``reason``, apart from the comment's (see :func:`delphi.rounds.service.moderate`).
+    #: Moderation of ``reason``, apart from the comment's (see :func:`delphi.rounds.moderation.moderate`).
     reason_status: Mapped[str] = mapped_column(
         String(16), default=domain.CommentStatus.PENDING, server_default=domain.CommentStatus.PENDING.value
     )

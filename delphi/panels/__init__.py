@@ -1,1 +1,2 @@
-"""Use cases and read models of a panel itself: who may act on it, and its groups, statements and people."""
+"""What a facilitator sets up on a panel, and who may: its settings, groups, statements and panellists, their
+imports, and the read models that list them."""

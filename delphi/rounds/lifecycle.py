@@ -34,7 +34,8 @@ class PanelFacts:
     opens_at: datetime | None
     max_rounds: int
     panel_finished: bool = False
-    #: Why the (readable) rule cannot be applied to the panel's scale; see ``setup.rule_fit_problems``.
+    #: Why the (readable) rule cannot be applied to the panel's scale; see
+    #: :func:`delphi.panels.settings.rule_fit_problems`.
     rule_problems: tuple[str, ...] = ()
 
 
@@ -76,8 +77,9 @@ def open_blockers(facts: PanelFacts, now: datetime) -> list[str]:
 def close_blockers(round_status: str, round_number: int, rule_problems: Sequence[str] = ()) -> list[str]:
     """Actions needed before a round can close: it must be open, and its rule must fit the scale.
 
-    ``rule_problems`` are the sentences of ``setup.rule_fit_problems`` (empty when the rule fits).  A rule that
-    does not fit was locked before rules were checked against scales: it is listed, then how to replace it.
+    ``rule_problems`` are the sentences of :func:`delphi.panels.settings.rule_fit_problems` (empty when the rule
+    fits).  A rule that does not fit was locked before rules were checked against scales: it is listed, then how
+    to replace it.
     """
     if round_status == RoundStatus.OPEN:
         if not rule_problems:
@@ -140,20 +142,26 @@ def parse_reminder_hours(text: str) -> tuple[list[int], str | None]:
     return sorted(hours, reverse=True), None
 
 
+def reminder_time(closes_at: datetime, hours: int) -> datetime:
+    """When the reminder ``hours`` before ``closes_at`` falls due (same timezone as ``closes_at``)."""
+    return closes_at - timedelta(hours=hours)
+
+
 def due_reminders(
     closes_at: datetime | None, offsets_hours: Iterable[int], already_sent: Iterable[int], now: datetime
 ) -> list[int]:
     """Every reminder offset (hours before closing) that is due at ``now`` and not yet sent, largest first.
 
-    An offset is due once ``now >= closes_at - offset`` and while the round has not reached ``closes_at``; none
-    is due without a ``closes_at``.  When several fell due together (a worker that was down) all of them are
-    returned: it is the caller, :func:`delphi.rounds.service.send_due_reminders`, that sends one reminder (tagged
-    with the smallest, i.e. latest, offset) rather than a burst, and marks all of them sent.
+    An offset is due once ``now >= closes_at - offset`` (:func:`reminder_time`) and while the round has not
+    reached ``closes_at``; none is due without a ``closes_at``.  When several fell due together (a worker that
+    was down) all of them are returned: it is the caller, :func:`delphi.rounds.schedule.send_due_reminders`, that
+    sends one reminder (tagged with the smallest, i.e. latest, offset) rather than a burst, and marks all of them
+    sent.
     """
     if closes_at is None or now >= closes_at:
         return []
     sent = set(already_sent)
-    due = [h for h in offsets_hours if h not in sent and now >= closes_at - timedelta(hours=h)]
+    due = [h for h in offsets_hours if h not in sent and now >= reminder_time(closes_at, h)]
     return sorted(due, reverse=True)
 
 

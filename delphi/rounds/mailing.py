@@ -79,33 +79,32 @@ async def round_opened(
 
     ``tag`` makes a fresh dedupe key, for a re-issued link (a new mail with the new link).
     """
-    suffix = f":{tag}" if tag else ""
     if round_.number == 1:
         items = [
             Recipient(
                 p.email or "",
-                kinds.invitation_key(round_.id, p.id) + suffix,
-                kinds.invitation_context(panel, round_, p),
+                kinds.invitation.key(tag, round_id=round_.id, panellist_id=p.id),
+                kinds.invitation(panel, round_, p),
                 p.language,
                 p.id,
             )
             for p in recipients
         ]
-        name = kinds.INVITATION
+        kind = kinds.invitation
     else:
         summary = await _previous_summary(session, panel, round_)
         items = [
             Recipient(
                 p.email or "",
-                kinds.round_open_key(round_.id, p.id) + suffix,
-                kinds.round_open_context(panel, round_, p, summary=summary),
+                kinds.round_open.key(tag, round_id=round_.id, panellist_id=p.id),
+                kinds.round_open(panel, round_, p, summary=summary),
                 p.language,
                 p.id,
             )
             for p in recipients
         ]
-        name = kinds.ROUND_OPEN
-    return await enqueue_mail_many(session, name, items, panel_id=panel.id, round_id=round_.id)
+        kind = kinds.round_open
+    return await enqueue_mail_many(session, kind, items, panel_id=panel.id, round_id=round_.id)
 
 
 async def reminder(
@@ -115,7 +114,11 @@ async def reminder(
     recipients: Sequence[Panellist],
     tag: str,
 ) -> int:
-    """A reminder to each of ``recipients`` with their own progress ("12 of 40 rated")."""
+    """A reminder to each of ``recipients`` with their own progress ("12 of 40 rated").
+
+    ``tag`` names the reminder (``"48h"``, ``"manual-<unix time>"``; never empty) in the dedupe key, so each
+    reminder of a round goes to a person once.
+    """
     total = (
         await session.scalar(
             select(func.count()).select_from(RoundStatement).where(RoundStatement.round_id == round_.id)
@@ -134,14 +137,14 @@ async def reminder(
     items = [
         Recipient(
             p.email or "",
-            f"{kinds.REMINDER}:r{round_.id}:p{p.id}:{tag}",
-            kinds.reminder_context(panel, round_, p, rated=rated.get(p.id, 0), total=total),
+            kinds.reminder.key(tag, round_id=round_.id, panellist_id=p.id),
+            kinds.reminder(panel, round_, p, rated=rated.get(p.id, 0), total=total),
             p.language,
             p.id,
         )
         for p in recipients
     ]
-    return await enqueue_mail_many(session, kinds.REMINDER, items, panel_id=panel.id, round_id=round_.id)
+    return await enqueue_mail_many(session, kinds.reminder, items, panel_id=panel.id, round_id=round_.id)
 
 
 async def final_results(session: AsyncSession, panel: Panel, recipients: Sequence[Panellist]) -> int:
@@ -159,14 +162,14 @@ async def final_results(session: AsyncSession, panel: Panel, recipients: Sequenc
     items = [
         Recipient(
             p.email or "",
-            kinds.final_results_key(panel.id, p.id),
-            kinds.final_results_context(panel, p, agreed=agreed, n_rounds=n_rounds),
+            kinds.final_results.key(panel_id=panel.id, panellist_id=p.id),
+            kinds.final_results(panel, p, agreed=agreed, n_rounds=n_rounds),
             p.language,
             p.id,
         )
         for p in recipients
     ]
-    return await enqueue_mail_many(session, kinds.FINAL_RESULTS, items, panel_id=panel.id)
+    return await enqueue_mail_many(session, kinds.final_results, items, panel_id=panel.id)
 
 
 async def invite_late_joiner(

@@ -12,10 +12,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi import audit
+from delphi.db.dialect import is_postgres
 from delphi.db.models import AuditEvent, Panel, Round
 from delphi.domain import SYSTEM, RoundStatus
 from delphi.errors import DelphiError
-from delphi.rounds import lifecycle, service
+from delphi.rounds import lifecycle, schedule, transitions
 from delphi.settings import Settings
 
 log = logging.getLogger("delphi.scheduler")
@@ -44,7 +45,7 @@ async def tick(session: AsyncSession, now: datetime, settings: Settings) -> dict
     for round_id in await _candidates(session, now):
         try:
             stmt = select(Round).where(Round.id == round_id)
-            if session.bind is not None and session.bind.dialect.name == "postgresql":
+            if is_postgres(session):
                 stmt = stmt.with_for_update(skip_locked=True)
             round_ = await session.scalar(stmt)
             if round_ is None:
@@ -54,7 +55,9 @@ async def tick(session: AsyncSession, now: datetime, settings: Settings) -> dict
             assert panel is not None
             if lifecycle.round_is_due_to_open(round_.status, round_.opens_at, now):
                 try:
-                    await service.open_round(session, panel, round_, now=now, settings=settings, actor=SYSTEM)
+                    await transitions.open_round(
+                        session, panel, round_, now=now, settings=settings, actor=SYSTEM
+                    )
                     counts["opened"] += 1
                 except DelphiError as exc:
                     round_.opens_at = None  # do not retry every tick; the facilitator sees why in the trail
@@ -72,7 +75,7 @@ async def tick(session: AsyncSession, now: datetime, settings: Settings) -> dict
             elif lifecycle.round_is_due_to_close(round_.status, round_.closes_at, now):
                 panel_id, number = panel.id, round_.number
                 try:
-                    await service.close_round(
+                    await transitions.close_round(
                         session, panel, round_, now=now, settings=settings, actor=SYSTEM
                     )
                     counts["closed"] += 1
@@ -85,7 +88,7 @@ async def tick(session: AsyncSession, now: datetime, settings: Settings) -> dict
                     if status == RoundStatus.OPEN:
                         await _record_close_failure(session, panel_id, number, exc)
             elif round_.status == RoundStatus.OPEN:
-                counts["reminders"] += await service.send_due_reminders(
+                counts["reminders"] += await schedule.send_due_reminders(
                     session, panel, round_, now=now, settings=settings
                 )
             await session.commit()

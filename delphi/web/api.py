@@ -27,13 +27,15 @@ from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi import accounts
-from delphi.db.models import Account, Round
+from delphi.db.models import Account, Panel, Round
 from delphi.domain import Actor, CommentStatus, PanelRole
 from delphi.errors import NotFound
 from delphi.panels import listing
+from delphi.panels.settings import SETTINGS, Form
 from delphi.results import attrition, comments, exports, monitoring, reasons, report, round_results
 from delphi.results.frame import Frame, load_frame, rule_of
-from delphi.rounds import service
+from delphi.results.scope_row import FROZEN_FIGURES
+from delphi.rounds import moderation
 from delphi.rounds.final import final_consensus_list
 from delphi.web import schemas
 from delphi.web.deps import optional_account
@@ -132,33 +134,34 @@ async def provide_api_account(request: Request, db_session: AsyncSession) -> Acc
 # --- converters ----------------------------------------------------------------------------------------------------
 
 
+def _setting_values(p: Panel) -> dict[str, Any]:
+    """The panel's settings the API shows (``api`` in :data:`delphi.panels.settings.SETTINGS`), by name: scale
+    labels as a list of strings, an empty rule as None, everything else as stored."""
+    out: dict[str, Any] = {}
+    for s in SETTINGS:
+        if s.api:
+            value = getattr(p, s.name)
+            if s.form is Form.LINES:
+                value = [str(x) for x in value or []]
+            elif s.form is Form.RULE:
+                value = value or None
+            out[s.name] = value
+    return out
+
+
 def panel_schema(frame: Frame, role: PanelRole) -> schemas.Panel:
     p = frame.panel
     rule = rule_of(p)
     return schemas.Panel(
         id=p.id,
-        title=p.title,
-        description=p.description,
         status=p.status,
         role=role.value,
-        scale_min=p.scale_min,
-        scale_max=p.scale_max,
-        scale_labels=[str(x) for x in p.scale_labels or []],
-        allow_unable=p.allow_unable,
-        unable_label=p.unable_label,
-        rule=p.rule or None,
         rule_text=rule.describe() if rule else "",
         rule_locked_at=p.rule_locked_at,
         rule_changed_after_lock=p.rule_changed_after_lock,
-        analysis_population=p.analysis_population,
-        quantile_method=p.quantile_method,
-        unable_policy=p.unable_policy,
-        max_rounds=p.max_rounds,
-        k_min=p.k_min,
-        honorarium_minor=p.honorarium_minor,
-        currency=p.currency,
         created_at=p.created_at,
         finished_at=p.finished_at,
+        **_setting_values(p),
     )
 
 
@@ -179,15 +182,7 @@ def scope_schema(s: round_results.ScopeFigures) -> schemas.ScopeResult:
         scope=s.scope,
         group_id=s.group_id,
         name=s.name,
-        n=s.n,
-        n_unable=s.n_unable,
-        median=s.median,
-        q1=s.q1,
-        q3=s.q3,
-        iqr=s.iqr,
-        pct_agree=s.pct_agree,
-        pct_disagree=s.pct_disagree,
-        verdict=s.verdict,
+        **{name: getattr(s, name) for name in FROZEN_FIGURES},
         counts=list(s.counts),
         suppressed=s.suppressed,
         shown_to_panellists=s.shown_to_panellists,
@@ -378,7 +373,7 @@ async def _moderate(
     """Publish or hide a rating's ``what`` (``"comment"`` or ``"reason"``) as ``data`` asks (editors only)."""
     panel, _ = await load_panel(db_session, account, panel_id, EDITORS)
     publish = data.status == CommentStatus.PUBLISHED
-    await service.moderate(db_session, panel, number, rating_id, what, publish, Actor.account(account))
+    await moderation.moderate(db_session, panel, number, rating_id, what, publish, Actor.account(account))
 
 
 @get(
@@ -413,7 +408,7 @@ async def moderate(
     await _moderate(db_session, account, panel_id, number, rating_id, "comment", data)
     await db_session.flush()
     comment = await comments.load_comment(db_session, rating_id)
-    assert comment is not None  # service.moderate found it
+    assert comment is not None  # moderation.moderate found it
     return comment_schema(comment)
 
 
@@ -449,7 +444,7 @@ async def moderate_reason_api(
     await _moderate(db_session, account, panel_id, number, rating_id, "reason", data)
     await db_session.flush()
     reason = await reasons.load_reason(db_session, rating_id)
-    assert reason is not None  # service.moderate found it
+    assert reason is not None  # moderation.moderate found it
     return reason_schema(reason)
 
 

@@ -1,6 +1,6 @@
 """Facilitator pages: create and configure a panel, its groups, statements and panellists, and run its rounds.
 
-Controllers parse forms, call :mod:`delphi.rounds.setup` / :mod:`delphi.rounds.service`, and either redirect
+Controllers parse forms, call the :mod:`delphi.panels` and round use cases, and either redirect
 (303, the write commits) or re-show the form with an error summary (4xx, the transaction rolls back).
 """
 
@@ -21,14 +21,37 @@ from delphi.db.models import (
     Round,
     utcnow,
 )
-from delphi.domain import Actor, AnalysisPopulation, PanelRole, RoundStatus
+from delphi.domain import Actor, PanelRole, RoundStatus
 from delphi.errors import ActionFailed, DelphiError, Forbidden, InvalidInput
-from delphi.formatting import major_amount, minor_per_major
 from delphi.panels import listing
-from delphi.rounds import lifecycle, mailing, service, setup
+from delphi.panels.groups import add_group, delete_group
+from delphi.panels.links import reissue_link
+from delphi.panels.panellists import (
+    add_panellist,
+    erase_panellist,
+    get_panellist,
+    import_panellists,
+    preview_panellist_import,
+)
+from delphi.panels.settings import create_panel, rule_fit_problems, update_panel
+from delphi.panels.statements import (
+    add_statement,
+    asked_in_opened_round,
+    draft_round,
+    edit_statement,
+    get_statement,
+    import_statements,
+    move_statement,
+    set_in_draft,
+)
+from delphi.rounds import lifecycle, mailing, moderation, transitions
+from delphi.rounds.lookup import get_round
+from delphi.rounds.overview import round_overview
 from delphi.rounds.released import load_groups
+from delphi.rounds.schedule import send_reminder_now, set_schedule
 from delphi.settings import Settings
-from delphi.web.forms import read_form, render_form
+from delphi.web import panel_form
+from delphi.web.forms import read_form, render_form, whole_number
 from delphi.web.guards import EDITORS, OWNERS, READERS, load_panel
 from delphi.web.ids import possible_id
 
@@ -36,171 +59,6 @@ log = logging.getLogger("delphi.web")
 
 #: What each round transition does, for the message when it fails unexpectedly (keyed by its redirect query).
 TRANSITION_WORDS = {"opened": "open", "closed": "close", "reminded": "send the reminder for"}
-
-RULE_CHOICES = [
-    ("comet", "COMET/GRADE: at least 70% rate in the agree band and fewer than 15% in the disagree band"),
-    ("agree75", "At least 75% rate in the agree band"),
-    ("agree80", "At least 80% rate in the agree band"),
-    ("median_iqr", "Median in the agree band and interquartile range at most 2 (1 on 5- to 7-point scales)"),
-    ("rand_ucla", "RAND/UCLA appropriateness (1–9 scale): median and disagreement index"),
-]
-SCOPE_CHOICES = [
-    ("pooled", "The whole panel together"),
-    ("every_group", "Every stakeholder group separately (each group must agree)"),
-    ("balanced", "The whole panel, with each group weighing the same"),
-]
-
-
-def _int(form: dict[str, str], name: str, default: int | None = None) -> int | None:
-    raw = form.get(name, "").strip()
-    if raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidInput(f"Enter a whole number for {name.replace('_', ' ')}.", field=name) from None
-
-
-def _band(form: dict[str, str], name: str) -> tuple[int, int] | None:
-    raw = form.get(name, "").replace("–", "-").replace(" ", "")
-    if not raw:
-        return None
-    parts = raw.split("-")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
-        raise InvalidInput(f"Write the {name.replace('_', ' ')} as two scale points, like 7-9.", field=name)
-    return int(parts[0]), int(parts[1])
-
-
-def panel_input_from_form(form: dict[str, str]) -> setup.PanelInput:
-    """Build PanelInput from the panel form; raises InvalidInput for a field that is not even well-formed.
-
-    A consensus rule that cannot be built (overlapping bands...) is reported together with every other problem
-    :func:`delphi.rounds.setup.validate_panel_input` finds in the form, so the summary lists them all at once.
-    """
-    from delphi.stats import rule_by_name
-
-    scale_min = _int(form, "scale_min", 1)
-    scale_max = _int(form, "scale_max", 9)
-    labels = tuple(line.strip() for line in form.get("scale_labels", "").splitlines())
-    while labels and labels[-1] == "":
-        labels = labels[:-1]
-    rule_name = form.get("rule_name", "comet")
-    if rule_name not in dict(RULE_CHOICES):
-        raise InvalidInput("Choose a consensus rule from the list.", field="rule_name")
-    scope = form.get("rule_scope", "pooled")
-    if scope not in dict(SCOPE_CHOICES):
-        raise InvalidInput("Choose where the rule applies.", field="rule_scope")
-    rule_error: tuple[str, str] | None = None
-    try:
-        rule = rule_by_name(
-            rule_name,
-            agree=_band(form, "agree_band"),
-            disagree=_band(form, "disagree_band"),
-            scope=scope,
-            min_ratings=_int(form, "min_ratings", 2) or 2,
-            scale_points=(scale_max or 9) - (scale_min or 1) + 1,
-        ).to_dict()
-    except InvalidInput as exc:
-        rule, rule_error = None, (exc.field or "rule_name", exc.message)
-    except ValueError as exc:
-        rule, rule_error = None, ("rule_name", f"The consensus rule is not valid: {exc}.")
-    honorarium = form.get("honorarium", "").strip().lstrip("£€$")
-    currency = (form.get("currency") or "GBP").strip().upper()
-    try:
-        minor = round(float(honorarium) * minor_per_major(currency)) if honorarium else None
-    except ValueError:
-        raise InvalidInput(
-            "Enter the honorarium as an amount like 15 or 15.00, or leave it empty.", field="honorarium"
-        ) from None
-    data = setup.PanelInput(
-        title=form.get("title", ""),
-        description=form.get("description", ""),
-        consent_text=form.get("consent_text", ""),
-        scale_min=scale_min or 0,
-        scale_max=scale_max or 0,
-        scale_labels=labels,
-        allow_unable=form.get("allow_unable") == "on",
-        unable_label=form.get("unable_label", "Unable to rate"),
-        rule=rule,
-        analysis_population=form.get("analysis_population", AnalysisPopulation.SUBMITTED),
-        quantile_method=form.get("quantile_method", "linear"),
-        unable_policy=form.get("unable_policy", "exclude"),
-        max_rounds=_int(form, "max_rounds", 3) or 0,
-        k_min=_int(form, "k_min", 3) or 0,
-        honorarium_minor=minor,
-        currency=currency,
-        suggestions_after_round1=form.get("suggestions_after_round1") == "on",
-        ask_reason_outside_iqr=form.get("ask_reason_outside_iqr") == "on",
-    )
-    if rule_error is not None:  # shown with every other problem of the form, not alone
-        errors = [rule_error, *setup.validate_panel_input(data)]
-        raise InvalidInput(rule_error[1], field=rule_error[0], errors=errors)
-    return data
-
-
-def panel_form_values(panel: Panel | None) -> dict[str, Any]:
-    from delphi.rounds.consent import DEFAULT_CONSENT_TEXT
-    from delphi.stats import ConsensusRule
-
-    if panel is None:
-        return {
-            "title": "",
-            "description": "",
-            "consent_text": DEFAULT_CONSENT_TEXT,
-            "scale_min": 1,
-            "scale_max": 9,
-            "scale_labels": "Strongly disagree\n\n\n\nNeither agree nor disagree\n\n\n\nStrongly agree",
-            "allow_unable": True,
-            "unable_label": "Unable to rate",
-            "rule_name": "comet",
-            "rule_scope": "pooled",
-            "agree_band": "7-9",
-            "disagree_band": "1-3",
-            "min_ratings": 2,
-            "analysis_population": AnalysisPopulation.SUBMITTED.value,
-            "quantile_method": "linear",
-            "unable_policy": "exclude",
-            "max_rounds": 3,
-            "k_min": 3,
-            "honorarium": "",
-            "currency": "GBP",
-            "suggestions_after_round1": False,
-            "ask_reason_outside_iqr": False,
-        }
-    rule = ConsensusRule.from_dict(panel.rule)
-    return {
-        "title": panel.title,
-        "description": panel.description,
-        "consent_text": panel.consent_text,
-        "scale_min": panel.scale_min,
-        "scale_max": panel.scale_max,
-        "scale_labels": "\n".join(panel.scale_labels),
-        "allow_unable": panel.allow_unable,
-        "unable_label": panel.unable_label,
-        "rule_name": rule.name if rule.name in dict(RULE_CHOICES) else "comet",
-        "rule_scope": rule.scope,
-        "agree_band": f"{rule.agree[0]}-{rule.agree[1]}",
-        "disagree_band": f"{rule.disagree[0]}-{rule.disagree[1]}",
-        "min_ratings": rule.min_ratings,
-        "analysis_population": panel.analysis_population,
-        "quantile_method": panel.quantile_method,
-        "unable_policy": panel.unable_policy,
-        "max_rounds": panel.max_rounds,
-        "k_min": panel.k_min,
-        "honorarium": str(major_amount(panel.honorarium_minor, panel.currency))
-        if panel.honorarium_minor
-        else "",
-        "currency": panel.currency,
-        "suggestions_after_round1": panel.suggestions_after_round1,
-        "ask_reason_outside_iqr": panel.ask_reason_outside_iqr,
-    }
-
-
-def _form_values(form: dict[str, str]) -> dict[str, Any]:
-    values = dict(form)
-    for box in ("allow_unable", "suggestions_after_round1", "ask_reason_outside_iqr"):
-        values[box] = form.get(box) == "on"
-    return values
 
 
 def parse_datetime(form: dict[str, str], name: str) -> datetime | None:
@@ -218,7 +76,7 @@ def parse_datetime(form: dict[str, str], name: str) -> datetime | None:
 def _rule_repair(panel: Panel) -> list[str]:
     """Why a *locked* rule cannot be applied to the panel's scale (the settings form then lets it be replaced,
     recorded and flagged); empty for a rule that fits or is not locked yet."""
-    return setup.rule_fit_problems(panel) if panel.rule_locked_at is not None else []
+    return rule_fit_problems(panel) if panel.rule_locked_at is not None else []
 
 
 async def _undo(session: AsyncSession, panel: Panel, account: Account) -> None:
@@ -258,9 +116,7 @@ class PanelController(Controller):
             "facilitator/panel_form.html",
             {
                 "account": account,
-                "values": panel_form_values(None),
-                "rules": RULE_CHOICES,
-                "scopes": SCOPE_CHOICES,
+                **panel_form.context(panel_form.form_values(None)),
                 "action": "/panels",
                 "locked": False,
                 "panel": None,
@@ -277,17 +133,15 @@ class PanelController(Controller):
             )
         form = await read_form(request)
         try:
-            panel = await setup.create_panel(
-                db_session, panel_input_from_form(form), account.id, Actor.account(account)
+            panel = await create_panel(
+                db_session, panel_form.panel_input(form), account.id, Actor.account(account)
             )
         except InvalidInput as exc:
             return render_form(
                 "facilitator/panel_form.html",
                 {
                     "account": account,
-                    "values": _form_values(form),
-                    "rules": RULE_CHOICES,
-                    "scopes": SCOPE_CHOICES,
+                    **panel_form.context(panel_form.posted_values(form)),
                     "action": "/panels",
                     "locked": False,
                     "panel": None,
@@ -305,7 +159,7 @@ class PanelController(Controller):
         ctx = await _panel_nav(db_session, panel, role, account)
         groups = await listing.groups_with_counts(db_session, panel.id)
         n_statements = await listing.statement_count(db_session, panel.id)
-        overview = await service.round_overview(db_session, panel)
+        overview = await round_overview(db_session, panel)
         ctx.update(
             groups=groups,
             n_statements=n_statements,
@@ -320,9 +174,7 @@ class PanelController(Controller):
         panel, role = await load_panel(db_session, account, panel_id, EDITORS)
         ctx = await _panel_nav(db_session, panel, role, account)
         ctx.update(
-            values=panel_form_values(panel),
-            rules=RULE_CHOICES,
-            scopes=SCOPE_CHOICES,
+            **panel_form.context(panel_form.form_values(panel)),
             action=f"/panels/{panel.id}/settings",
             locked=panel.rule_locked_at is not None,
             rule_repair=_rule_repair(panel),
@@ -337,15 +189,13 @@ class PanelController(Controller):
         panel, role = await load_panel(db_session, account, panel_id, EDITORS)
         form = await read_form(request)
         try:
-            await setup.update_panel(db_session, panel, panel_input_from_form(form), Actor.account(account))
+            await update_panel(db_session, panel, panel_form.panel_input(form), Actor.account(account))
         except DelphiError as exc:
             # The rollback expires every loaded row, so the page's context is built after it, not before.
             await _undo(db_session, panel, account)
             ctx = await _panel_nav(db_session, panel, role, account)
             ctx.update(
-                values=_form_values(form),
-                rules=RULE_CHOICES,
-                scopes=SCOPE_CHOICES,
+                **panel_form.context(panel_form.posted_values(form)),
                 action=f"/panels/{panel.id}/settings",
                 locked=panel.rule_locked_at is not None,
                 rule_repair=_rule_repair(panel),
@@ -383,7 +233,7 @@ class PanelController(Controller):
         panel, role = await load_panel(db_session, account, panel_id, EDITORS)
         form = await read_form(request)
         try:
-            await setup.add_group(
+            await add_group(
                 db_session,
                 panel,
                 form.get("name", ""),
@@ -404,7 +254,7 @@ class PanelController(Controller):
         self, panel_id: int, group_id: int, db_session: AsyncSession, account: Account
     ) -> Redirect:
         panel, _ = await load_panel(db_session, account, panel_id, EDITORS)
-        await setup.delete_group(db_session, panel, group_id, Actor.account(account))
+        await delete_group(db_session, panel, group_id, Actor.account(account))
         return Redirect(f"/panels/{panel.id}/groups", status_code=303)
 
     @get("/{panel_id:int}/audit", name="panel_audit")
@@ -426,7 +276,7 @@ class StatementController(Controller):
     ) -> dict[str, Any]:
         ctx = await _panel_nav(session, panel, role, account)
         statements = await listing.statements_of(session, panel.id)
-        draft = await setup.draft_round(session, panel.id)
+        draft = await draft_round(session, panel.id)
         in_draft = await listing.statement_ids_in(session, draft.id) if draft is not None else set()
         ctx.update(
             statements=statements,
@@ -449,7 +299,7 @@ class StatementController(Controller):
         panel, role = await load_panel(db_session, account, panel_id, EDITORS)
         form = await read_form(request)
         try:
-            await setup.add_statement(
+            await add_statement(
                 db_session, panel, form.get("text", ""), form.get("section", ""), Actor.account(account)
             )
         except DelphiError as exc:
@@ -477,7 +327,7 @@ class StatementController(Controller):
             if content:
                 data = content
         try:
-            await setup.import_statements(db_session, panel, data, Actor.account(account))
+            await import_statements(db_session, panel, data, Actor.account(account))
         except InvalidInput as exc:
             await _undo(db_session, panel, account)
             ctx = await self._ctx(db_session, panel, role, account)
@@ -491,12 +341,12 @@ class StatementController(Controller):
         self, panel_id: int, statement_id: int, db_session: AsyncSession, account: Account
     ) -> Template:
         panel, role = await load_panel(db_session, account, panel_id, EDITORS)
-        statement = await setup.get_statement(db_session, panel, statement_id)
+        statement = await get_statement(db_session, panel, statement_id)
         ctx = await _panel_nav(db_session, panel, role, account)
         ctx.update(
             statement=statement,
             values={"text": statement.text, "section": statement.section},
-            asked=await setup.asked_in_opened_round(db_session, statement.id),
+            asked=await asked_in_opened_round(db_session, statement.id),
             tab="statements",
         )
         return render_form("facilitator/statement_edit.html", ctx)
@@ -508,7 +358,7 @@ class StatementController(Controller):
         panel, role = await load_panel(db_session, account, panel_id, EDITORS)
         form = await read_form(request)
         try:
-            await setup.edit_statement(
+            await edit_statement(
                 db_session,
                 panel,
                 statement_id,
@@ -518,13 +368,13 @@ class StatementController(Controller):
             )
         except DelphiError as exc:
             await _undo(db_session, panel, account)
-            statement = await setup.get_statement(db_session, panel, statement_id)
+            statement = await get_statement(db_session, panel, statement_id)
             ctx = await _panel_nav(db_session, panel, role, account)
             ctx.update(
                 statement=statement,
                 values=form,
                 tab="statements",
-                asked=await setup.asked_in_opened_round(db_session, statement.id),
+                asked=await asked_in_opened_round(db_session, statement.id),
             )
             return render_form(
                 "facilitator/statement_edit.html",
@@ -540,7 +390,7 @@ class StatementController(Controller):
     ) -> Redirect:
         panel, _ = await load_panel(db_session, account, panel_id, EDITORS)
         form = await read_form(request)
-        await setup.move_statement(
+        await move_statement(
             db_session,
             panel,
             statement_id,
@@ -555,7 +405,7 @@ class StatementController(Controller):
     ) -> Redirect:
         panel, _ = await load_panel(db_session, account, panel_id, EDITORS)
         form = await read_form(request)
-        await setup.set_in_draft(
+        await set_in_draft(
             db_session, panel, statement_id, form.get("include") == "1", Actor.account(account)
         )
         return Redirect(f"/panels/{panel.id}/statements#s{statement_id}", status_code=303)
@@ -586,8 +436,8 @@ class PanellistController(Controller):
         panel, role = await load_panel(db_session, account, panel_id, EDITORS)
         form = await read_form(request)
         try:
-            group_id = _int(form, "group_id", 0) or 0
-            p = await setup.add_panellist(
+            group_id = whole_number(form, "group_id", 0) or 0
+            p = await add_panellist(
                 db_session,
                 panel,
                 email=form.get("email", ""),
@@ -635,10 +485,10 @@ class PanellistController(Controller):
                 errors=[("file", "Choose a CSV file with the columns email, group, name, language.")],
                 status_code=422,
             )
-        preview = await setup.preview_panellist_import(db_session, panel, text)
+        preview = await preview_panellist_import(db_session, panel, text)
         ctx["preview"] = preview
         if form.get("confirm") == "1" and preview.ok:
-            created = await setup.import_panellists(
+            created = await import_panellists(
                 db_session, panel, text, secret_key=settings.secret_key, actor=Actor.account(account)
             )
             for p in created:
@@ -654,10 +504,8 @@ class PanellistController(Controller):
         self, panel_id: int, panellist_id: int, db_session: AsyncSession, settings: Settings, account: Account
     ) -> Redirect:
         panel, _ = await load_panel(db_session, account, panel_id, EDITORS)
-        from delphi.rounds import participation
-
-        p = await setup.get_panellist(db_session, panel, panellist_id)
-        await participation.reissue_link(db_session, p, settings, Actor.account(account))
+        p = await get_panellist(db_session, panel, panellist_id)
+        await reissue_link(db_session, p, settings, Actor.account(account))
         await mailing.invite_late_joiner(db_session, panel, p, reissued=True)
         return Redirect(f"/panels/{panel.id}/panellists?reissued={p.pseudonym}", status_code=303)
 
@@ -667,7 +515,7 @@ class PanellistController(Controller):
     ) -> Redirect:
         panel, _ = await load_panel(db_session, account, panel_id, OWNERS)
         form = await read_form(request)
-        await setup.erase_panellist(
+        await erase_panellist(
             db_session,
             panel,
             panellist_id,
@@ -686,7 +534,7 @@ class RoundController(Controller):
     ) -> dict[str, Any]:
         ctx = await _panel_nav(session, panel, role, account)
         statements = await listing.round_statements(session, round_.id)
-        facts = await service.open_facts(session, panel, round_)
+        facts = await transitions.open_facts(session, panel, round_)
         now = utcnow()
         suggestions = []
         if round_.status == RoundStatus.DRAFT:
@@ -697,9 +545,7 @@ class RoundController(Controller):
             tab=f"round{round_.number}",
             suggestions=suggestions,
             blockers=lifecycle.open_blockers(facts, now) if round_.status == RoundStatus.DRAFT else [],
-            close_blockers=lifecycle.close_blockers(
-                round_.status, round_.number, setup.rule_fit_problems(panel)
-            )
+            close_blockers=lifecycle.close_blockers(round_.status, round_.number, rule_fit_problems(panel))
             if round_.status == RoundStatus.OPEN
             else [],
             values={
@@ -709,14 +555,14 @@ class RoundController(Controller):
                     f"{h // 24}d" if h % 24 == 0 else f"{h}h" for h in round_.reminder_offsets_hours
                 ),
             },
-            overview=await service.round_overview(session, panel),
+            overview=await round_overview(session, panel),
         )
         return ctx
 
     @get("/", name="round")
     async def show(self, panel_id: int, number: int, db_session: AsyncSession, account: Account) -> Template:
         panel, role = await load_panel(db_session, account, panel_id, READERS)
-        round_ = await service.get_round(db_session, panel, number)
+        round_ = await get_round(db_session, panel, number)
         return render_form(
             "facilitator/round.html", await self._ctx(db_session, panel, role, account, round_)
         )
@@ -732,7 +578,7 @@ class RoundController(Controller):
         values: dict[str, str] | None = None,
     ) -> Template:
         await _undo(session, panel, account)
-        round_ = await service.get_round(session, panel, number)
+        round_ = await get_round(session, panel, number)
         ctx = await self._ctx(session, panel, role, account, round_)
         if values:
             ctx["values"].update(values)
@@ -748,11 +594,11 @@ class RoundController(Controller):
         panel, role = await load_panel(db_session, account, panel_id, EDITORS)
         form = await read_form(request)
         try:
-            round_ = await service.get_round(db_session, panel, number)
+            round_ = await get_round(db_session, panel, number)
             hours, problem = lifecycle.parse_reminder_hours(form.get("reminders", ""))
             if problem:
                 raise InvalidInput(problem, field="reminders")
-            await service.set_schedule(
+            await set_schedule(
                 db_session,
                 panel,
                 round_,
@@ -784,7 +630,7 @@ class RoundController(Controller):
         what to do next."""
         panel, role = await load_panel(session, account, panel_id, EDITORS)
         try:
-            round_ = await service.get_round(session, panel, number)
+            round_ = await get_round(session, panel, number)
             result = await use_case(
                 session, panel, round_, now=utcnow(), settings=settings, actor=Actor.account(account)
             )
@@ -813,7 +659,7 @@ class RoundController(Controller):
         self, panel_id: int, number: int, db_session: AsyncSession, settings: Settings, account: Account
     ) -> Redirect | Template:
         return await self._transition(
-            panel_id, number, db_session, settings, account, service.open_round, "opened"
+            panel_id, number, db_session, settings, account, transitions.open_round, "opened"
         )
 
     @post("/close")
@@ -821,7 +667,7 @@ class RoundController(Controller):
         self, panel_id: int, number: int, db_session: AsyncSession, settings: Settings, account: Account
     ) -> Redirect | Template:
         return await self._transition(
-            panel_id, number, db_session, settings, account, service.close_round, "closed"
+            panel_id, number, db_session, settings, account, transitions.close_round, "closed"
         )
 
     @post("/remind")
@@ -829,7 +675,7 @@ class RoundController(Controller):
         self, panel_id: int, number: int, db_session: AsyncSession, settings: Settings, account: Account
     ) -> Redirect | Template:
         return await self._transition(
-            panel_id, number, db_session, settings, account, service.send_reminder_now, "reminded"
+            panel_id, number, db_session, settings, account, send_reminder_now, "reminded"
         )
 
     @post("/finish")
@@ -838,7 +684,7 @@ class RoundController(Controller):
     ) -> Redirect | Template:
         panel, role = await load_panel(db_session, account, panel_id, EDITORS)
         try:
-            await service.finish_panel(
+            await transitions.finish_panel(
                 db_session, panel, now=utcnow(), settings=settings, actor=Actor.account(account)
             )
         except DelphiError as exc:
@@ -858,14 +704,14 @@ class RoundController(Controller):
         panel, role = await load_panel(db_session, account, panel_id, EDITORS)
         form = await read_form(request)
         try:
-            await service.review_suggestion(
+            await moderation.review_suggestion(
                 db_session,
                 panel,
                 suggestion_id,
                 form.get("decision", ""),
                 Actor.account(account),
                 text=form.get("text"),
-                merge_into=_int(form, "merge_into"),
+                merge_into=whole_number(form, "merge_into"),
             )
         except DelphiError as exc:
             return await self._refuse(db_session, panel, role, account, number, exc)

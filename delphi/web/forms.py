@@ -1,4 +1,4 @@
-"""Form helpers: read a posted form, and re-show a page with a GOV.UK-style error summary."""
+"""Form helpers: read a posted form and its numbers, and re-show a page with a GOV.UK-style error summary."""
 
 from __future__ import annotations
 
@@ -7,11 +7,24 @@ from typing import Any
 from litestar import MediaType, Request
 from litestar.response import Template
 
+from delphi.errors import InvalidInput
+
 
 async def read_form(request: Request) -> dict[str, str]:
     """The posted form as ``{name: last value}``, with values stripped of NUL characters."""
     form = await request.form()
     return {k: str(v).replace("\x00", "") for k, v in form.items() if isinstance(v, str)}
+
+
+def whole_number(form: dict[str, str], name: str, default: int | None = None) -> int | None:
+    """The whole number in field ``name``; ``default`` when it is empty or absent; InvalidInput otherwise."""
+    raw = form.get(name, "").strip()
+    if raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput(f"Enter a whole number for {name.replace('_', ' ')}.", field=name) from None
 
 
 async def read_form_multi(request: Request) -> dict[str, list[str]]:

@@ -1,6 +1,6 @@
 """Panellist pages: the link, consent, rating, review, submit, receipt, suggestions, results, leaving.
 
-No SQL here: every handler calls :mod:`delphi.rounds.participation`.  Two controllers:
+No SQL here: every handler calls the use cases of :mod:`delphi.participation`.  Two controllers:
 
 * ``/p/{token}`` (and ``/p/{token}/leave``): exchanges the e-mailed token for a signed session cookie and
   redirects to a URL without the token; rate-limited by ``app.state.link_limiter``.
@@ -32,9 +32,8 @@ from delphi.db.models import Panellist
 from delphi.errors import DelphiError, InvalidInput
 from delphi.formatting import format_money
 from delphi.locale import template_gettext
-from delphi.rounds import participation as p
-from delphi.rounds import participation_rules as rules
-from delphi.rounds.participation_rules import Issue, LinkNotValid, SessionEnded
+from delphi.participation import checks, consent, figures, final, links, pages, saving, submit, suggest
+from delphi.participation.issues import N_, ConsentNeeded, Issue, LinkNotValid, SessionEnded, fail
 from delphi.web.charts import distribution_svg
 from delphi.web.errors import http_error_handler, problem
 from delphi.web.forms import read_form, read_form_multi
@@ -45,12 +44,12 @@ PANELLIST_KEY = "panellist_id"
 VERSION_KEY = "panellist_v"
 _FIELD = re.compile(r"^([scr])(\d{1,12})$")
 _TITLES = {
-    400: rules.N_("Something was not right"),
-    403: rules.N_("Please use your personal link"),
-    404: rules.N_("Page not found"),
-    409: rules.N_("That cannot be done now"),
-    422: rules.N_("Please check your answer"),
-    429: rules.N_("Please wait a moment"),
+    400: N_("Something was not right"),
+    403: N_("Please use your personal link"),
+    404: N_("Page not found"),
+    409: N_("That cannot be done now"),
+    422: N_("Please check your answer"),
+    429: N_("Please wait a moment"),
 }
 
 
@@ -81,8 +80,8 @@ def _context(request: Request, panellist: Panellist | None, **extra: Any) -> dic
     ctx: dict[str, Any] = {
         **i18n,
         "panellist": panellist,
-        "num": rules.number_text,
-        "band_text": rules.band_text,
+        "num": figures.number_text,
+        "band_text": figures.band_text,
         "money": lambda minor, currency: format_money(minor, currency, lang),
         "errors": [],
         "field_errors": {},
@@ -185,7 +184,7 @@ def _logout(request: Request) -> None:
 async def provide_panellist(request: Request, db_session: AsyncSession) -> Panellist:
     """The panellist of the session cookie; :class:`SessionEnded` (a kind page) when there is no valid one."""
     session = _session(request)
-    panellist = await p.panellist_for_session(
+    panellist = await links.panellist_for_session(
         db_session, session.get(PANELLIST_KEY), session.get(VERSION_KEY)
     )
     request.state.panellist_language = panellist.language
@@ -205,14 +204,14 @@ class PanellistLinkController(Controller):
     @get("/{token:str}", name="panellist_link")
     async def open_link(self, request: Request, db_session: AsyncSession, token: str) -> Redirect:
         request.app.state.link_limiter.hit(client_key(request))
-        panellist = await p.exchange_link(db_session, token)
+        panellist = await links.exchange_link(db_session, token)
         _login(request, panellist)
         return Redirect("/panel", status_code=303)
 
     @get("/{token:str}/leave", name="panellist_leave_link")
     async def leave_link(self, request: Request, db_session: AsyncSession, token: str) -> Redirect:
         request.app.state.link_limiter.hit(client_key(request))
-        panellist = await p.exchange_link(db_session, token)
+        panellist = await links.exchange_link(db_session, token)
         _login(request, panellist)
         return Redirect("/panel/leave", status_code=303)
 
@@ -221,20 +220,20 @@ class PanellistLinkController(Controller):
         """RFC 8058 one-click unsubscribe: ``List-Unsubscribe=One-Click`` in the body withdraws at once."""
         request.app.state.link_limiter.hit(client_key(request))
         form = await read_form(request)
-        panellist = await p.panellist_for_token(db_session, token)
+        panellist = await links.panellist_for_token(db_session, token)
         if form.get("List-Unsubscribe") != "One-Click":
-            raise rules.fail(
+            raise fail(
                 DelphiError,
-                rules.N_("To leave the panel, open the link in your e-mail and confirm on the page."),
+                N_("To leave the panel, open the link in your e-mail and confirm on the page."),
             )
-        await p.withdraw(db_session, panellist, how="one-click")
+        await consent.withdraw(db_session, panellist, how="one-click")
         return render(request, "left.html", panellist, panel=None)
 
 
 # --- the panellist's pages ----------------------------------------------------------------------------------
 
 
-def _rating_inputs(form: dict[str, list[str]]) -> list[p.RatingInput]:
+def _rating_inputs(form: dict[str, list[str]]) -> list[checks.RatingInput]:
     """``s<id>`` (answer), ``c<id>`` (comment), ``r<id>`` (reason) fields as inputs, in first-seen order."""
     found: dict[int, dict[str, str]] = {}
     for key, values in form.items():
@@ -242,12 +241,12 @@ def _rating_inputs(form: dict[str, list[str]]) -> list[p.RatingInput]:
         if m and possible_id(int(m.group(2))):  # a larger number is no statement's id: ignored
             found.setdefault(int(m.group(2)), {})[m.group(1)] = values[-1]
     return [
-        p.RatingInput(sid, answer=fields.get("s"), comment=fields.get("c"), reason=fields.get("r"))
+        checks.RatingInput(sid, answer=fields.get("s"), comment=fields.get("c"), reason=fields.get("r"))
         for sid, fields in found.items()
     ]
 
 
-def _overlay(page: p.RatingPage, inputs: list[p.RatingInput]) -> None:
+def _overlay(page: pages.RatingPage, inputs: list[checks.RatingInput]) -> None:
     """Show what was posted (not saved) on a page re-shown with errors, so nothing typed is lost."""
     by_id = {i.statement_id: i for i in inputs}
     for item in page.items:
@@ -255,7 +254,7 @@ def _overlay(page: p.RatingPage, inputs: list[p.RatingInput]) -> None:
         if posted is None:
             continue
         if isinstance(posted.answer, str) and posted.answer:
-            if posted.answer == rules.UNABLE:
+            if posted.answer == checks.UNABLE:
                 item.value, item.unable = None, True
             elif posted.answer.isdigit():
                 item.value, item.unable = int(posted.answer), False
@@ -277,7 +276,7 @@ class PanellistPagesController(Controller):
     async def home(
         self, request: Request, db_session: AsyncSession, panellist: Panellist, saved: int = 0
     ) -> Template | Redirect:
-        ov = await p.overview(db_session, panellist)
+        ov = await pages.overview(db_session, panellist)
         if ov.panel.status == "finished":
             return Redirect("/panel/results", status_code=303)
         if not ov.consented:
@@ -289,7 +288,7 @@ class PanellistPagesController(Controller):
     async def consent_form(
         self, request: Request, db_session: AsyncSession, panellist: Panellist
     ) -> Template:
-        ov = await p.overview(db_session, panellist)
+        ov = await pages.overview(db_session, panellist)
         return render(request, "consent.html", panellist, panel=ov.panel, ov=ov)
 
     @post("/consent")
@@ -298,14 +297,14 @@ class PanellistPagesController(Controller):
     ) -> Template | Redirect:
         form = await read_form(request)
         if form.get("consent") != "yes":
-            ov = await p.overview(db_session, panellist)
+            ov = await pages.overview(db_session, panellist)
             i18n = template_gettext(panellist.language)
-            issue = Issue("consent", rules.N_("Tick the box to say you agree to take part."))
+            issue = Issue("consent", N_("Tick the box to say you agree to take part."))
             errors = _translate([issue], i18n["py_gettext"])
             return render(
                 request, "consent.html", panellist, status_code=400, panel=ov.panel, ov=ov, errors=errors
             )
-        await p.record_consent(db_session, panellist)
+        await consent.record_consent(db_session, panellist)
         return Redirect("/panel", status_code=303)
 
     # rating -------------------------------------------------------------------------------------------------
@@ -315,19 +314,19 @@ class PanellistPagesController(Controller):
     ) -> Template | Redirect:
         if panellist.consented_at is None:
             return Redirect("/panel/consent", status_code=303)
-        ov = await p.overview(db_session, panellist)
+        ov = await pages.overview(db_session, panellist)
         if ov.round is None or ov.progress.total == 0:
             return Redirect("/panel", status_code=303)
         if not ov.accepts_answers:
             return Redirect("/panel/review", status_code=303)
-        data = await p.load_rating_page(db_session, panellist, page)
+        data = await pages.load_rating_page(db_session, panellist, page)
         return self._rate_template(request, panellist, data)
 
     def _rate_template(
         self,
         request: Request,
         panellist: Panellist,
-        data: p.RatingPage,
+        data: pages.RatingPage,
         errors: list[tuple[str, str]] | None = None,
     ) -> Template:
         ordinal = {}
@@ -357,11 +356,11 @@ class PanellistPagesController(Controller):
         inputs = _rating_inputs(form)
         action = (form.get("action") or ["next"])[-1]
         try:
-            await p.save_ratings(db_session, panellist, inputs)
-        except rules.ConsentNeeded:
+            await saving.save_ratings(db_session, panellist, inputs)
+        except ConsentNeeded:
             return Redirect("/panel/consent", status_code=303)
         except InvalidInput as exc:
-            data = await p.load_rating_page(db_session, panellist, page)
+            data = await pages.load_rating_page(db_session, panellist, page)
             _overlay(data, inputs)
             i18n = template_gettext(panellist.language)
             return self._rate_template(request, panellist, data, errors=_errors_of(exc, i18n["py_gettext"]))
@@ -370,8 +369,8 @@ class PanellistPagesController(Controller):
             return Redirect(f"/panel/rate?page={max(1, current - 1)}", status_code=303)
         if action == "later":
             return Redirect("/panel?saved=1", status_code=303)
-        pages = await p.rating_pages(db_session, panellist)
-        if action != "review" and current < len(pages):
+        specs = await pages.rating_pages(db_session, panellist)
+        if action != "review" and current < len(specs):
             return Redirect(f"/panel/rate?page={current + 1}", status_code=303)
         return Redirect("/panel/review", status_code=303)
 
@@ -383,7 +382,7 @@ class PanellistPagesController(Controller):
         (absent or null keeps the saved value).  Answer: ``{"statement_id", "value", "unable", "outside_iqr",
         "answered", "total", "saved_at"}``; a problem body with ``errors`` on a 4xx.
 
-        The save goes through the process's :class:`~delphi.rounds.save_queue.SaveQueue` (grouped with other
+        The save goes through the process's :class:`~delphi.participation.save_queue.SaveQueue` (grouped with other
         panellists' saves in one transaction); whatever the queue does not save, from a bad value to an ended
         session, takes the full path in its own transaction, which gives the precise answer.
         """
@@ -397,7 +396,7 @@ class PanellistPagesController(Controller):
         except Exception:
             body = None
         item = (
-            p.RatingInput(statement_id, body.get("answer"), body.get("comment"), body.get("reason"))
+            checks.RatingInput(statement_id, body.get("answer"), body.get("comment"), body.get("reason"))
             if isinstance(body, dict)
             else None
         )
@@ -406,7 +405,7 @@ class PanellistPagesController(Controller):
             result = await request.app.state.save_queue.save(panellist_id, version, item)
         return self._saved(result or await self._save_fully(request, item))
 
-    async def _save_fully(self, request: Request, item: p.RatingInput | None) -> p.SaveResult:
+    async def _save_fully(self, request: Request, item: checks.RatingInput | None) -> saving.SaveResult:
         """The save in a transaction of its own, with every check phrased: a session that is not (or no
         longer) valid is refused first, then a body that was not a JSON object (``item`` None), then whatever
         ``save_rating`` refuses."""
@@ -415,11 +414,11 @@ class PanellistPagesController(Controller):
                 await begin_write(db_session)  # the session check too is serialised with a close (SQLite)
                 panellist = await provide_panellist(request, db_session)
                 if item is None:
-                    raise rules.fail(InvalidInput, rules.N_("Send the answer as a JSON object."))
-                return await p.save_rating(db_session, panellist, item)
+                    raise fail(InvalidInput, N_("Send the answer as a JSON object."))
+                return await saving.save_rating(db_session, panellist, item)
 
     @staticmethod
-    def _saved(result: p.SaveResult) -> Response:
+    def _saved(result: saving.SaveResult) -> Response:
         return Response(
             {
                 "statement_id": result.statement_id,
@@ -439,10 +438,10 @@ class PanellistPagesController(Controller):
     ) -> Template | Redirect:
         if panellist.consented_at is None:
             return Redirect("/panel/consent", status_code=303)
-        ov = await p.overview(db_session, panellist)
+        ov = await pages.overview(db_session, panellist)
         if ov.round is None:
             return Redirect("/panel", status_code=303)
-        data = await p.load_review(db_session, panellist)
+        data = await pages.load_review(db_session, panellist)
         return render(request, "review.html", panellist, panel=ov.panel, ov=data.overview, data=data)
 
     @post("/submit")
@@ -450,9 +449,9 @@ class PanellistPagesController(Controller):
         self, request: Request, db_session: AsyncSession, panellist: Panellist
     ) -> Template | Redirect:
         try:
-            await p.submit(db_session, panellist)
+            await submit.submit(db_session, panellist)
         except InvalidInput as exc:
-            data = await p.load_review(db_session, panellist)
+            data = await pages.load_review(db_session, panellist)
             i18n = template_gettext(panellist.language)
             return render(
                 request,
@@ -470,10 +469,10 @@ class PanellistPagesController(Controller):
     async def done(
         self, request: Request, db_session: AsyncSession, panellist: Panellist
     ) -> Template | Redirect:
-        receipt = await p.load_receipt(db_session, panellist)
+        receipt = await submit.load_receipt(db_session, panellist)
         if receipt is None:
             return Redirect("/panel", status_code=303)
-        ov = await p.overview(db_session, panellist)
+        ov = await pages.overview(db_session, panellist)
         return render(request, "done.html", panellist, panel=ov.panel, ov=ov, receipt=receipt)
 
     # suggestions --------------------------------------------------------------------------------------------
@@ -483,8 +482,8 @@ class PanellistPagesController(Controller):
     ) -> Template | Redirect:
         if panellist.consented_at is None:
             return Redirect("/panel/consent", status_code=303)
-        ov = await p.overview(db_session, panellist)
-        statements = await p.suggestable_statements(db_session, panellist)
+        ov = await pages.overview(db_session, panellist)
+        statements = await suggest.suggestable_statements(db_session, panellist)
         return render(
             request,
             "suggest.html",
@@ -510,10 +509,10 @@ class PanellistPagesController(Controller):
             if raw.isascii() and raw.isdigit() and possible_id(int(raw)):  # else no statement's id
                 statement_id = int(raw)
             else:
-                issues.append(Issue("statement", rules.N_("Choose the statement you want to reword.")))
+                issues.append(Issue("statement", N_("Choose the statement you want to reword.")))
         if not issues:
             try:
-                await p.suggest(
+                await suggest.suggest(
                     db_session,
                     panellist,
                     text=form.get("text", ""),
@@ -523,8 +522,8 @@ class PanellistPagesController(Controller):
                 return Redirect("/panel/suggest?sent=1", status_code=303)
             except InvalidInput as exc:
                 issues = list(getattr(exc, "issues", [])) or [Issue("text", exc.message)]
-        ov = await p.overview(db_session, panellist)
-        statements = await p.suggestable_statements(db_session, panellist)
+        ov = await pages.overview(db_session, panellist)
+        statements = await suggest.suggestable_statements(db_session, panellist)
         return render(
             request,
             "suggest.html",
@@ -541,8 +540,8 @@ class PanellistPagesController(Controller):
     # results ------------------------------------------------------------------------------------------------
     @get("/results", name="panellist_results")
     async def results(self, request: Request, db_session: AsyncSession, panellist: Panellist) -> Template:
-        view = await p.load_final_results(db_session, panellist)
-        ov = await p.overview(db_session, panellist)
+        view = await final.load_final_results(db_session, panellist)
+        ov = await pages.overview(db_session, panellist)
         return render(
             request,
             "results.html",
@@ -554,19 +553,19 @@ class PanellistPagesController(Controller):
                 request,
                 panellist,
                 view.panel.scale_min,
-                rules.agree_band(view.panel.rule, view.panel.scale_min, view.panel.scale_max),
+                figures.agree_band(view.panel.rule, view.panel.scale_min, view.panel.scale_max),
             ),
         )
 
     # leaving ------------------------------------------------------------------------------------------------
     @get("/leave", name="panellist_leave")
     async def leave_form(self, request: Request, db_session: AsyncSession, panellist: Panellist) -> Template:
-        ov = await p.overview(db_session, panellist)
+        ov = await pages.overview(db_session, panellist)
         return render(request, "leave.html", panellist, panel=ov.panel, ov=ov)
 
     @post("/leave", status_code=200)
     async def leave(self, request: Request, db_session: AsyncSession, panellist: Panellist) -> Template:
-        ov = await p.overview(db_session, panellist)
-        await p.withdraw(db_session, panellist, how="page")
+        ov = await pages.overview(db_session, panellist)
+        await consent.withdraw(db_session, panellist, how="page")
         _logout(request)
         return render(request, "left.html", panellist, panel=ov.panel)

@@ -19,7 +19,7 @@ from delphi.domain import Actor, AnalysisPopulation, PanelRole, RoundStatus
 from delphi.errors import Conflict, Forbidden, InvalidInput, NotFound
 from delphi.results import attrition, comments, exports, monitoring, reasons, report, round_results
 from delphi.results.frame import Frame, load_frame
-from delphi.rounds import service
+from delphi.rounds import moderation
 from delphi.rounds.final import final_consensus_list
 from delphi.web.charts import distribution_svg
 from delphi.web.forms import read_form
@@ -272,7 +272,7 @@ async def _moderate(
     action = (await read_form(request)).get("action", "")
     if action not in ("publish", "hide"):
         raise InvalidInput("Choose publish or hide.", field="action")
-    await service.moderate(
+    await moderation.moderate(
         db_session, panel, number, rating_id, what, action == "publish", Actor.account(account)
     )
     return Redirect(f"/panels/{panel.id}/rounds/{number}/results?moderated={rating_id}", status_code=303)

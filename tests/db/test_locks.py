@@ -22,11 +22,14 @@ from delphi.db.locks import begin_write
 from delphi.db.models import Panel, Panellist, Rating, Round, RoundResult, Submission, utcnow
 from delphi.domain import POOLED_SCOPE, SYSTEM
 from delphi.errors import PreconditionsUnmet
-from delphi.rounds import participation as p
-from delphi.rounds import service
-from delphi.rounds.participation_rules import RoundClosed
-from delphi.rounds.rating_writes import RatingInput, clean_input, upsert_params, upsert_statement
-from delphi.rounds.save_batch import SaveJob, write_batch
+from delphi.participation.checks import RatingInput, clean_input
+from delphi.participation.facts import current_round, scale_of
+from delphi.participation.issues import RoundClosed
+from delphi.participation.save_batch import SaveJob, write_batch
+from delphi.participation.saving import SaveResult, save_rating, save_ratings
+from delphi.participation.submit import Receipt, submit
+from delphi.participation.writes import upsert_params, upsert_statement
+from delphi.rounds import lookup, transitions
 from delphi.settings import Settings
 from tests.panellist.factory import World, make_world
 
@@ -47,12 +50,14 @@ async def still_waiting(task: asyncio.Task[T]) -> bool:
     return not task.done()
 
 
-async def close(session: AsyncSession, panel_id: int, settings: Settings) -> service.CloseOutcome:
+async def close(session: AsyncSession, panel_id: int, settings: Settings) -> transitions.CloseOutcome:
     """The facilitator's close: load the panel and round (outside the lock, as the page does), then close."""
     panel = await session.get(Panel, panel_id)
     assert panel is not None
-    round_ = await service.get_round(session, panel, 1)
-    return await service.close_round(session, panel, round_, now=utcnow(), settings=settings, actor=SYSTEM)
+    round_ = await lookup.get_round(session, panel, 1)
+    return await transitions.close_round(
+        session, panel, round_, now=utcnow(), settings=settings, actor=SYSTEM
+    )
 
 
 async def panellist(session: AsyncSession, world: World) -> Panellist:
@@ -120,12 +125,12 @@ async def test_a_save_that_read_the_round_open_makes_the_close_wait_and_is_froze
     sid = world.statements[0].id
     async with make_sessionmaker(engine)() as saver, saver.begin():
         await begin_write(saver)
-        rnd = await p.current_round(saver, world.panel.id, for_write=True)
+        rnd = await current_round(saver, world.panel.id, for_write=True)
         assert rnd is not None and rnd.status == "open"  # the save's check has passed ...
         closing = asyncio.create_task(in_session(engine, lambda s: close(s, world.panel.id, settings)))
         assert await still_waiting(closing)  # ... so the close waits for the save's transaction
         person = await panellist(saver, world)
-        item = clean_input(RatingInput(sid, 8), p.scale_of(await saver.get(Panel, world.panel.id)))
+        item = clean_input(RatingInput(sid, 8), scale_of(await saver.get(Panel, world.panel.id)))
         assert not isinstance(item, list)
         await saver.execute(
             upsert_statement(engine.dialect.name, item.shape),
@@ -141,8 +146,8 @@ async def test_a_save_during_a_close_waits_for_it_and_is_refused(
     closer = await close_under_way(engine, world, settings)
     try:
 
-        async def save(session: AsyncSession) -> p.SaveResult:
-            return await p.save_rating(
+        async def save(session: AsyncSession) -> SaveResult:
+            return await save_rating(
                 session, await panellist(session, world), RatingInput(world.statements[0].id, 8)
             )
 
@@ -162,7 +167,7 @@ async def test_a_background_batch_during_a_close_waits_for_it_and_writes_nothing
     closer = await close_under_way(engine, world, settings)
     try:
 
-        async def batch() -> list[p.SaveResult | None]:
+        async def batch() -> list[SaveResult | None]:
             job = SaveJob(
                 world.panellist.id, world.panellist.session_version, RatingInput(world.statements[0].id, 8)
             )
@@ -183,16 +188,16 @@ async def test_a_submit_during_a_close_waits_for_it_and_is_refused(
 ) -> None:
     async def answer_all(session: AsyncSession) -> None:
         person = await panellist(session, world)
-        await p.save_ratings(session, person, [RatingInput(s.id, 8) for s in world.statements])
+        await save_ratings(session, person, [RatingInput(s.id, 8) for s in world.statements])
 
     await in_session(engine, answer_all)
     closer = await close_under_way(engine, world, settings)
     try:
 
-        async def submit(session: AsyncSession) -> p.Receipt:
-            return await p.submit(session, await panellist(session, world), send_receipt=False)
+        async def submit_answers(session: AsyncSession) -> Receipt:
+            return await submit(session, await panellist(session, world), send_receipt=False)
 
-        submitting = asyncio.create_task(in_session(engine, submit))
+        submitting = asyncio.create_task(in_session(engine, submit_answers))
         assert await still_waiting(submitting)
         await closer.commit()
     finally:

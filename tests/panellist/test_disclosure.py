@@ -4,7 +4,7 @@ Issue 11, finding 2: with groups of 4, 4 and 1 and k = 3, the group of 1 was hid
 pooled chart minus the two charts of 4 gave that person's rating for every statement, and the sentences gave
 away that the group had one member.  These tests read the figures off the rendered pages, as anyone could, and
 subtract them.  The rule is cell suppression with complementary suppression (Hundepool et al., *Statistical
-Disclosure Control*, Wiley 2012, ch. 4); k = 3 is the panels' default (BRIEF §3).
+Disclosure Control*, Wiley 2012, ch. 4); k = 3 is the panels' default (``Panel.k_min``).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from delphi.db.models import AuditEvent, OutboxMessage, Panellist, Rating, Round, Submission, utcnow
 from delphi.domain import Actor
-from delphi.rounds import participation
+from delphi.panels.links import reissue_link
 from tests.conftest import TEST_SECRET
 from tests.panellist.conftest import enter, form_token, new_session
 from tests.panellist.factory import World, make_groups, make_panel, make_statements, make_world
@@ -89,7 +89,7 @@ async def test_reissued_link_ends_the_old_link_and_old_sessions(client, world, e
     async with new_session(engine) as s, s.begin():
         person = await s.get(Panellist, world.panellist.id)
         assert person is not None
-        new_token = await participation.reissue_link(s, person, settings, Actor("account:lead@example.org"))
+        new_token = await reissue_link(s, person, settings, Actor("account:lead@example.org"))
     assert new_token != world.token
     old_session = await client.get("/panel/consent")
     assert old_session.status_code == 403 and "This link does not work" in old_session.text

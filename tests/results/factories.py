@@ -1,7 +1,7 @@
 """Test data: a panel with three groups, closed rounds frozen by the engine's own ``close_round``.
 
 Rows are inserted directly (accounts without argon2, panellists without the import path) to keep tests fast;
-results are frozen by :func:`delphi.rounds.service.close_round`, exactly as in production.
+results are frozen by :func:`delphi.rounds.transitions.close_round`, exactly as in production.
 
 The study (``build_study``):
 
@@ -41,7 +41,7 @@ from delphi.db.models import (
     Submission,
 )
 from delphi.domain import Actor, CommentStatus, PanelRole, RoundStatus
-from delphi.rounds import service
+from delphi.rounds import transitions
 from delphi.settings import Settings
 from delphi.stats import rule_by_name
 
@@ -288,7 +288,7 @@ async def reason(
 
 async def close(
     session: AsyncSession, study: Study, round_: Round, settings: Settings
-) -> service.CloseOutcome:
+) -> transitions.CloseOutcome:
     """Close with the engine's ``close_round``.
 
     Autoflush is turned on meanwhile, as in the web app's sessions: ``close_round`` sets the round closed and,
@@ -297,7 +297,7 @@ async def close(
     sync = session.sync_session
     autoflush, sync.autoflush = sync.autoflush, True
     try:
-        outcome = await service.close_round(
+        outcome = await transitions.close_round(
             session,
             study.panel,
             round_,

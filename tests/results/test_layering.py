@@ -1,10 +1,19 @@
-"""delphi.results assembles data for the web layer but never depends on it (BRIEF §2: data flows one way)."""
+"""delphi.results assembles data for the web layer but never depends on it (docs/architecture.md: data flows one way)."""
 
 from __future__ import annotations
 
 from tests.test_architecture import files_of, imported_modules
 
-FORBIDDEN = ("litestar", "delphi.web", "delphi.mail", "delphi.rounds.service", "delphi.rounds.participation")
+FORBIDDEN = (
+    "litestar",
+    "delphi.web",
+    "delphi.mail",
+    "delphi.rounds.transitions",
+    "delphi.rounds.closing",
+    "delphi.rounds.schedule",
+    "delphi.rounds.moderation",
+    "delphi.participation",
+)
 
 
 def test_results_import_neither_the_web_layer_nor_litestar_nor_the_use_cases() -> None:

@@ -16,11 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import AuditEvent, Rating, Round
+from delphi.participation.checks import RatingInput, Scale, clean_input
+from delphi.participation.feedback import load_feedback
+from delphi.participation.writes import upsert_params, upsert_statement
 from delphi.results import exports
 from delphi.results.frame import load_frame
-from delphi.rounds.participation_feedback import load_feedback
-from delphi.rounds.participation_rules import Scale
-from delphi.rounds.rating_writes import RatingInput, clean_input, upsert_params, upsert_statement
 from delphi.settings import Settings
 from tests.api.test_api import PROBLEM, bearer, world_and_token
 from tests.results.factories import (

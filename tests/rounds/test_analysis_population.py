@@ -27,7 +27,8 @@ from delphi.db.models import (
 )
 from delphi.domain import SYSTEM, AnalysisPopulation
 from delphi.errors import Conflict, InvalidInput
-from delphi.rounds import service, setup
+from delphi.panels.settings import PanelInput, update_panel
+from delphi.rounds import lookup, transitions
 from delphi.settings import Settings
 from tests.rounds.test_service import ACTOR, NOW, build_panel
 
@@ -57,16 +58,16 @@ async def rate_with_one_unsent_draft(session: AsyncSession, panel: Panel, round_
 
 async def close_round_one(session: AsyncSession, settings: Settings, population: str) -> tuple[Panel, Round]:
     panel = await build_panel(session, settings, per_group=3)
-    await setup.update_panel(
+    await update_panel(
         session,
         panel,
-        setup.PanelInput(title=panel.title, rule=panel.rule, analysis_population=population),
+        PanelInput(title=panel.title, rule=panel.rule, analysis_population=population),
         ACTOR,
     )
-    round1 = await service.get_round(session, panel, 1)
-    await service.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
+    round1 = await lookup.get_round(session, panel, 1)
+    await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     await rate_with_one_unsent_draft(session, panel, round1)
-    await service.close_round(
+    await transitions.close_round(
         session, panel, round1, now=NOW + timedelta(days=1), settings=settings, actor=SYSTEM
     )
     return panel, round1
@@ -120,15 +121,15 @@ async def test_the_population_locks_with_the_rule_and_the_lock_is_audited(
     session: AsyncSession, settings: Settings
 ) -> None:
     panel = await build_panel(session, settings, per_group=3)
-    round1 = await service.get_round(session, panel, 1)
-    await service.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
+    round1 = await lookup.get_round(session, panel, 1)
+    await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     locked = await session.scalar(select(AuditEvent).where(AuditEvent.action == "rule.locked"))
     assert locked is not None and locked.detail["analysis_population"] == "submitted"
     with pytest.raises(Conflict, match="which answers count"):
-        await setup.update_panel(
+        await update_panel(
             session,
             panel,
-            setup.PanelInput(title=panel.title, rule=panel.rule, analysis_population=AnalysisPopulation.ALL),
+            PanelInput(title=panel.title, rule=panel.rule, analysis_population=AnalysisPopulation.ALL),
             ACTOR,
         )
     assert panel.analysis_population == AnalysisPopulation.SUBMITTED
@@ -139,8 +140,8 @@ async def test_an_unknown_population_is_refused_with_the_reason(
 ) -> None:
     panel = await build_panel(session, settings, per_group=3)
     with pytest.raises(InvalidInput) as err:
-        await setup.update_panel(
-            session, panel, setup.PanelInput(title=panel.title, analysis_population="everyone"), ACTOR
+        await update_panel(
+            session, panel, PanelInput(title=panel.title, analysis_population="everyone"), ACTOR
         )
     assert ("analysis_population", "Choose which answers count: submitted only, or every saved one.") in (
         err.value.errors or []

@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from delphi.db.models import AuditEvent, Panel, Round, RoundResult
 from delphi.domain import SYSTEM
 from delphi.errors import Conflict, InvalidInput, PreconditionsUnmet
-from delphi.rounds import lifecycle, scheduler, service, setup
+from delphi.panels.settings import PanelInput, create_panel, update_panel
+from delphi.rounds import lifecycle, lookup, schedule, scheduler, transitions
 from delphi.settings import Settings
 from delphi.stats import (
     RULE_NAMES,
@@ -69,8 +70,8 @@ def combinations() -> list[ConsensusRule]:
     return out
 
 
-def panel_input(rule: ConsensusRule, lo: int, hi: int, **more: object) -> setup.PanelInput:
-    return setup.PanelInput(title="Test panel", scale_min=lo, scale_max=hi, rule=rule.to_dict(), **more)
+def panel_input(rule: ConsensusRule, lo: int, hi: int, **more: object) -> PanelInput:
+    return PanelInput(title="Test panel", scale_min=lo, scale_max=hi, rule=rule.to_dict(), **more)
 
 
 async def lock_with(session: AsyncSession, panel: Panel, rule: ConsensusRule, lo: int, hi: int) -> None:
@@ -134,13 +135,13 @@ async def test_rand_ucla_on_a_five_point_scale_is_refused_with_the_reason(
     panel = await build_panel(session, settings)
     before = dict(rule=panel.rule, scale=(panel.scale_min, panel.scale_max), title=panel.title)
     with pytest.raises(InvalidInput) as err:
-        await setup.update_panel(session, panel, panel_input(RAND_1_5, 1, 5, max_rounds=40), ACTOR)
+        await update_panel(session, panel, panel_input(RAND_1_5, 1, 5, max_rounds=40), ACTOR)
     messages = [m for _, m in err.value.errors]
     assert any(m.startswith(RAND_REASON) for m in messages)
     assert any("maximum number of rounds" in m for m in messages)  # every problem, at once
     assert dict(rule=panel.rule, scale=(panel.scale_min, panel.scale_max), title=panel.title) == before
     with pytest.raises(InvalidInput, match="RAND/UCLA method is defined on the 1–9 scale only"):
-        await setup.create_panel(session, panel_input(RAND_1_5, 1, 5), 1, ACTOR)
+        await create_panel(session, panel_input(RAND_1_5, 1, 5), 1, ACTOR)
     assert await session.scalar(select(func.count()).select_from(Panel)) == 1
 
 
@@ -151,9 +152,9 @@ async def test_a_new_scale_is_checked_against_the_rule_the_panel_keeps(
     panel without a rule against the default COMET rule."""
     panel = await build_panel(session, settings)
     with pytest.raises(InvalidInput, match="agree band 7–9 is not on the scale 1–5"):
-        await setup.update_panel(session, panel, setup.PanelInput(title="x", scale_min=1, scale_max=5), ACTOR)
+        await update_panel(session, panel, PanelInput(title="x", scale_min=1, scale_max=5), ACTOR)
     with pytest.raises(InvalidInput, match="agree band 7–9 is not on the scale 1–5"):
-        await setup.create_panel(session, setup.PanelInput(title="x", scale_min=1, scale_max=5), 1, ACTOR)
+        await create_panel(session, PanelInput(title="x", scale_min=1, scale_max=5), 1, ACTOR)
 
 
 # --- opening and closing ---------------------------------------------------------------------------------------
@@ -164,9 +165,9 @@ async def test_a_rule_that_does_not_fit_the_scale_blocks_opening_with_an_action(
 ) -> None:
     panel = await build_panel(session, settings)
     await lock_with(session, panel, RAND_1_5, 1, 5)  # stored before the check existed; not locked yet
-    round1 = await service.get_round(session, panel, 1)
+    round1 = await lookup.get_round(session, panel, 1)
     with pytest.raises(PreconditionsUnmet) as err:
-        await service.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
+        await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     assert err.value.actions == [
         "Change the consensus rule in the panel settings to one that fits the scale: "
         "The RAND/UCLA method is defined on the 1–9 scale only, not on 1–5: choose another rule for this scale."
@@ -179,8 +180,8 @@ async def open_locked_with_rand_on_five_points(
 ) -> tuple[Panel, Round]:
     """Round 1 open and rated on 1-5 under a locked RAND/UCLA rule, as panels saved before the check can be."""
     panel = await build_panel(session, settings)
-    round1 = await service.get_round(session, panel, 1)
-    await service.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
+    round1 = await lookup.get_round(session, panel, 1)
+    await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     await lock_with(session, panel, RAND_1_5, 1, 5)
     await rate_everyone(session, panel, round1, PATTERNS_1_5)
     return panel, round1
@@ -191,7 +192,7 @@ async def test_a_locked_rule_that_does_not_fit_refuses_to_close_with_what_to_do(
 ) -> None:
     panel, round1 = await open_locked_with_rand_on_five_points(session, settings)
     with pytest.raises(PreconditionsUnmet) as err:
-        await service.close_round(
+        await transitions.close_round(
             session, panel, round1, now=NOW + timedelta(days=1), settings=settings, actor=ACTOR
         )
     assert err.value.message == "Round 1 cannot close."
@@ -208,23 +209,23 @@ async def test_a_locked_rule_that_does_not_fit_can_be_replaced_recorded_and_flag
     panel, round1 = await open_locked_with_rand_on_five_points(session, settings)
     comet = rule_by_name("comet", agree=(4, 5), disagree=(1, 2), scale_points=5)
     with pytest.raises(InvalidInput, match="RAND/UCLA"):  # keeping the rule is no repair
-        await setup.update_panel(session, panel, panel_input(RAND_1_5, 1, 5), ACTOR)
+        await update_panel(session, panel, panel_input(RAND_1_5, 1, 5), ACTOR)
     with pytest.raises(InvalidInput, match="agree band 7–9"):  # nor is another rule that does not fit
-        await setup.update_panel(session, panel, panel_input(rule_by_name("comet"), 1, 5), ACTOR)
+        await update_panel(session, panel, panel_input(rule_by_name("comet"), 1, 5), ACTOR)
     assert not panel.rule_changed_after_lock
-    changed = await setup.update_panel(session, panel, panel_input(comet, 1, 5), ACTOR)
+    changed = await update_panel(session, panel, panel_input(comet, 1, 5), ACTOR)
     assert "rule" in changed and panel.rule == comet.to_dict() and panel.rule_changed_after_lock
     event = await session.scalar(select(AuditEvent).where(AuditEvent.action == "rule.changed"))
     assert event is not None and event.actor == ACTOR.label
     assert event.detail["before"] == RAND_1_5.to_dict() and event.detail["after"] == comet.to_dict()
     assert event.detail["reason"][0].startswith(RAND_REASON) and event.detail["after_lock"] is True
-    outcome = await service.close_round(
+    outcome = await transitions.close_round(
         session, panel, round1, now=NOW + timedelta(days=1), settings=settings, actor=ACTOR
     )
     assert list(outcome.verdicts.values()) == ["in", "out", "none", "none"]
     # a rule that fits stays locked: the exception is for a rule that cannot be applied at all
     with pytest.raises(Conflict, match="locked when round 1 opened"):
-        await setup.update_panel(
+        await update_panel(
             session, panel, panel_input(rule_by_name("agree80", agree=(4, 5), disagree=(1, 2)), 1, 5), ACTOR
         )
 
@@ -248,11 +249,11 @@ async def test_every_preset_the_settings_accept_closes_cleanly_and_the_others_ar
     panel = await build_panel(session, settings, per_group=3)
     if rule_problems(rule, lo, hi):
         with pytest.raises(InvalidInput, match="RAND/UCLA method is defined on the 1–9 scale only"):
-            await setup.update_panel(session, panel, panel_input(rule, lo, hi), ACTOR)
+            await update_panel(session, panel, panel_input(rule, lo, hi), ACTOR)
         return
-    await setup.update_panel(session, panel, panel_input(rule, lo, hi), ACTOR)
-    round1 = await service.get_round(session, panel, 1)
-    await service.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
+    await update_panel(session, panel, panel_input(rule, lo, hi), ACTOR)
+    round1 = await lookup.get_round(session, panel, 1)
+    await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     step = (hi - lo) / 8
     patterns = {
         g: [lo + round((v - 1) * step) for v in values]
@@ -263,22 +264,22 @@ async def test_every_preset_the_settings_accept_closes_cleanly_and_the_others_ar
         }.items()
     }
     await rate_everyone(session, panel, round1, patterns)
-    outcome = await service.close_round(
+    outcome = await transitions.close_round(
         session, panel, round1, now=NOW + timedelta(days=1), settings=settings, actor=ACTOR
     )
     assert len(outcome.verdicts) == 4
     assert await session.scalar(select(func.count()).select_from(RoundResult)) == 4 * 4
     if outcome.carried:  # round 2 adds stability against round 1
-        round2 = await service.get_round(session, panel, 2)
-        await service.set_schedule(
+        round2 = await lookup.get_round(session, panel, 2)
+        await schedule.set_schedule(
             session, panel, round2, opens_at=None, closes_at=NOW + timedelta(days=20), reminder_hours=[],
             now=NOW + timedelta(days=2), actor=ACTOR,
         )  # fmt: skip
-        await service.open_round(
+        await transitions.open_round(
             session, panel, round2, now=NOW + timedelta(days=2), settings=settings, actor=ACTOR
         )
         await rate_everyone(session, panel, round2, patterns)
-        await service.close_round(
+        await transitions.close_round(
             session, panel, round2, now=NOW + timedelta(days=3), settings=settings, actor=ACTOR
         )
         assert round2.status == "closed"

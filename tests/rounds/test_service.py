@@ -23,7 +23,11 @@ from delphi.db.models import (
 )
 from delphi.domain import SYSTEM, Actor
 from delphi.errors import Conflict, InvalidInput, PreconditionsUnmet
-from delphi.rounds import service, setup
+from delphi.panels.groups import add_group
+from delphi.panels.panellists import import_panellists
+from delphi.panels.settings import PanelInput, create_panel, update_panel
+from delphi.panels.statements import add_statement, edit_statement
+from delphi.rounds import lookup, schedule, transitions
 from delphi.settings import Settings
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -40,21 +44,17 @@ PATTERNS = {
 
 async def build_panel(session: AsyncSession, settings: Settings, per_group: int = 4) -> Panel:
     account = await make_account_in(session)
-    panel = await setup.create_panel(
-        session, setup.PanelInput(title="Test panel", max_rounds=3), account, ACTOR
-    )
+    panel = await create_panel(session, PanelInput(title="Test panel", max_rounds=3), account, ACTOR)
     for i, name in enumerate(PATTERNS):
-        await setup.add_group(session, panel, name, ACTOR, lived_experience=i == 0)
+        await add_group(session, panel, name, ACTOR, lived_experience=i == 0)
     for i in range(4):
-        await setup.add_statement(session, panel, f"Statement {i}", "Section A", ACTOR)
+        await add_statement(session, panel, f"Statement {i}", "Section A", ACTOR)
     lines = ["email,group,name,language"]
     for g in PATTERNS:
         lines += [f"{g[:4].lower()}{j}@example.org,{g},Person {j},en" for j in range(per_group)]
-    await setup.import_panellists(
-        session, panel, "\n".join(lines), secret_key=settings.secret_key, actor=ACTOR
-    )
-    round1 = await service.get_round(session, panel, 1)
-    await service.set_schedule(
+    await import_panellists(session, panel, "\n".join(lines), secret_key=settings.secret_key, actor=ACTOR)
+    round1 = await lookup.get_round(session, panel, 1)
+    await schedule.set_schedule(
         session,
         panel,
         round1,
@@ -118,8 +118,8 @@ async def test_opening_round_one_locks_the_rule_and_queues_one_invitation_each(
     session: AsyncSession, settings: Settings
 ) -> None:
     panel = await build_panel(session, settings)
-    round1 = await service.get_round(session, panel, 1)
-    queued = await service.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
+    round1 = await lookup.get_round(session, panel, 1)
+    queued = await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     assert queued == 12
     assert panel.rule_locked_at == NOW and round1.status == "open"
     invitations = await outbox(session, "invitation")
@@ -128,16 +128,16 @@ async def test_opening_round_one_locks_the_rule_and_queues_one_invitation_each(
     assert all("[[delphi:personal-link]]" in m.body_text for m in invitations)
     # opening again is refused and queues nothing more
     with pytest.raises(PreconditionsUnmet):
-        await service.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
+        await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     assert len(await outbox(session, "invitation")) == 12
 
 
 async def test_open_lists_every_missing_action(session: AsyncSession, settings: Settings) -> None:
     account = await make_account_in(session)
-    panel = await setup.create_panel(session, setup.PanelInput(title="Empty"), account, ACTOR)
-    round1 = await service.get_round(session, panel, 1)
+    panel = await create_panel(session, PanelInput(title="Empty"), account, ACTOR)
+    round1 = await lookup.get_round(session, panel, 1)
     with pytest.raises(PreconditionsUnmet) as err:
-        await service.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
+        await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     assert err.value.actions == [
         "Add at least one stakeholder group.",
         "Add at least one statement to round 1.",
@@ -150,16 +150,14 @@ async def test_locked_rule_cannot_change(session: AsyncSession, settings: Settin
     from delphi.stats import rule_by_name
 
     panel = await build_panel(session, settings)
-    round1 = await service.get_round(session, panel, 1)
-    await service.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
+    round1 = await lookup.get_round(session, panel, 1)
+    await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     with pytest.raises(Conflict, match="locked when round 1 opened"):
-        await setup.update_panel(
-            session, panel, setup.PanelInput(title=panel.title, rule=rule_by_name("agree80").to_dict()), ACTOR
+        await update_panel(
+            session, panel, PanelInput(title=panel.title, rule=rule_by_name("agree80").to_dict()), ACTOR
         )
     # other settings can still change
-    changed = await setup.update_panel(
-        session, panel, setup.PanelInput(title="Renamed", rule=panel.rule), ACTOR
-    )
+    changed = await update_panel(session, panel, PanelInput(title="Renamed", rule=panel.rule), ACTOR)
     assert changed == ["title"]
 
 
@@ -167,15 +165,15 @@ async def test_reminders_go_only_to_those_who_have_not_submitted(
     session: AsyncSession, settings: Settings
 ) -> None:
     panel = await build_panel(session, settings)
-    round1 = await service.get_round(session, panel, 1)
-    await service.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
+    round1 = await lookup.get_round(session, panel, 1)
+    await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     first_three = (await session.scalars(select(Panellist).order_by(Panellist.id).limit(3))).all()
     for p in first_three:
         session.add(Submission(round_id=round1.id, panellist_id=p.id))
     await session.flush()
     later = round1.closes_at - timedelta(hours=167)
-    assert await service.send_due_reminders(session, panel, round1, now=later, settings=settings) == 9
-    assert await service.send_due_reminders(session, panel, round1, now=later, settings=settings) == 0
+    assert await schedule.send_due_reminders(session, panel, round1, now=later, settings=settings) == 9
+    assert await schedule.send_due_reminders(session, panel, round1, now=later, settings=settings) == 0
     reminded = {m.panellist_id for m in await outbox(session, "reminder")}
     assert reminded.isdisjoint({p.id for p in first_three}) and len(reminded) == 9
 
@@ -184,10 +182,10 @@ async def test_closing_freezes_results_and_drafts_the_next_round(
     session: AsyncSession, settings: Settings
 ) -> None:
     panel = await build_panel(session, settings)
-    round1 = await service.get_round(session, panel, 1)
-    await service.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
+    round1 = await lookup.get_round(session, panel, 1)
+    await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     await rate_everyone(session, panel, round1, PATTERNS)
-    outcome = await service.close_round(
+    outcome = await transitions.close_round(
         session, panel, round1, now=NOW + timedelta(days=1), settings=settings, actor=SYSTEM
     )
     verdicts = list(outcome.verdicts.values())
@@ -212,7 +210,7 @@ async def test_closing_freezes_results_and_drafts_the_next_round(
     assert links[2].outcome["split"] is True  # service users disagree with the professionals
     assert links[2].outcome["lived_experience_split"] is True
     assert links[0].outcome["split"] is False
-    round2 = await service.get_round(session, panel, 2)
+    round2 = await lookup.get_round(session, panel, 2)
     carried = (
         await session.scalars(
             select(RoundStatement.statement_id)
@@ -228,12 +226,12 @@ async def test_round_two_opens_with_round_open_mail_and_stability(
     session: AsyncSession, settings: Settings
 ) -> None:
     panel = await build_panel(session, settings)
-    round1 = await service.get_round(session, panel, 1)
-    await service.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
+    round1 = await lookup.get_round(session, panel, 1)
+    await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     await rate_everyone(session, panel, round1, PATTERNS)
-    await service.close_round(session, panel, round1, now=NOW, settings=settings, actor=SYSTEM)
-    round2 = await service.get_round(session, panel, 2)
-    await service.set_schedule(
+    await transitions.close_round(session, panel, round1, now=NOW, settings=settings, actor=SYSTEM)
+    round2 = await lookup.get_round(session, panel, 2)
+    await schedule.set_schedule(
         session,
         panel,
         round2,
@@ -243,12 +241,12 @@ async def test_round_two_opens_with_round_open_mail_and_stability(
         now=NOW,
         actor=ACTOR,
     )
-    assert await service.open_round(session, panel, round2, now=NOW, settings=settings, actor=ACTOR) == 12
+    assert await transitions.open_round(session, panel, round2, now=NOW, settings=settings, actor=ACTOR) == 12
     mails = await outbox(session, "round_open")
     assert len(mails) == 12 and "agreed on 1 of 4" in mails[0].body_text
     converged = {g: [8, 8] for g in PATTERNS}
     await rate_everyone(session, panel, round2, converged)
-    outcome = await service.close_round(session, panel, round2, now=NOW, settings=settings, actor=SYSTEM)
+    outcome = await transitions.close_round(session, panel, round2, now=NOW, settings=settings, actor=SYSTEM)
     assert list(outcome.verdicts.values()) == ["in", "in"]
     assert outcome.finished  # nothing left to ask
     links = (await session.scalars(select(RoundStatement).where(RoundStatement.round_id == round2.id))).all()
@@ -264,9 +262,9 @@ async def test_a_rolled_back_transaction_enqueues_nothing(engine: AsyncEngine, s
         panel_id = panel.id
     async with maker() as session:
         panel = await session.get(Panel, panel_id)
-        round1 = await service.get_round(session, panel, 1)
+        round1 = await lookup.get_round(session, panel, 1)
         round1_id = round1.id
-        await service.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
+        await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
         await session.rollback()
     async with maker() as session:
         assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
@@ -283,7 +281,7 @@ async def test_a_panellist_csv_with_bad_rows_imports_nothing_and_lists_each(
         "new2@example.org,Nobody,D\nserv0@example.org,Experts,E\n"
     )
     with pytest.raises(InvalidInput) as err:
-        await setup.import_panellists(session, panel, bad, secret_key=settings.secret_key, actor=ACTOR)
+        await import_panellists(session, panel, bad, secret_key=settings.secret_key, actor=ACTOR)
     lines = [where for where, _ in err.value.errors]
     assert lines == ["line 3", "line 4", "line 5", "line 6"]
     messages = " ".join(m for _, m in err.value.errors)
@@ -297,9 +295,9 @@ async def test_a_panellist_csv_with_bad_rows_imports_nothing_and_lists_each(
 
 async def test_dates_in_the_past_or_reversed_are_refused(session: AsyncSession, settings: Settings) -> None:
     panel = await build_panel(session, settings)
-    round1 = await service.get_round(session, panel, 1)
+    round1 = await lookup.get_round(session, panel, 1)
     with pytest.raises(InvalidInput, match="in the future"):
-        await service.set_schedule(
+        await schedule.set_schedule(
             session,
             panel,
             round1,
@@ -310,7 +308,7 @@ async def test_dates_in_the_past_or_reversed_are_refused(session: AsyncSession, 
             actor=ACTOR,
         )
     with pytest.raises(InvalidInput, match="after the opening date"):
-        await service.set_schedule(
+        await schedule.set_schedule(
             session,
             panel,
             round1,
@@ -326,11 +324,11 @@ async def test_rewording_between_rounds_links_the_new_version(
     session: AsyncSession, settings: Settings
 ) -> None:
     panel = await build_panel(session, settings)
-    round1 = await service.get_round(session, panel, 1)
-    await service.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
+    round1 = await lookup.get_round(session, panel, 1)
+    await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     await rate_everyone(session, panel, round1, PATTERNS)
-    await service.close_round(session, panel, round1, now=NOW, settings=settings, actor=SYSTEM)
-    round2 = await service.get_round(session, panel, 2)
+    await transitions.close_round(session, panel, round1, now=NOW, settings=settings, actor=SYSTEM)
+    round2 = await lookup.get_round(session, panel, 2)
     old_id = (
         await session.scalars(
             select(RoundStatement.statement_id)
@@ -338,9 +336,7 @@ async def test_rewording_between_rounds_links_the_new_version(
             .order_by(RoundStatement.position)
         )
     ).first()
-    new = await setup.edit_statement(
-        session, panel, old_id, "Statement 2, said more plainly", "Section A", ACTOR
-    )
+    new = await edit_statement(session, panel, old_id, "Statement 2, said more plainly", "Section A", ACTOR)
     assert new.parent_id == old_id and new.version == 2
     in_round2 = (
         await session.scalars(select(RoundStatement.statement_id).where(RoundStatement.round_id == round2.id))
@@ -350,8 +346,8 @@ async def test_rewording_between_rounds_links_the_new_version(
 
 async def test_every_state_change_leaves_an_audit_event(session: AsyncSession, settings: Settings) -> None:
     panel = await build_panel(session, settings)
-    round1 = await service.get_round(session, panel, 1)
-    await service.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
+    round1 = await lookup.get_round(session, panel, 1)
+    await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     actions = set(
         (await session.scalars(select(AuditEvent.action).where(AuditEvent.panel_id == panel.id))).all()
     )

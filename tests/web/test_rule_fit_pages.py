@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from delphi.db.engine import make_sessionmaker
 from delphi.db.models import AuditEvent, Panel, Round, RoundResult
-from delphi.rounds import service
+from delphi.rounds import lookup, transitions
 from delphi.settings import Settings
 from delphi.stats import rule_by_name
 from tests.helpers import login, post_form
@@ -64,8 +64,8 @@ async def open_panel_locked_with_rand_on_five_points(engine: AsyncEngine, settin
     """Round 1 open and rated, its rule RAND/UCLA on 1-5 as stored before the check existed; signed in."""
     async with make_sessionmaker(engine)() as session:
         panel = await build_panel(session, settings)
-        round1 = await service.get_round(session, panel, 1)
-        await service.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
+        round1 = await lookup.get_round(session, panel, 1)
+        await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
         rand = rule_by_name("rand_ucla", agree=(4, 5), disagree=(1, 2))
         await session.execute(
             update(Panel).where(Panel.id == panel.id).values(rule=rand.to_dict(), scale_min=1, scale_max=5)
@@ -117,7 +117,7 @@ async def test_an_unexpected_failure_while_closing_shows_what_to_do_not_a_500(
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(service, "close_round", broken)
+    monkeypatch.setattr(transitions, "close_round", broken)
     r = await post_form(client, f"{base}/rounds/1/close", {}, token_page=f"{base}/rounds/1")
     assert r.status_code == 503
     assert (

@@ -1,6 +1,6 @@
 """Several panellists' background saves written in one transaction, with a handful of cached statements.
 
-:func:`write_batch` is the database half of :class:`delphi.rounds.save_queue.SaveQueue`.  For a batch of
+:func:`write_batch` is the database half of :class:`delphi.participation.save_queue.SaveQueue`.  For a batch of
 :class:`SaveJob` (each one panellist's answer to one statement, as the rating page's script sends it) it runs:
 
 1. one query for every panellist's session version, status, consent, panel scale and open round, under the
@@ -14,10 +14,12 @@
 4. one query for answered counts per (round, panellist), plus a read-back of the saved answer for inputs that
    carried none, and last round's feedback only where the panel asks for reasons outside the IQR.
 
-The checks are the same rules as :func:`delphi.rounds.participation.save_rating` applies.  A job that fails
-any of them is *not* written and its result is None: the caller then runs ``save_rating`` for it, which raises
-the precise error (or saves, if the state changed in between).  So the batch never has to phrase an error and
-one bad job never holds back the others.
+The checks are those of :func:`delphi.participation.saving.save_rating`, asked of the same functions
+(:func:`~delphi.participation.checks.session_valid`, :func:`~delphi.participation.checks.write_refusal`,
+:func:`~delphi.participation.checks.clean_input`).  A job that fails any of them is *not* written and its
+result is None: the caller then runs ``save_rating`` for it, which raises the precise error (or saves, if the
+state changed in between).  So the batch never has to phrase an error and one bad job never holds back the
+others.
 """
 
 from __future__ import annotations
@@ -33,14 +35,16 @@ from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import Select
 
+from delphi.db.dialect import dialect_name
 from delphi.db.locks import begin_write
 from delphi.db.models import Panel, Panellist, Rating, Round, RoundStatement
 from delphi.domain import RoundStatus
-from delphi.rounds import participation_rules as rules
-from delphi.rounds.participation import ANSWERED, Progress, SaveResult, scale_of
-from delphi.rounds.participation_feedback import load_feedback
-from delphi.rounds.participation_rules import Scale
-from delphi.rounds.rating_writes import CleanInput, RatingInput, clean_input, upsert_params, upsert_statement
+from delphi.participation import checks, figures
+from delphi.participation.checks import CleanInput, RatingInput, Scale
+from delphi.participation.facts import ANSWERED, Progress, scale_of
+from delphi.participation.feedback import load_feedback
+from delphi.participation.saving import SaveResult
+from delphi.participation.writes import upsert_params, upsert_statement
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +147,25 @@ def _saved_query() -> Select[Any]:
     )
 
 
+def _may_write(row: Any, job: SaveJob, members: frozenset[int], now: datetime) -> bool:
+    """Whether ``job`` passes the session and write checks of the full path, for its panellist's ``row`` of
+    :func:`_targets_query` and its open round's statements ``members``."""
+    return checks.session_valid(
+        row.status, row.erased_at is not None, row.session_version, job.session_version
+    ) and (
+        checks.write_refusal(
+            consented=row.consented_at is not None,
+            round_status=row.round_status,
+            closes_at=row.closes_at,
+            round_number=row.round_number,
+            wanted=(job.item.statement_id,),
+            in_round=members,
+            now=now,
+        )
+        is None
+    )
+
+
 async def _accept(
     conn: AsyncConnection, dialect: str, jobs: Sequence[SaveJob], now: datetime, rounds: RoundMembers
 ) -> list[_Accepted]:
@@ -169,19 +192,11 @@ async def _accept(
     for index, job in enumerate(jobs):
         row = targets.get(job.panellist_id)
         key = (job.panellist_id, job.item.statement_id)
-        if (
-            row is None
-            or key in seen
-            or row.session_version != job.session_version
-            or not rules.link_usable(row.status, row.erased_at is not None)
-            or row.consented_at is None
-            or not rules.round_accepts_answers(row.round_status, row.closes_at, now)
-            or job.item.statement_id not in rounds[(row.round_id, row.opened_at)]
-        ):
+        if row is None or key in seen or not _may_write(row, job, rounds[(row.round_id, row.opened_at)], now):
             continue
         if row.panel_id not in scales:
             scales[row.panel_id] = scale_of(row)
-        clean = clean_input(job.item, scales[row.panel_id])
+        clean = checks.clean_input(job.item, scales[row.panel_id])
         if isinstance(clean, list):
             continue
         seen.add(key)
@@ -224,7 +239,7 @@ async def _outside_iqr(
             )
             for a in items:
                 fb = feedback.get(a.clean.statement_id)
-                if fb is not None and rules.outside_iqr(values[a.index], fb.pooled.q1, fb.pooled.q3):
+                if fb is not None and figures.outside_iqr(values[a.index], fb.pooled.q1, fb.pooled.q3):
                     outside.add(a.index)
     finally:
         await session.close()
@@ -242,7 +257,7 @@ async def write_batch(
     Returns one entry per job, in order: its :class:`SaveResult`, or None when the job was not written (it
     failed a check, or repeats an earlier job's panellist and statement) and must take the full path.
     """
-    dialect = conn.dialect.name
+    dialect = dialect_name(conn)
     await begin_write(conn)  # SQLite: the checks below and the upsert are one serialised transaction
     accepted = await _accept(conn, dialect, jobs, now, rounds)
     results: list[SaveResult | None] = [None] * len(jobs)

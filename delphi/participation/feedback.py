@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from delphi.db.models import Panel, Rating, Round, RoundResult, Statement
+from delphi.db.models import Panel, Rating, Round, RoundResult
 from delphi.domain import POOLED_SCOPE, CommentStatus, RoundStatus
-from delphi.rounds import participation_rules as rules
+from delphi.participation import figures
+from delphi.participation.facts import statements_by_id
 from delphi.rounds.released import ReleasedScopes, load_groups, release_scopes
 
 __all__ = ["Distribution", "GroupFeedback", "StatementFeedback", "feedback_figures", "load_feedback"]
@@ -74,18 +76,11 @@ class StatementFeedback:
     previous_text: str | None
 
 
-async def _statements(session: AsyncSession, ids: Sequence[int]) -> dict[int, Statement]:
-    if not ids:
-        return {}
-    rows = await session.scalars(select(Statement).where(Statement.id.in_(list(ids))))
-    return {s.id: s for s in rows.all()}
-
-
 def _distribution(
     row: RoundResult, band: tuple[int, int], scale_min: int, include_unable: bool
 ) -> Distribution:
     counts = tuple(int(c or 0) for c in (row.counts or []))
-    n_agree = rules.count_in_band(counts, scale_min, band)
+    n_agree = figures.count_in_band(counts, scale_min, band)
     den = row.n + (row.n_unable if include_unable else 0)
     return Distribution(
         n=row.n,
@@ -96,7 +91,7 @@ def _distribution(
         q3=row.q3,
         n_agree=n_agree,
         denominator=den,
-        pct_agree=rules.percent(n_agree, den),
+        pct_agree=figures.percent(n_agree, den),
     )
 
 
@@ -123,6 +118,94 @@ def feedback_figures(
     return _distribution(pooled, band, scale_min, include_unable), groups
 
 
+#: (round id, statement id) -> that statement's frozen RoundResult rows in that round, by scope.
+_Results = dict[tuple[int, int], dict[str, RoundResult]]
+
+
+async def _earlier_results(
+    session: AsyncSession, panel: Panel, rnd: Round, statement_ids: set[int]
+) -> tuple[_Results, dict[int, int]]:
+    """The RoundResult rows of ``statement_ids`` in the panel's closed rounds before ``rnd``, and those rounds'
+    numbers by id."""
+    rows = (
+        await session.execute(
+            select(RoundResult, Round.number)
+            .join(Round, Round.id == RoundResult.round_id)
+            .where(
+                Round.panel_id == panel.id,
+                Round.number < rnd.number,
+                Round.status == RoundStatus.CLOSED,
+                RoundResult.statement_id.in_(list(statement_ids)),
+            )
+        )
+    ).all()
+    by_key: _Results = {}
+    numbers: dict[int, int] = {}
+    for result, number in rows:
+        by_key.setdefault((result.round_id, result.statement_id), {})[result.scope] = result
+        numbers[result.round_id] = number
+    return by_key, numbers
+
+
+def _sources(
+    candidates: dict[int, list[int]], by_key: _Results, numbers: dict[int, int]
+) -> dict[int, tuple[int, int]]:
+    """Statement -> (round id, source statement id) of its feedback: of the statement's ``candidates`` (itself,
+    then its parent) with a pooled row, the latest round wins; within one round the statement beats its
+    parent.  Statements with no such row are absent."""
+    source: dict[int, tuple[int, int]] = {}
+    for sid, ids in candidates.items():
+        ranked = [
+            ((numbers[round_id], -ids.index(rsid)), (round_id, rsid))
+            for (round_id, rsid), scopes in by_key.items()
+            if rsid in ids and POOLED_SCOPE in scopes
+        ]
+        if ranked:
+            source[sid] = max(ranked)[1]
+    return source
+
+
+def _in_pairs(pairs: set[tuple[int, int]]) -> Any:
+    """SQL condition: the rating's (round id, statement id) is one of ``pairs``."""
+    return or_(*(and_(Rating.round_id == a, Rating.statement_id == b) for a, b in pairs))
+
+
+async def _own_ratings(
+    session: AsyncSession, panellist_id: int, pairs: set[tuple[int, int]]
+) -> dict[tuple[int, int], Rating]:
+    rows = await session.scalars(select(Rating).where(Rating.panellist_id == panellist_id, _in_pairs(pairs)))
+    return {(r.round_id, r.statement_id): r for r in rows.all()}
+
+
+async def _published_texts(
+    session: AsyncSession, pairs: set[tuple[int, int]]
+) -> dict[tuple[int, int], list[str]]:
+    """Published comments and reasons by (round id, statement id), oldest rating first.
+
+    A published reason (for a rating outside the middle half) is shown like a published comment: its text
+    only, with no rating and no name; the two are moderated apart.
+    """
+    published: dict[tuple[int, int], list[str]] = {}
+    rows = await session.scalars(
+        select(Rating)
+        .where(
+            or_(
+                and_(Rating.comment_status == CommentStatus.PUBLISHED, Rating.comment != ""),
+                and_(Rating.reason_status == CommentStatus.PUBLISHED, Rating.reason != ""),
+            ),
+            _in_pairs(pairs),
+        )
+        .order_by(Rating.id)
+    )
+    for r in rows.all():
+        texts = published.setdefault((r.round_id, r.statement_id), [])
+        if r.comment and r.comment_status == CommentStatus.PUBLISHED:
+            texts.append(r.comment)
+        if r.reason and r.reason_status == CommentStatus.PUBLISHED:
+            texts.append(r.reason)
+    return published
+
+
 async def load_feedback(
     session: AsyncSession,
     panel: Panel,
@@ -144,75 +227,20 @@ async def load_feedback(
     """
     if not statement_ids or rnd.number <= 1:
         return {}
-    statements = await _statements(session, statement_ids)
+    statements = await statements_by_id(session, statement_ids)
     candidates = {sid: [sid] + ([s.parent_id] if s.parent_id else []) for sid, s in statements.items()}
-    all_ids = {c for ids in candidates.values() for c in ids}
-    rows = (
-        await session.execute(
-            select(RoundResult, Round.number)
-            .join(Round, Round.id == RoundResult.round_id)
-            .where(
-                Round.panel_id == panel.id,
-                Round.number < rnd.number,
-                Round.status == RoundStatus.CLOSED,
-                RoundResult.statement_id.in_(list(all_ids)),
-            )
-        )
-    ).all()
-    by_key: dict[tuple[int, int], dict[str, RoundResult]] = {}
-    numbers: dict[int, int] = {}
-    for result, number in rows:
-        by_key.setdefault((result.round_id, result.statement_id), {})[result.scope] = result
-        numbers[result.round_id] = number
-    source: dict[int, tuple[int, int]] = {}  # statement -> (round id, source statement id)
-    for sid, ids in candidates.items():
-        # the latest round wins; within one round the statement itself beats its parent
-        ranked = [
-            ((numbers[round_id], -ids.index(rsid)), (round_id, rsid))
-            for (round_id, rsid), scopes in by_key.items()
-            if rsid in ids and POOLED_SCOPE in scopes
-        ]
-        if ranked:
-            source[sid] = max(ranked)[1]
+    by_key, numbers = await _earlier_results(
+        session, panel, rnd, {c for ids in candidates.values() for c in ids}
+    )
+    source = _sources(candidates, by_key, numbers)
     if not source:
         return {}
     pairs = set(source.values())
-    own = {
-        (r.round_id, r.statement_id): r
-        for r in (
-            await session.scalars(
-                select(Rating).where(
-                    Rating.panellist_id == panellist_id,
-                    or_(*(and_(Rating.round_id == a, Rating.statement_id == b) for a, b in pairs)),
-                )
-            )
-        ).all()
-    }
-    published: dict[tuple[int, int], list[str]] = {}
-    if comments:
-        for r in (
-            await session.scalars(
-                select(Rating)
-                .where(
-                    or_(
-                        and_(Rating.comment_status == CommentStatus.PUBLISHED, Rating.comment != ""),
-                        and_(Rating.reason_status == CommentStatus.PUBLISHED, Rating.reason != ""),
-                    ),
-                    or_(*(and_(Rating.round_id == a, Rating.statement_id == b) for a, b in pairs)),
-                )
-                .order_by(Rating.id)
-            )
-        ).all():
-            # A published reason (for a rating outside the middle half) is shown like a published comment:
-            # its text only, with no rating and no name; the two are moderated apart.
-            texts = published.setdefault((r.round_id, r.statement_id), [])
-            if r.comment and r.comment_status == CommentStatus.PUBLISHED:
-                texts.append(r.comment)
-            if r.reason and r.reason_status == CommentStatus.PUBLISHED:
-                texts.append(r.reason)
+    own = await _own_ratings(session, panellist_id, pairs)
+    published = await _published_texts(session, pairs) if comments else {}
     groups = await load_groups(session, panel.id)
-    parents = await _statements(session, [b for _, b in pairs if b not in statements])
-    band = rules.agree_band(panel.rule, panel.scale_min, panel.scale_max)
+    parents = await statements_by_id(session, [b for _, b in pairs if b not in statements])
+    band = figures.agree_band(panel.rule, panel.scale_min, panel.scale_max)
     include_unable = panel.unable_policy == "include"
     out: dict[int, StatementFeedback] = {}
     for sid, (round_id, src) in source.items():

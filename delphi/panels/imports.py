@@ -1,7 +1,7 @@
 """Pure parsing of facilitator imports: panellists (CSV) and statements (CSV or pasted lines).
 
-Nothing is written here: parsers return every row and every problem with its line number, and the service
-imports only a file without problems.
+Nothing is written here: parsers return every row and every problem with its line number, and the use cases
+(:mod:`delphi.panels.statements`, :mod:`delphi.panels.panellists`) import only a file without problems.
 """
 
 from __future__ import annotations

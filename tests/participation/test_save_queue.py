@@ -14,10 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from delphi.db.models import Panellist, Rating, Round, Statement
-from delphi.rounds import save_queue as queue_module
-from delphi.rounds.participation_rules import MAX_COMMENT
-from delphi.rounds.rating_writes import RatingInput
-from delphi.rounds.save_queue import SaveQueue
+from delphi.participation import save_queue as queue_module
+from delphi.participation.checks import MAX_COMMENT, RatingInput
+from delphi.participation.save_queue import SaveQueue
 from tests.panellist.factory import make_groups, make_panel, make_panellist, make_round, make_statements
 
 

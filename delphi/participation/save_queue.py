@@ -1,8 +1,8 @@
 """Group commit for the rating page's background saves.
 
 Each web request hands its save to :meth:`SaveQueue.save` and waits.  A free writer task takes everything
-that has arrived and stores it in one transaction (:func:`delphi.rounds.save_batch.write_batch`), then answers
-every waiting request.  A save is acknowledged only after the transaction holding it has committed, so an
+that has arrived and stores it in one transaction (:func:`delphi.participation.save_batch.write_batch`), then
+answers every waiting request.  A save is acknowledged only after the transaction holding it has committed, so an
 acknowledged answer is never lost.
 
 There is no timer: under light load a batch holds one save and goes out at once; under load a batch holds
@@ -13,7 +13,7 @@ saves of one panellist's statement: the later save waits for the earlier one's b
 is the one kept.
 
 When the queue cannot save a job (a check failed, or the batch's transaction failed), ``save`` returns None
-and the caller takes the full path (:func:`delphi.rounds.participation.save_rating`), which answers with the
+and the caller takes the full path (:func:`delphi.participation.saving.save_rating`), which answers with the
 precise error or saves the job on its own.
 """
 
@@ -28,12 +28,13 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from delphi.db.dialect import dialect_name
 from delphi.db.models import utcnow
-from delphi.rounds.participation import SaveResult
-from delphi.rounds.rating_writes import RatingInput
-from delphi.rounds.save_batch import RoundMembers, SaveJob, write_batch
+from delphi.participation.checks import RatingInput
+from delphi.participation.save_batch import RoundMembers, SaveJob, write_batch
+from delphi.participation.saving import SaveResult
 
-log = logging.getLogger("delphi.rounds.save_queue")
+log = logging.getLogger("delphi.participation.save_queue")
 
 _Waiting = tuple[SaveJob, "asyncio.Future[SaveResult | None]"]
 
@@ -50,7 +51,7 @@ class SaveQueue:
         self.engine = engine
         self.max_batch = max_batch
         self.clock = clock
-        self.writers = 1 if engine.dialect.name == "sqlite" else 4
+        self.writers = 1 if dialect_name(engine) == "sqlite" else 4
         self._waiting: deque[_Waiting] = deque()
         self._busy: set[tuple[int, int]] = set()  # (panellist, statement) of the batches being written
         self._rounds: RoundMembers = {}  # the open rounds' statements, shared by the writers

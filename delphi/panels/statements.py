@@ -1,0 +1,267 @@
+"""A panel's statements and the draft round's list of them: add, import, edit, reword, include or drop, move.
+
+A statement never asked in an opened round is edited in place; one already asked is reworded (a new version that
+replaces it in the draft round), so past results keep their wording.  Each function checks its input, changes
+rows in the caller's session, writes an audit event and never commits; errors are
+:class:`~delphi.errors.DelphiError` subclasses with messages for the facilitator.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from delphi import audit
+from delphi.db.models import Panel, Round, RoundStatement, Statement
+from delphi.domain import Actor, PanelStatus, RoundStatus, StatementStatus
+from delphi.errors import Conflict, InvalidInput, NotFound
+from delphi.panels import imports
+
+
+async def draft_round(session: AsyncSession, panel_id: int) -> Round | None:
+    """The panel's draft round (the one being prepared), if any."""
+    return await session.scalar(
+        select(Round)
+        .where(Round.panel_id == panel_id, Round.status == RoundStatus.DRAFT)
+        .order_by(Round.number)
+    )
+
+
+async def _next_position(session: AsyncSession, panel_id: int) -> int:
+    top = await session.scalar(select(func.max(Statement.position)).where(Statement.panel_id == panel_id))
+    return 0 if top is None else top + 1
+
+
+async def _add_to_round(session: AsyncSession, round_: Round, statement_id: int) -> None:
+    top = await session.scalar(
+        select(func.max(RoundStatement.position)).where(RoundStatement.round_id == round_.id)
+    )
+    session.add(
+        RoundStatement(round_id=round_.id, statement_id=statement_id, position=0 if top is None else top + 1)
+    )
+
+
+def _check_statement_text(text: str, section: str) -> tuple[str, str]:
+    body, sec = " ".join((text or "").split()), " ".join((section or "").split())
+    if not 1 <= len(body) <= imports.MAX_STATEMENT:
+        raise InvalidInput(f"Enter the statement (1 to {imports.MAX_STATEMENT} characters).", field="text")
+    if len(sec) > 200:
+        raise InvalidInput("The section name can have at most 200 characters.", field="section")
+    return body, sec
+
+
+async def add_statement(
+    session: AsyncSession,
+    panel: Panel,
+    text: str,
+    section: str,
+    actor: Actor,
+    *,
+    origin: str = "facilitator",
+    origin_round: int | None = None,
+) -> Statement:
+    """Add a statement to the panel and to its draft round (if one is being prepared)."""
+    if panel.status == PanelStatus.FINISHED:
+        raise Conflict("This panel has finished; statements can no longer be added.")
+    body, sec = _check_statement_text(text, section)
+    statement = Statement(
+        panel_id=panel.id,
+        text=body,
+        section=sec,
+        position=await _next_position(session, panel.id),
+        origin=origin,
+        origin_round=origin_round,
+    )
+    session.add(statement)
+    await session.flush()
+    draft = await draft_round(session, panel.id)
+    if draft is not None:
+        await _add_to_round(session, draft, statement.id)
+    audit.record(
+        session,
+        actor=actor,
+        panel_id=panel.id,
+        action="statement.added",
+        detail={"statement_id": statement.id, "origin": origin},
+    )
+    return statement
+
+
+async def import_statements(
+    session: AsyncSession, panel: Panel, data: bytes | str, actor: Actor
+) -> list[Statement]:
+    """Import statements from CSV or pasted lines; nothing is imported when any line has a problem."""
+    parsed = imports.parse_statements(data)
+    if not parsed.ok:
+        errors = [(f"line {line}", msg) for line, msg in parsed.problems]
+        raise InvalidInput(
+            "Nothing was imported: " + "; ".join(f"line {ln}: {m}" for ln, m in parsed.problems[:5]),
+            field="statements",
+            errors=errors,
+        )
+    added = []
+    for row in parsed.rows:
+        added.append(await add_statement(session, panel, row.text, row.section, actor))
+    return added
+
+
+async def asked_in_opened_round(session: AsyncSession, statement_id: int) -> bool:
+    """Whether a round past its draft (open or closed) asks the statement."""
+    return bool(
+        await session.scalar(
+            select(func.count())
+            .select_from(RoundStatement)
+            .join(Round, Round.id == RoundStatement.round_id)
+            .where(RoundStatement.statement_id == statement_id, Round.status != RoundStatus.DRAFT)
+        )
+    )
+
+
+async def edit_statement(
+    session: AsyncSession, panel: Panel, statement_id: int, text: str, section: str, actor: Actor
+) -> Statement:
+    """Edit a statement. One never asked in an opened round changes in place; one already asked gets a new
+    version (``parent_id`` → the old one) that replaces it in the draft round, so past results keep their wording.
+    """
+    statement = await get_statement(session, panel, statement_id)
+    body, sec = _check_statement_text(text, section)
+    if not await asked_in_opened_round(session, statement.id):
+        changed = body != statement.text or sec != statement.section
+        statement.text, statement.section = body, sec
+        if changed:
+            audit.record(
+                session,
+                actor=actor,
+                panel_id=panel.id,
+                action="statement.edited",
+                detail={"statement_id": statement.id},
+            )
+        return statement
+    draft = await draft_round(session, panel.id)
+    if draft is None:
+        raise Conflict("This statement was asked already; reword it when the next round is being prepared.")
+    return await reword_statement(session, panel, draft, statement, body, sec, actor)
+
+
+async def reword_statement(
+    session: AsyncSession,
+    panel: Panel,
+    draft: Round,
+    statement: Statement,
+    text: str,
+    section: str,
+    actor: Actor,
+    *,
+    origin: str = "facilitator",
+    origin_round: int | None = None,
+) -> Statement:
+    """Create a new version of ``statement`` and put it in the draft round in its place."""
+    body, sec = _check_statement_text(text, section)
+    new = Statement(
+        panel_id=panel.id,
+        text=body,
+        section=sec,
+        position=statement.position,
+        parent_id=statement.id,
+        version=statement.version + 1,
+        origin=origin,
+        origin_round=origin_round,
+    )
+    session.add(new)
+    await session.flush()
+    statement.status = StatementStatus.WITHDRAWN
+    statement.status_round = draft.number
+    link = await session.scalar(
+        select(RoundStatement).where(
+            RoundStatement.round_id == draft.id, RoundStatement.statement_id == statement.id
+        )
+    )
+    if link is not None:
+        link.statement_id = new.id
+    else:
+        await _add_to_round(session, draft, new.id)
+    audit.record(
+        session,
+        actor=actor,
+        panel_id=panel.id,
+        action="statement.reworded",
+        detail={"statement_id": new.id, "parent_id": statement.id, "round": draft.number},
+    )
+    return new
+
+
+async def get_statement(session: AsyncSession, panel: Panel, statement_id: int) -> Statement:
+    """A statement of ``panel``; NotFound when the id is of no statement of it."""
+    statement = await session.get(Statement, statement_id)
+    if statement is None or statement.panel_id != panel.id:
+        raise NotFound("There is no such statement on this panel.")
+    return statement
+
+
+async def set_in_draft(
+    session: AsyncSession, panel: Panel, statement_id: int, include: bool, actor: Actor
+) -> None:
+    """Add a statement to, or drop it from, the draft round."""
+    draft = await draft_round(session, panel.id)
+    if draft is None:
+        raise Conflict(
+            "No round is being prepared; statements can be added to or dropped from a draft round only."
+        )
+    statement = await get_statement(session, panel, statement_id)
+    link = await session.scalar(
+        select(RoundStatement).where(
+            RoundStatement.round_id == draft.id, RoundStatement.statement_id == statement_id
+        )
+    )
+    if include and link is None:
+        statement.status = StatementStatus.ACTIVE
+        await _add_to_round(session, draft, statement_id)
+        action = "statement.included"
+    elif not include and link is not None:
+        await session.delete(link)
+        action = "statement.dropped"
+    else:
+        return
+    audit.record(
+        session,
+        actor=actor,
+        panel_id=panel.id,
+        action=action,
+        detail={"statement_id": statement_id, "round": draft.number},
+    )
+
+
+async def move_statement(
+    session: AsyncSession, panel: Panel, statement_id: int, direction: int, actor: Actor
+) -> None:
+    """Move a statement one place up (-1) or down (+1) in the panel's order (and in the draft round)."""
+    statements = (
+        await session.scalars(
+            select(Statement).where(Statement.panel_id == panel.id).order_by(Statement.position, Statement.id)
+        )
+    ).all()
+    ids = [s.id for s in statements]
+    if statement_id not in ids:
+        raise NotFound("There is no such statement on this panel.")
+    i = ids.index(statement_id)
+    j = i + (1 if direction > 0 else -1)
+    if not 0 <= j < len(ids):
+        return
+    statements[i], statements[j] = statements[j], statements[i]
+    for pos, s in enumerate(statements):
+        s.position = pos
+    draft = await draft_round(session, panel.id)
+    if draft is not None:
+        order = {s.id: s.position for s in statements}
+        links = (
+            await session.scalars(select(RoundStatement).where(RoundStatement.round_id == draft.id))
+        ).all()
+        for link in links:
+            link.position = order.get(link.statement_id, link.position)
+    audit.record(
+        session,
+        actor=actor,
+        panel_id=panel.id,
+        action="statement.moved",
+        detail={"statement_id": statement_id, "direction": direction},
+    )
