@@ -12,6 +12,7 @@ docs/statistics.md §9), but all of them round with :func:`round_half_up`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any
@@ -21,6 +22,8 @@ from babel.numbers import format_currency, get_currency_precision
 
 __all__ = [
     "JINJA_FILTERS",
+    "format_date",
+    "format_datetime",
     "format_money",
     "major_amount",
     "minor_per_major",
@@ -96,5 +99,20 @@ def format_money(
     return f"{Decimal(minor).scaleb(-2):.2f} {currency}"
 
 
-#: Filters every Jinja environment (pages and mails) installs, so a template writes ``{{ x | percent }}``.
-JINJA_FILTERS: dict[str, Callable[..., Any]] = {"percent": percent_text}
+def format_datetime(value: datetime | None, fmt: str = "%-d %B %Y, %H:%M UTC") -> str:
+    """A UTC timestamp in plain words ("3 March 2026, 17:00 UTC"); "" for None."""
+    return value.strftime(fmt) if value else ""
+
+
+def format_date(value: datetime | None) -> str:
+    """A date in plain words ("3 March 2026"); "" for None."""
+    return value.strftime("%-d %B %Y") if value else ""
+
+
+#: Filters every Jinja environment (pages and mails) installs, so a template writes ``{{ x | percent }}``,
+#: ``{{ when | datetime }}`` or ``{{ when | date }}``.
+JINJA_FILTERS: dict[str, Callable[..., Any]] = {
+    "percent": percent_text,
+    "datetime": format_datetime,
+    "date": format_date,
+}

@@ -16,7 +16,6 @@ import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,16 +46,6 @@ class RenderedMail:
     subject: str
     text: str
     html: str
-
-
-def format_datetime(value: datetime | None, fmt: str = "%-d %B %Y, %H:%M UTC") -> str:
-    """A timestamp in plain words ("3 March 2026, 17:00 UTC"); "" for None."""
-    return value.strftime(fmt) if value else ""
-
-
-def format_date(value: datetime | None) -> str:
-    """A date in plain words ("3 March 2026"); "" for None."""
-    return value.strftime("%-d %B %Y") if value else ""
 
 
 def one_line(value: str) -> str:
@@ -110,8 +99,6 @@ class MailRenderer:
             auto_reload=False,
         )
         env.install_gettext_translations(catalog(language, str(self.locale_dir)), newstyle=True)  # type: ignore[attr-defined]
-        env.filters["datetime"] = format_datetime
-        env.filters["date"] = format_date
         env.filters.update(JINJA_FILTERS)
         return env
 
