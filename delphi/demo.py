@@ -26,6 +26,7 @@ from delphi.db.models import (
     Panel,
     Panellist,
     Rating,
+    Round,
     RoundStatement,
     StakeholderGroup,
     Submission,
@@ -190,18 +191,7 @@ async def simulate_demo_rounds(
         ]
     await import_panellists(session, panel, "\n".join(lines), secret_key=settings.secret_key, actor=actor)
     start = now - timedelta(days=15)
-    round1 = await lookup.get_round(session, panel, 1)
-    await schedule.set_schedule(
-        session,
-        panel,
-        round1,
-        opens_at=None,
-        closes_at=start + timedelta(days=14),
-        reminder_hours=[168, 48],
-        now=start,
-        actor=actor,
-    )
-    await transitions.open_round(session, panel, round1, now=start, settings=settings, actor=actor)
+    round1 = await _open_for_two_weeks(session, panel, 1, start, settings, actor)
     rng = np.random.default_rng(2026)
     links = (
         await session.scalars(
@@ -246,18 +236,27 @@ async def simulate_demo_rounds(
         session, panel, round1, now=start + timedelta(days=14), settings=settings, actor=actor
     )
     await session.execute(update(OutboxMessage).values(status="sent", sent_at=start))
-    round2 = await lookup.get_round(session, panel, 2)
+    await _open_for_two_weeks(session, panel, 2, now, settings, actor)
+
+
+async def _open_for_two_weeks(
+    session: AsyncSession, panel: Panel, number: int, at: datetime, settings: Settings, actor: Actor
+) -> Round:
+    """Schedule round ``number`` to close 14 days after ``at`` (reminders 168 and 48 hours before), open it at
+    ``at`` and return it."""
+    round_ = await lookup.get_round(session, panel, number)
     await schedule.set_schedule(
         session,
         panel,
-        round2,
+        round_,
         opens_at=None,
-        closes_at=now + timedelta(days=14),
+        closes_at=at + timedelta(days=14),
         reminder_hours=[168, 48],
-        now=now,
+        now=at,
         actor=actor,
     )
-    await transitions.open_round(session, panel, round2, now=now, settings=settings, actor=actor)
+    await transitions.open_round(session, panel, round_, now=at, settings=settings, actor=actor)
+    return round_
 
 
 def _secret_file(path: Path, nbytes: int) -> str:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from delphi.errors import SettingsError
@@ -90,29 +91,23 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise SettingsError(f"{name} must be true or false (1/0, yes/no, on/off), not {raw!r}.")
 
 
-def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+_N = TypeVar("_N", int, float)
+_NUMBER_WORDS = {int: "a whole number", float: "a number of seconds"}
+
+
+def _number(env: Mapping[str, str], name: str, default: _N, lo: _N, hi: _N, parse: type[_N]) -> _N:
+    """``env[name]`` read with ``parse`` (int or float) and checked to lie in ``lo``..``hi``; ``default`` when
+    unset or blank.  The error names the value as :data:`_NUMBER_WORDS` says (floats are intervals in seconds)."""
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
+    words = _NUMBER_WORDS[parse]
     try:
-        value = int(raw.strip())
+        value = parse(raw.strip())
     except ValueError:
-        raise SettingsError(f"{name} must be a whole number from {lo} to {hi}, not {raw!r}.") from None
+        raise SettingsError(f"{name} must be {words} from {lo} to {hi}, not {raw!r}.") from None
     if not lo <= value <= hi:
-        raise SettingsError(f"{name} must be a whole number from {lo} to {hi}, not {value}.")
-    return value
-
-
-def _float(env: Mapping[str, str], name: str, default: float, lo: float, hi: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = float(raw.strip())
-    except ValueError:
-        raise SettingsError(f"{name} must be a number of seconds from {lo} to {hi}, not {raw!r}.") from None
-    if not lo <= value <= hi:
-        raise SettingsError(f"{name} must be a number of seconds from {lo} to {hi}, not {value}.")
+        raise SettingsError(f"{name} must be {words} from {lo} to {hi}, not {value}.")
     return value
 
 
@@ -164,7 +159,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_secret: bool 
     if tls not in TLS_MODES:
         raise SettingsError(f"DELPHI_SMTP_TLS must be one of {', '.join(TLS_MODES)}, not {tls!r}.")
     dev_capture = _bool(env, "DELPHI_DEV_MAIL", False)
-    dev_port = _int(env, "DELPHI_DEV_MAIL_PORT", 8025, 1, 65535)
+    dev_port = _number(env, "DELPHI_DEV_MAIL_PORT", 8025, 1, 65535, int)
     sender = env.get("DELPHI_MAIL_FROM", "").strip() or "Delphi panel <delphi@localhost>"
     address = sender.rsplit("<", 1)[-1].rstrip(">").strip()
     if not _EMAIL.match(address):
@@ -174,14 +169,14 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_secret: bool 
         )
     mail = MailSettings(
         host=env.get("DELPHI_SMTP_HOST", "").strip() or ("127.0.0.1" if dev_capture else "localhost"),
-        port=_int(env, "DELPHI_SMTP_PORT", dev_port if dev_capture else 25, 1, 65535),
+        port=_number(env, "DELPHI_SMTP_PORT", dev_port if dev_capture else 25, 1, 65535, int),
         user=env.get("DELPHI_SMTP_USER") or None,
         password=env.get("DELPHI_SMTP_PASSWORD") or None,
         tls=tls,
         sender=sender,
-        pool_size=_int(env, "DELPHI_SMTP_POOL_SIZE", 4, 1, 64),
-        batch_size=_int(env, "DELPHI_MAIL_BATCH_SIZE", 200, 1, 10_000),
-        max_attempts=_int(env, "DELPHI_MAIL_MAX_ATTEMPTS", 8, 1, 100),
+        pool_size=_number(env, "DELPHI_SMTP_POOL_SIZE", 4, 1, 64, int),
+        batch_size=_number(env, "DELPHI_MAIL_BATCH_SIZE", 200, 1, 10_000, int),
+        max_attempts=_number(env, "DELPHI_MAIL_MAX_ATTEMPTS", 8, 1, 100, int),
         dev_capture=dev_capture,
         dev_capture_port=dev_port,
     )
@@ -200,13 +195,13 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_secret: bool 
         database=DatabaseSettings(
             url=_database_url(env),
             echo=_bool(env, "DELPHI_DATABASE_ECHO", False),
-            pool_size=_int(env, "DELPHI_DATABASE_POOL_SIZE", 10, 1, 200),
+            pool_size=_number(env, "DELPHI_DATABASE_POOL_SIZE", 10, 1, 200, int),
         ),
         mail=mail,
         base_url=_base_url(env),
         secret_key=secret,
         worker_in_process=_bool(env, "DELPHI_WORKER_IN_PROCESS", True),
-        worker_interval=_float(env, "DELPHI_WORKER_INTERVAL", 2.0, 0.05, 3600.0),
+        worker_interval=_number(env, "DELPHI_WORKER_INTERVAL", 2.0, 0.05, 3600.0, float),
         log_level=level,
         var_dir=Path(env.get("DELPHI_VAR_DIR", "").strip() or "var"),
     )

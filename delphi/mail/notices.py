@@ -12,6 +12,7 @@ panel's pages.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,17 +62,7 @@ async def notify_bounce(
         mail_kind=mail_kind,
         reason=reason,
     )
-    queued = 0
-    for account_id, email in await panel_contacts(session, panel_id):
-        queued += await enqueue_mail(
-            session,
-            facilitator_notice,
-            ctx,
-            to_address=email,
-            dedupe_key=facilitator_notice.key(notice="bounce", about=f"m{message_id}", account_id=account_id),
-            panel_id=panel_id,
-        )
-    return queued
+    return await _queue_to_contacts(session, panel_id, ctx, notice="bounce", about=f"m{message_id}")
 
 
 async def notify_dead(session: AsyncSession, *, base_url: str, panel_id: int, now: datetime) -> int:
@@ -92,6 +83,14 @@ async def notify_dead(session: AsyncSession, *, base_url: str, panel_id: int, no
         panel_title=title, panel_url=f"{base_url}/panels/{panel_id}/mail", notice="dead", count=count or None
     )
     day = now.strftime("%Y-%m-%d")
+    return await _queue_to_contacts(session, panel_id, ctx, notice="dead", about=f"p{panel_id}:{day}")
+
+
+async def _queue_to_contacts(
+    session: AsyncSession, panel_id: int, ctx: dict[str, Any], *, notice: str, about: str
+) -> int:
+    """Queue the notice ``ctx`` to each of :func:`panel_contacts`, deduplicated per ``notice``, ``about`` and
+    account; returns how many are new."""
     queued = 0
     for account_id, email in await panel_contacts(session, panel_id):
         queued += await enqueue_mail(
@@ -99,9 +98,7 @@ async def notify_dead(session: AsyncSession, *, base_url: str, panel_id: int, no
             facilitator_notice,
             ctx,
             to_address=email,
-            dedupe_key=facilitator_notice.key(
-                notice="dead", about=f"p{panel_id}:{day}", account_id=account_id
-            ),
+            dedupe_key=facilitator_notice.key(notice=notice, about=about, account_id=account_id),
             panel_id=panel_id,
         )
     return queued

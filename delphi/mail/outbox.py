@@ -24,7 +24,7 @@ from delphi.db.models import OutboxMessage, utcnow
 from delphi.domain import OutboxStatus
 from delphi.errors import InvalidInput
 from delphi.mail.kinds import MailKind
-from delphi.mail.render import MailRenderer, default_renderer, one_line
+from delphi.mail.render import MailRenderer, RenderedMail, default_renderer, one_line
 
 log = logging.getLogger("delphi.mail")
 
@@ -93,44 +93,17 @@ def outbox_row(
     }
 
 
-async def enqueue(
-    session: AsyncSession,
-    *,
-    dedupe_key: str,
-    kind: str,
-    to_address: str,
-    subject: str,
-    body_text: str,
-    body_html: str,
-    panel_id: int | None = None,
-    round_id: int | None = None,
-    panellist_id: int | None = None,
-    headers: Mapping[str, str] | None = None,
-    now: datetime | None = None,
-) -> bool:
-    """Queue one rendered mail in the caller's transaction (no commit).
+async def enqueue(session: AsyncSession, row: Mapping[str, Any]) -> bool:
+    """Queue one row (from :func:`outbox_row`) in the caller's transaction (no commit).
 
-    ``panellist_id`` marks a mail to a panellist: its bodies may hold the link placeholders, and delivery
+    A row with ``panellist_id`` is a mail to a panellist: its bodies may hold the link placeholders, and delivery
     cancels it if the panellist has withdrawn or been erased by then.  Returns True when a row was inserted,
-    False when ``dedupe_key`` was already queued (or sent) before.
+    False when its ``dedupe_key`` was already queued (or sent) before.
     """
-    row = outbox_row(
-        dedupe_key=dedupe_key,
-        kind=kind,
-        to_address=to_address,
-        subject=subject,
-        body_text=body_text,
-        body_html=body_html,
-        panel_id=panel_id,
-        round_id=round_id,
-        panellist_id=panellist_id,
-        headers=headers,
-        now=now,
-    )
-    stmt = _insert_for(session).values(row).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    stmt = _insert_for(session).values(dict(row)).on_conflict_do_nothing(index_elements=["dedupe_key"])
     result = await session.execute(stmt)
     inserted = bool(result.rowcount)
-    log.debug("mail %s %s", "queued" if inserted else "already queued", dedupe_key)
+    log.debug("mail %s %s", "queued" if inserted else "already queued", row["dedupe_key"])
     return inserted
 
 
@@ -158,6 +131,46 @@ def panellist_context(context: Mapping[str, Any]) -> dict[str, Any]:
     return {"link": LINK_PLACEHOLDER, "withdraw_link": WITHDRAW_PLACEHOLDER, **context}
 
 
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """One addressee of a mail: where it goes, its dedupe key and its own part of the context."""
+
+    to_address: str
+    dedupe_key: str
+    context: Mapping[str, Any] = field(default_factory=dict)
+    language: str = "en"
+    panellist_id: int | None = None
+
+
+def _context(person: Recipient, common: Mapping[str, Any]) -> dict[str, Any]:
+    """``common`` overlaid with the person's context, plus the link placeholders for a panellist."""
+    ctx = {**common, **person.context}
+    return panellist_context(ctx) if person.panellist_id is not None else ctx
+
+
+def _mail_row(
+    kind: MailKind,
+    person: Recipient,
+    mail: RenderedMail,
+    panel_id: int | None,
+    round_id: int | None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The :func:`outbox_row` of ``kind`` rendered as ``mail`` for ``person``."""
+    return outbox_row(
+        dedupe_key=person.dedupe_key,
+        kind=kind.name,
+        to_address=person.to_address,
+        subject=mail.subject,
+        body_text=mail.text,
+        body_html=mail.html,
+        panel_id=panel_id,
+        round_id=round_id,
+        panellist_id=person.panellist_id,
+        now=now,
+    )
+
+
 async def enqueue_mail(
     session: AsyncSession,
     kind: MailKind,
@@ -176,31 +189,9 @@ async def enqueue_mail(
     For a mail to a panellist (``panellist_id`` given) the context gets ``link`` and ``withdraw_link`` as
     placeholders.  ``kind.name`` is stored as the message's kind.
     """
-    ctx = panellist_context(context) if panellist_id is not None else dict(context)
-    mail = (renderer or default_renderer()).render(kind.name, ctx, language)
-    return await enqueue(
-        session,
-        dedupe_key=dedupe_key,
-        kind=kind.name,
-        to_address=to_address,
-        subject=mail.subject,
-        body_text=mail.text,
-        body_html=mail.html,
-        panel_id=panel_id,
-        round_id=round_id,
-        panellist_id=panellist_id,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Recipient:
-    """One addressee of a bulk mailing: where it goes, its dedupe key and its own part of the context."""
-
-    to_address: str
-    dedupe_key: str
-    context: Mapping[str, Any] = field(default_factory=dict)
-    language: str = "en"
-    panellist_id: int | None = None
+    person = Recipient(to_address, dedupe_key, context, language, panellist_id)
+    mail = (renderer or default_renderer()).render(kind.name, _context(person, {}), language)
+    return await enqueue(session, _mail_row(kind, person, mail, panel_id, round_id))
 
 
 async def enqueue_mail_many(
@@ -221,23 +212,8 @@ async def enqueue_mail_many(
     base = dict(common or {})
     now = utcnow()
     people = list(recipients)
-    contexts = []
-    for r in people:
-        ctx = {**base, **r.context}
-        contexts.append((panellist_context(ctx) if r.panellist_id is not None else ctx, r.language))
-    rows = [
-        outbox_row(
-            dedupe_key=r.dedupe_key,
-            kind=kind.name,
-            to_address=r.to_address,
-            subject=mail.subject,
-            body_text=mail.text,
-            body_html=mail.html,
-            panel_id=panel_id,
-            round_id=round_id,
-            panellist_id=r.panellist_id,
-            now=now,
-        )
-        for r, mail in zip(people, renderer.render_many(kind.name, contexts), strict=True)
-    ]
-    return await enqueue_many(session, rows)
+    mails = renderer.render_many(kind.name, [(_context(r, base), r.language) for r in people])
+    return await enqueue_many(
+        session,
+        [_mail_row(kind, r, mail, panel_id, round_id, now) for r, mail in zip(people, mails, strict=True)],
+    )

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from delphi import audit
 from delphi.db.models import Panel, Panellist, StakeholderGroup
 from delphi.domain import Actor
-from delphi.errors import Conflict, InvalidInput, NotFound
+from delphi.errors import Conflict, InvalidInput
+from delphi.panels.owned import of_panel
 
 
 async def add_group(
@@ -48,9 +49,7 @@ async def add_group(
 
 async def delete_group(session: AsyncSession, panel: Panel, group_id: int, actor: Actor) -> None:
     """Delete a group of the panel; NotFound for another panel's, Conflict while panellists are in it."""
-    group = await session.get(StakeholderGroup, group_id)
-    if group is None or group.panel_id != panel.id:
-        raise NotFound("There is no such group on this panel.")
+    group = await of_panel(session, StakeholderGroup, group_id, panel, "group")
     used = await session.scalar(
         select(func.count()).select_from(Panellist).where(Panellist.group_id == group_id)
     )

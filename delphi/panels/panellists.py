@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from delphi import audit, security
 from delphi.db.models import Panel, Panellist, StakeholderGroup, utcnow
 from delphi.domain import Actor, PanellistStatus
-from delphi.errors import InvalidInput, NotFound
+from delphi.errors import InvalidInput
 from delphi.panels import imports
+from delphi.panels.owned import of_panel
 
 
 async def _new_pseudonym(session: AsyncSession, panel_id: int, taken: set[str] | None = None) -> str:
@@ -166,9 +167,7 @@ async def erase_panellist(
     """
     from delphi.db.models import OutboxMessage, Rating, Submission
 
-    p = await session.get(Panellist, panellist_id)
-    if p is None or p.panel_id != panel.id:
-        raise NotFound("There is no such panellist on this panel.")
+    p = await of_panel(session, Panellist, panellist_id, panel, "panellist")
     p.email, p.name, p.token_hash = None, "", None
     p.session_version += 1
     p.erased_at = utcnow()

@@ -16,6 +16,7 @@ from delphi.db.models import Panel, Round, RoundStatement, Statement
 from delphi.domain import Actor, PanelStatus, RoundStatus, StatementStatus
 from delphi.errors import Conflict, InvalidInput, NotFound
 from delphi.panels import imports
+from delphi.panels.owned import of_panel
 
 
 async def draft_round(session: AsyncSession, panel_id: int) -> Round | None:
@@ -192,10 +193,7 @@ async def reword_statement(
 
 async def get_statement(session: AsyncSession, panel: Panel, statement_id: int) -> Statement:
     """A statement of ``panel``; NotFound when the id is of no statement of it."""
-    statement = await session.get(Statement, statement_id)
-    if statement is None or statement.panel_id != panel.id:
-        raise NotFound("There is no such statement on this panel.")
-    return statement
+    return await of_panel(session, Statement, statement_id, panel, "statement")
 
 
 async def set_in_draft(

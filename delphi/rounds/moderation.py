@@ -12,6 +12,7 @@ from delphi import audit
 from delphi.db.models import Panel, Rating, Round, Statement, Suggestion, utcnow
 from delphi.domain import Actor, CommentStatus, RoundStatus, StatementOrigin, SuggestionKind, SuggestionStatus
 from delphi.errors import Conflict, InvalidInput, NotFound
+from delphi.panels.owned import of_panel
 from delphi.panels.statements import add_statement, draft_round, get_statement, reword_statement
 from delphi.rounds.lookup import get_round
 
@@ -28,9 +29,7 @@ async def review_suggestion(
 ) -> Statement | None:
     """Accept (as a new statement or a rewording, optionally edited), merge into an existing statement, or reject
     a panellist's suggestion.  Accepted statements enter the draft round with their provenance."""
-    suggestion = await session.get(Suggestion, suggestion_id)
-    if suggestion is None or suggestion.panel_id != panel.id:
-        raise NotFound("There is no such suggestion on this panel.")
+    suggestion = await of_panel(session, Suggestion, suggestion_id, panel, "suggestion")
     if suggestion.status != SuggestionStatus.PENDING:
         raise Conflict(f"This suggestion was {suggestion.status} already.")
     origin_round = await session.scalar(select(Round.number).where(Round.id == suggestion.round_id))

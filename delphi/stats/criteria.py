@@ -222,49 +222,47 @@ def combine(codes: list[NDArray[np.int8]], every: bool) -> NDArray[np.int8]:
 
 
 @dataclass(frozen=True, slots=True)
-class AllOf:
-    """Every criterion must agree: in if all say in, out if all say out, else none.
+class _Combination:
+    """Several criteria read as one (:class:`AllOf`, :class:`AnyOf`): their verdicts combined by :func:`combine`
+    with ``every``, their descriptions joined by ``joiner``.
 
     "Insufficient" from any criterion makes the combination insufficient.
     """
 
-    kind: ClassVar[str] = "all_of"
+    kind: ClassVar[str]
+    every: ClassVar[bool]
+    joiner: ClassVar[str]
     criteria: tuple[Criterion, ...] = ()
 
     def __post_init__(self) -> None:
         _check_criteria(self.criteria)
 
     def classify(self, stats: ScopeStats, bands: Bands) -> NDArray[np.int8]:
-        return combine([c.classify(stats, bands) for c in self.criteria], every=True)
+        return combine([c.classify(stats, bands) for c in self.criteria], every=self.every)
 
     def describe(self, bands: Bands) -> str:
-        return _join(self.criteria, bands, " and ")
+        return _join(self.criteria, bands, self.joiner)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "criteria": [c.to_dict() for c in self.criteria]}
 
 
 @dataclass(frozen=True, slots=True)
-class AnyOf:
-    """Any criterion suffices: in if some say in and none out, out if some say out and none in, else none.
+class AllOf(_Combination):
+    """Every criterion must agree: in if all say in, out if all say out, else none."""
 
-    "Insufficient" from any criterion makes the combination insufficient.
-    """
+    kind: ClassVar[str] = "all_of"
+    every: ClassVar[bool] = True
+    joiner: ClassVar[str] = " and "
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf(_Combination):
+    """Any criterion suffices: in if some say in and none out, out if some say out and none in, else none."""
 
     kind: ClassVar[str] = "any_of"
-    criteria: tuple[Criterion, ...] = ()
-
-    def __post_init__(self) -> None:
-        _check_criteria(self.criteria)
-
-    def classify(self, stats: ScopeStats, bands: Bands) -> NDArray[np.int8]:
-        return combine([c.classify(stats, bands) for c in self.criteria], every=False)
-
-    def describe(self, bands: Bands) -> str:
-        return _join(self.criteria, bands, " or ")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "criteria": [c.to_dict() for c in self.criteria]}
+    every: ClassVar[bool] = False
+    joiner: ClassVar[str] = " or "
 
 
 Criterion = PercentAgreement | MedianIQR | RandUcla | AllOf | AnyOf
@@ -285,7 +283,7 @@ def _join(criteria: tuple[Criterion, ...], bands: Bands, sep: str) -> str:
         text = criterion.describe(bands)
         if i:
             text = text[0].lower() + text[1:]
-        if isinstance(criterion, AllOf | AnyOf):
+        if isinstance(criterion, _Combination):
             text = f"({text})"
         parts.append(text)
     return sep.join(parts)
@@ -309,7 +307,7 @@ def criterion_from_dict(data: Any, where: str = "criterion") -> Criterion:
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"{where} ({kind}): unknown field(s) {', '.join(sorted(map(str, unknown)))}")
-    if cls in (AllOf, AnyOf):
+    if issubclass(cls, _Combination):
         items = fields.get("criteria")
         if not isinstance(items, list | tuple):
             raise ValueError(f"{where} ({kind}): criteria must be a list")
@@ -326,6 +324,6 @@ def uses_rand(criterion: Criterion) -> bool:
     """Whether the criterion, or any criterion inside a combination, is RAND/UCLA."""
     if isinstance(criterion, RandUcla):
         return True
-    if isinstance(criterion, AllOf | AnyOf):
+    if isinstance(criterion, _Combination):
         return any(uses_rand(c) for c in criterion.criteria)
     return False

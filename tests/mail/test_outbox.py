@@ -33,12 +33,14 @@ async def test_enqueue_twice_with_one_dedupe_key_queues_one_message(
         await queue_invitations(session, world)  # a replayed request
         again = await enqueue(
             session,
-            dedupe_key=kinds.invitation.key(round_id=world.round_id, panellist_id=world.panellist_ids[0]),
-            kind=kinds.invitation.name,
-            to_address="someone@example.org",
-            subject="s",
-            body_text="t",
-            body_html="h",
+            outbox_row(
+                dedupe_key=kinds.invitation.key(round_id=world.round_id, panellist_id=world.panellist_ids[0]),
+                kind=kinds.invitation.name,
+                to_address="someone@example.org",
+                subject="s",
+                body_text="t",
+                body_html="h",
+            ),
         )
     assert again is False
     queued = await rows(engine)
