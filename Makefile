@@ -20,9 +20,10 @@ demo: $(STAMP)
 test: $(STAMP) browser-deps
 	$(BIN)/pytest
 
-## The suite without slow load/crash/browser tests, for quick local runs.
+## The suite without slow load/crash/browser tests, for quick local runs: one pytest-xdist worker per CPU, each
+## with its own SQLite files and PostgreSQL database (see tests/conftest.py).  `make test` stays serial.
 test-fast: $(STAMP)
-	$(BIN)/pytest -m "not slow and not browser"
+	$(BIN)/pytest -n auto -m "not slow and not browser"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -25,45 +25,29 @@ import itertools
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import bindparam, insert, update
 from sqlalchemy.engine import make_url
 
 from delphi.db.engine import make_engine, make_sessionmaker
-from delphi.db.models import (
-    Panel,
-    Panellist,
-    Round,
-    RoundStatement,
-    StakeholderGroup,
-    Statement,
-    utcnow,
-)
-from delphi.security import panellist_token, token_digest
+from delphi.db.models import utcnow
 from delphi.settings import DatabaseSettings, asyncpg_url
 from delphi.stats.presets import rule_by_name
 from tests.conftest import TEST_SECRET, admin_execute, create_schema
+from tests.factories import build_panel
+from tests.smtp import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
 _counter = itertools.count(1)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 def clean_env(**delphi: str) -> dict[str, str]:
@@ -106,7 +90,6 @@ class Person:
     id: int
     token: str
     email: str
-    name: str
     pseudonym: str
 
 
@@ -118,103 +101,25 @@ class Seeded:
     people: list[Person] = field(default_factory=list)
 
 
-async def seed_panel(
-    url: str,
-    *,
-    panellists: int,
-    statements: int,
-    consented: bool = False,
-    title: str = "Adversarial panel",
-    email_domain: str = "people.example",
-) -> Seeded:
-    """An open round 1 of ``statements`` statements (one section per 10) asked of ``panellists`` people in two
-    groups, who have not opened their links yet (unless ``consented``)."""
+async def seed_panel(url: str, *, panellists: int, statements: int, consented: bool = False) -> Seeded:
+    """:func:`tests.factories.build_panel` in the database at ``url``: an open round 1 of ``statements``
+    statements (one section per 10) under the COMET preset, asked of ``panellists`` people in two groups, who
+    have not opened their links yet (unless ``consented``)."""
+    sections = [(f"Section {k // 10 + 1}", min(10, statements - k)) for k in range(0, statements, 10)]
     engine = make_engine(DatabaseSettings(url=url), null_pool=True)
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
-            panel = Panel(
-                title=title,
-                description="A panel seeded for adversarial tests.",
-                consent_text="Taking part is voluntary.",
-                scale_labels=["Strongly disagree", "", "", "", "", "", "", "", "Strongly agree"],
-                rule=rule_by_name("comet").to_dict(),
-                status="running",
-                rule_locked_at=utcnow(),
+            world = await build_panel(
+                session,
+                panellists=panellists,
+                consented=consented,
+                pseudonym="P-{n:04d}",
+                sections=sections,
+                panel_kw={"rule": rule_by_name("comet").to_dict(), "rule_locked_at": utcnow()},
             )
-            session.add(panel)
-            await session.flush()
-            groups = [
-                StakeholderGroup(
-                    panel_id=panel.id, name="Service users", position=0, is_lived_experience=True
-                ),
-                StakeholderGroup(panel_id=panel.id, name="Practitioners", position=1),
-            ]
-            session.add_all(groups)
-            await session.flush()
-            statement_ids = list(
-                (
-                    await session.scalars(
-                        insert(Statement).returning(Statement.id),
-                        [
-                            {
-                                "panel_id": panel.id,
-                                "section": f"Section {i // 10 + 1}",
-                                "text": f"Statement number {i + 1} about services.",
-                                "position": i,
-                            }
-                            for i in range(statements)
-                        ],
-                    )
-                ).all()
-            )
-            statement_ids.sort()
-            now = utcnow()
-            rnd = Round(
-                panel_id=panel.id,
-                number=1,
-                status="open",
-                opened_at=now - timedelta(hours=1),
-                opens_at=now - timedelta(hours=1),
-                closes_at=now + timedelta(days=7),
-            )
-            session.add(rnd)
-            await session.flush()
-            await session.execute(
-                insert(RoundStatement),
-                [
-                    {"round_id": rnd.id, "statement_id": sid, "position": i}
-                    for i, sid in enumerate(statement_ids)
-                ],
-            )
-            rows = [
-                {
-                    "panel_id": panel.id,
-                    "group_id": groups[i % 2].id,
-                    "email": f"person{i + 1:04d}.p{panel.id}@{email_domain}",
-                    "name": f"Person{i + 1:04d} Surname{panel.id}",
-                    "pseudonym": f"P-{i + 1:04d}",
-                    "language": "en",
-                    "status": "active" if consented else "invited",
-                    "session_version": 1,
-                    "consented_at": now if consented else None,
-                    "token_issued_at": now,
-                }
-                for i in range(panellists)
-            ]
-            ids = list((await session.scalars(insert(Panellist).returning(Panellist.id), rows)).all())
-            ids.sort()
-            people = []
-            hashes = []
-            for pid, row in zip(ids, rows, strict=True):
-                token = panellist_token(TEST_SECRET, pid, 1)
-                people.append(Person(pid, token, row["email"], row["name"], row["pseudonym"]))
-                hashes.append({"b_id": pid, "b_hash": token_digest(token)})
-            table = Panellist.__table__
-            await session.execute(
-                update(table).where(table.c.id == bindparam("b_id")).values(token_hash=bindparam("b_hash")),
-                hashes,
-            )
-            return Seeded(panel.id, rnd.id, statement_ids, people)
+            assert world.round is not None
+            people = [Person(p.id, token, p.email, p.pseudonym) for p, token in world.people]
+            return Seeded(world.panel.id, world.round.id, [st.id for st in world.statements], people)
     finally:
         await engine.dispose()
 
@@ -453,7 +358,6 @@ __all__ = [
     "Process",
     "Seeded",
     "fetch_all",
-    "free_port",
     "gather_bounded",
     "review_answers",
     "scalar",

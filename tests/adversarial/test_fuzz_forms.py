@@ -22,8 +22,8 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from delphi.db.models import Panel
+from tests.factories import World, build_panel
 from tests.helpers import csrf_from, login, make_account
-from tests.panellist.factory import World, make_world
 
 FUZZ = settings(
     max_examples=int(os.environ.get("DELPHI_FUZZ_EXAMPLES", "40")),  # raise it for a deeper local run
@@ -66,7 +66,7 @@ def no_server_error(response) -> None:  # type: ignore[no-untyped-def]
 @pytest.fixture
 async def panellist(session: AsyncSession, client: AsyncTestClient) -> tuple[World, str]:
     """A consented panellist in an open round, signed in on ``client``; returns the world and a CSRF token."""
-    world = await make_world(session, consented=True)
+    world = await build_panel(session, consented=True)
     await session.commit()
     assert (await client.get(f"/p/{world.token}", follow_redirects=False)).status_code == 303
     return world, csrf_from((await client.get("/panel/rate")).text)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from delphi.db.engine import make_sessionmaker
 from delphi.db.models import RoundStatement, Statement
-from tests.panellist import factory as f
+from tests import factories as f
 
 USERS = [0, 0, 1, 1, 1, 2, 4, 4, 3]
 PRACTITIONERS = [0, 0, 0, 0, 0, 1, 1, 0, 0]

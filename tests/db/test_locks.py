@@ -31,7 +31,7 @@ from delphi.participation.submit import Receipt, submit
 from delphi.participation.writes import upsert_params, upsert_statement
 from delphi.rounds import lookup, transitions
 from delphi.settings import Settings
-from tests.panellist.factory import World, make_world
+from tests.factories import World, build_panel
 
 T = TypeVar("T")
 #: How long a blocked side is watched to be sure it waits (it is released right after).
@@ -42,7 +42,7 @@ WAIT = 0.3
 async def world(engine: AsyncEngine) -> World:
     """Round 1 open, one consented panellist; every saved answer counts (population "all")."""
     async with make_sessionmaker(engine)() as session, session.begin():
-        return await make_world(session, consented=True, panel_kw={"analysis_population": "all"})
+        return await build_panel(session, consented=True, panel_kw={"analysis_population": "all"})
 
 
 async def still_waiting(task: asyncio.Task[T]) -> bool:

@@ -7,21 +7,21 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from delphi.db.engine import make_sessionmaker
+from tests.factories import World, build_panel
 from tests.helpers import csrf_from
-from tests.panellist.factory import World, make_world
 
 
 @pytest.fixture
 async def world(session: AsyncSession) -> World:
     """Round 1 open, one panellist who has not consented yet."""
-    w = await make_world(session)
+    w = await build_panel(session)
     await session.commit()
     return w
 
 
 @pytest.fixture
 async def consented_world(session: AsyncSession) -> World:
-    w = await make_world(session, consented=True)
+    w = await build_panel(session, consented=True)
     await session.commit()
     return w
 

@@ -27,8 +27,7 @@ from delphi.db.models import (
     Statement,
 )
 from delphi.rounds import mailing
-from tests.panellist.conftest import enter
-from tests.panellist.factory import (
+from tests.factories import (
     COMET,
     add_rating,
     add_result,
@@ -38,6 +37,7 @@ from tests.panellist.factory import (
     make_round,
     make_statements,
 )
+from tests.panellist.conftest import enter
 
 K = 3
 USERS = [0, 0, 0, 0, 0, 1, 1, 1, 1]  # 4 people: 6, 7, 8, 9

@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import Panellist, Round, Statement
-from tests.panellist.conftest import enter, form_token
-from tests.panellist.factory import (
+from tests.factories import (
     add_rating,
     add_result,
     make_groups,
@@ -19,6 +18,7 @@ from tests.panellist.factory import (
     make_round,
     make_statements,
 )
+from tests.panellist.conftest import enter, form_token
 
 POOLED = [0, 0, 1, 1, 1, 3, 6, 5, 3]  # n 20: 14 rate 7-9 (70%), quartiles 6 and 8, median 7
 USERS = [0, 0, 1, 1, 1, 2, 4, 4, 3]  # n 16

@@ -8,8 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import RoundStatement, Statement, Submission
 from delphi.rounds.final import consensus_since, final_consensus_list
-from tests.panellist.conftest import enter
-from tests.panellist.factory import (
+from tests.factories import (
     add_result,
     make_groups,
     make_panel,
@@ -17,6 +16,7 @@ from tests.panellist.factory import (
     make_round,
     make_statements,
 )
+from tests.panellist.conftest import enter
 
 
 def test_consensus_counts_from_the_start_of_the_final_unbroken_run() -> None:

@@ -14,8 +14,8 @@ from delphi.db.models import AuditEvent, OutboxMessage, Panellist, Rating, Round
 from delphi.domain import Actor
 from delphi.panels.links import reissue_link
 from tests.conftest import TEST_SECRET
+from tests.factories import World, build_panel, make_groups, make_panel, make_statements
 from tests.panellist.conftest import enter, form_token, new_session
-from tests.panellist.factory import World, make_groups, make_panel, make_statements, make_world
 
 
 async def count(engine: AsyncEngine, model, *where) -> int:  # type: ignore[no-untyped-def]
@@ -262,7 +262,7 @@ async def test_off_scale_rating_is_refused_with_a_message_and_nothing_is_saved(
 
 
 async def test_unable_is_refused_where_the_panel_does_not_offer_it(client, session, engine) -> None:
-    w = await make_world(session, consented=True, panel_kw={"allow_unable": False})
+    w = await build_panel(session, consented=True, panel_kw={"allow_unable": False})
     await session.commit()
     await enter(client, w.token)
     page = await client.get("/panel/rate?page=1")
@@ -324,7 +324,7 @@ async def test_submit_needs_every_answer_then_gives_a_receipt_once(client, conse
 
 
 async def test_the_receipt_says_what_honorarium_is_owed(client, session) -> None:
-    w = await make_world(session, consented=True, panel_kw={"honorarium_minor": 1500, "currency": "GBP"})
+    w = await build_panel(session, consented=True, panel_kw={"honorarium_minor": 1500, "currency": "GBP"})
     await session.commit()
     await enter(client, w.token)
     token = await form_token(client, "/panel/review")
@@ -441,7 +441,7 @@ async def test_one_click_unsubscribe_withdraws_without_csrf_but_needs_the_token(
 async def test_before_round_one_the_panel_page_says_to_wait(client, session: AsyncSession) -> None:
     panel = await make_panel(session)
     groups = await make_groups(session, panel)
-    from tests.panellist.factory import make_panellist
+    from tests.factories import make_panellist
 
     _, token = await make_panellist(session, panel, groups[0], consented=True)
     await session.commit()

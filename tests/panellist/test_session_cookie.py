@@ -5,8 +5,8 @@ from __future__ import annotations
 from litestar.testing import AsyncTestClient
 
 from delphi.app import SESSION_COOKIE
+from tests.factories import World
 from tests.panellist.conftest import enter, form_token
-from tests.panellist.factory import World
 
 
 def sets_session(response) -> bool:  # type: ignore[no-untyped-def]

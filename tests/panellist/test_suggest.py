@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from delphi.db.models import AuditEvent, Round, Suggestion
+from tests.factories import build_panel, make_round
 from tests.panellist.conftest import enter, form_token, new_session
-from tests.panellist.factory import make_round, make_world
 
 
 async def test_a_new_statement_and_a_rewording_are_recorded_for_the_facilitator(
@@ -63,7 +63,7 @@ async def test_a_suggestion_form_with_mistakes_is_shown_again_with_the_reasons(
 
 
 async def test_later_rounds_take_suggestions_only_when_the_panel_allows(client, session, engine) -> None:
-    w = await make_world(session, consented=True)
+    w = await build_panel(session, consented=True)
     w.round.status = "closed"
     session.add(w.round)
     await make_round(session, w.panel, w.statements, 2)

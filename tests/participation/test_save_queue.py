@@ -17,7 +17,7 @@ from delphi.db.models import Panellist, Rating, Round, Statement
 from delphi.participation import save_queue as queue_module
 from delphi.participation.checks import MAX_COMMENT, RatingInput
 from delphi.participation.save_queue import SaveQueue
-from tests.panellist.factory import make_groups, make_panel, make_panellist, make_round, make_statements
+from tests.factories import make_groups, make_panel, make_panellist, make_round, make_statements
 
 
 @dataclass

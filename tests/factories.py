@@ -1,8 +1,11 @@
-"""Rows for panellist tests, written directly (no facilitator service): panel, groups, statements, panellists,
-rounds with their statements, frozen results and ratings.
+"""The one panel factory of the tests: rows written directly (no facilitator service), so a test states only
+what it needs.
 
-Every helper adds to the given session and flushes; the caller commits.  Tokens are derived exactly as the
-application derives them (``panellist_token(secret, id, session_version)``), so ``/p/{token}`` works.
+:func:`build_panel` makes a running panel with groups, statements in sections, panellists with working links
+and (unless ``round_status=None``) round 1 asking every statement; the ``make_*`` helpers add one kind of row
+each, and ``add_result``/``add_rating`` frozen results and answers.  Every helper adds to the given session and
+flushes; the caller commits.  Tokens are derived exactly as the application derives them
+(``panellist_token(secret, id, session_version)``), so ``/p/{token}`` works.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from delphi.db.models import (
     Statement,
     utcnow,
 )
-from delphi.domain import POOLED_SCOPE, CommentStatus, group_scope
+from delphi.domain import POOLED_SCOPE, CommentStatus, PanellistStatus, group_scope
 from delphi.security import panellist_token, token_digest
 from tests.conftest import TEST_SECRET
 
@@ -48,29 +51,35 @@ COMET = {
 
 @dataclass
 class World:
-    """One panel ready for a panellist: its groups, statements, first panellist (with token) and round."""
+    """One panel ready for panellists: its groups, statements, first panellist (with token), the other
+    panellists (with tokens) and round 1 (None when :func:`build_panel` was asked for no round)."""
 
     panel: Panel
     groups: list[StakeholderGroup]
     statements: list[Statement]
     panellist: Panellist
     token: str
-    round: Round
+    round: Round | None
     others: list[tuple[Panellist, str]] = field(default_factory=list)
+
+    @property
+    def people(self) -> list[tuple[Panellist, str]]:
+        """Every panellist with their link token, in the order made (the first is :attr:`panellist`)."""
+        return [(self.panellist, self.token), *self.others]
 
 
 async def make_panel(
     session: AsyncSession, title: str = "Involving people in their treatment", **kw
 ) -> Panel:
-    panel = Panel(
-        title=title,
-        description="We want to agree how services should involve people in decisions.",
-        consent_text="Taking part is voluntary.\n\nYour answers are stored without your name.",
-        scale_labels=NINE_LABELS,
-        rule=COMET,
-        status="running",
-        **kw,
-    )
+    """A running panel on the nine-point scale under :data:`COMET`; ``kw`` sets or overrides any column."""
+    columns = {
+        "description": "We want to agree how services should involve people in decisions.",
+        "consent_text": "Taking part is voluntary.\n\nYour answers are stored without your name.",
+        "scale_labels": NINE_LABELS,
+        "rule": COMET,
+        "status": "running",
+    }
+    panel = Panel(title=title, **(columns | kw))
     session.add(panel)
     await session.flush()
     return panel
@@ -109,21 +118,44 @@ async def make_panellist(
     session: AsyncSession, panel: Panel, group: StakeholderGroup, n: int = 1, *, consented: bool = False, **kw
 ) -> tuple[Panellist, str]:
     """A panellist with a working link; returns it and its token."""
-    person = Panellist(
-        panel_id=panel.id,
-        group_id=group.id,
-        email=f"person{n}.{panel.id}@example.org",
-        pseudonym=f"P-{n:03d}",
-        consented_at=utcnow() if consented else None,
-        **kw,
-    )
-    session.add(person)
+    (made,) = await make_panellists(session, panel, [group], 1, first=n, consented=consented, **kw)
+    return made
+
+
+async def make_panellists(
+    session: AsyncSession,
+    panel: Panel,
+    groups: Sequence[StakeholderGroup],
+    count: int,
+    *,
+    first: int = 1,
+    consented: bool = False,
+    pseudonym: str = "P-{n:03d}",
+    **kw,
+) -> list[tuple[Panellist, str]]:
+    """``count`` panellists numbered from ``first`` (e-mail ``person<n>.<panel id>@example.org``, pseudonym
+    ``pseudonym`` formatted with ``n``), spread over ``groups`` in turn, each with a working link; a consented
+    one is active.  Two flushes whatever ``count`` (load tests make hundreds)."""
+    people = [
+        Panellist(
+            panel_id=panel.id,
+            group_id=groups[i % len(groups)].id,
+            email=f"person{n}.{panel.id}@example.org",
+            pseudonym=pseudonym.format(n=n),
+            consented_at=utcnow() if consented else None,
+            **({"status": PanellistStatus.ACTIVE} if consented else {}),
+            **kw,
+        )
+        for i, n in enumerate(range(first, first + count))
+    ]
+    session.add_all(people)
     await session.flush()
-    token = panellist_token(TEST_SECRET, person.id, person.session_version)
-    person.token_hash = token_digest(token)
-    person.token_issued_at = utcnow()
+    tokens = [panellist_token(TEST_SECRET, p.id, p.session_version) for p in people]
+    for person, token in zip(people, tokens, strict=True):
+        person.token_hash = token_digest(token)
+        person.token_issued_at = utcnow()
     await session.flush()
-    return person, token
+    return list(zip(people, tokens, strict=True))
 
 
 async def make_round(
@@ -222,17 +254,26 @@ async def add_rating(
     return row
 
 
-async def make_world(
+async def build_panel(
     session: AsyncSession,
     *,
+    panellists: int = 1,
     consented: bool = False,
+    pseudonym: str = "P-{n:03d}",
+    sections: Sequence[tuple[str, int]] = (("Information", 3), ("Choice", 4)),
+    groups: Sequence[str] = ("Service users", "Practitioners"),
+    round_status: str | None = "open",
     panel_kw: dict | None = None,
-    round_status: str = "open",
 ) -> World:
-    """A running panel with two groups, seven statements in two sections, one panellist and round 1."""
+    """A running panel (``panel_kw`` overrides its columns) with ``groups``, statements in ``sections``
+    (``(name, count)``: seven in two sections by default), ``panellists`` people spread over the groups in turn
+    (the first in the first group; ``pseudonym`` as in :func:`make_panellists`) and round 1 in ``round_status`` asking every statement (None: no round)."""
     panel = await make_panel(session, **(panel_kw or {}))
-    groups = await make_groups(session, panel)
-    statements = await make_statements(session, panel)
-    person, token = await make_panellist(session, panel, groups[0], consented=consented)
-    rnd = await make_round(session, panel, statements, status=round_status)
-    return World(panel, groups, statements, person, token, rnd)
+    made_groups = await make_groups(session, panel, groups)
+    statements = await make_statements(session, panel, sections)
+    people = await make_panellists(
+        session, panel, made_groups, panellists, consented=consented, pseudonym=pseudonym
+    )
+    rnd = await make_round(session, panel, statements, status=round_status) if round_status else None
+    (person, token), *others = people
+    return World(panel, made_groups, statements, person, token, rnd, others)
