@@ -78,26 +78,11 @@ def in_population(round_id: int | ColumnElement[int], population: AnalysisPopula
     )
 
 
-async def load_rating_matrix(
-    session: AsyncSession,
-    panel_id: int,
-    round_id: int,
-    only: Sequence[int] | None = None,
-    *,
-    population: AnalysisPopulation,
-) -> RatingMatrix:
-    """Load a round's saved ratings in the analysis ``population`` into a :class:`RatingMatrix`.
-
-    ``only`` keeps the given statement ids (in the round's order); ``population`` ``submitted`` keeps the
-    panellists who submitted the round, ``all`` every panellist with a saved answer.
-
-    Three light queries (statements, groups, ratings joined to panellists' groups); the ratings are read as plain
-    tuples and scattered into the matrix with numpy, so 2 million ratings load in seconds.
-    """
-    statement_ids = await round_statement_ids(session, round_id)
-    if only is not None:
-        statement_ids = statement_ids[np.isin(statement_ids, np.asarray(list(only), dtype=np.int64))]
-    group_ids = await panel_group_ids(session, panel_id)
+async def _rating_table(
+    session: AsyncSession, round_id: int, statement_ids: np.ndarray, population: AnalysisPopulation
+) -> np.ndarray:
+    """The round's ratings of ``statement_ids`` in ``population`` as an int64 array of shape (n, 5): statement id,
+    panellist id, value (-1 for none), unable (0/1), the panellist's group id; (0, 5) when there are none."""
     # Ratings are read a few statements at a time as plain integer rows (no ORM objects) and packed into numpy
     # at once, so two million of them load in seconds and never sit in memory as Python objects all together.
     parts = []
@@ -125,7 +110,30 @@ async def load_rating_matrix(
             np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=5 * len(rows)).reshape(-1, 5)
         )
         del rows
-    table = np.concatenate(parts) if parts else np.zeros((0, 5), np.int64)
+    return np.concatenate(parts) if parts else np.zeros((0, 5), np.int64)
+
+
+async def load_rating_matrix(
+    session: AsyncSession,
+    panel_id: int,
+    round_id: int,
+    only: Sequence[int] | None = None,
+    *,
+    population: AnalysisPopulation,
+) -> RatingMatrix:
+    """Load a round's saved ratings in the analysis ``population`` into a :class:`RatingMatrix`.
+
+    ``only`` keeps the given statement ids (in the round's order); ``population`` ``submitted`` keeps the
+    panellists who submitted the round, ``all`` every panellist with a saved answer.
+
+    Three light queries (statements, groups, ratings joined to panellists' groups); the ratings are read as plain
+    tuples and scattered into the matrix with numpy, so 2 million ratings load in seconds.
+    """
+    statement_ids = await round_statement_ids(session, round_id)
+    if only is not None:
+        statement_ids = statement_ids[np.isin(statement_ids, np.asarray(list(only), dtype=np.int64))]
+    group_ids = await panel_group_ids(session, panel_id)
+    table = await _rating_table(session, round_id, statement_ids, population)
     n = len(table)
     if n == 0:
         s = len(statement_ids)
@@ -140,7 +148,7 @@ async def load_rating_matrix(
     sid, pid, raw, una, gid = (table[:, i] for i in range(5))
     una = una.astype(bool)
     val = np.where(raw < 0, np.nan, raw.astype(np.float64))
-    del table, parts
+    del table
     panellist_ids, col = np.unique(pid, return_inverse=True)
     s_order = np.argsort(statement_ids)
     pos = np.searchsorted(statement_ids[s_order], sid)

@@ -165,50 +165,63 @@ async def final_consensus_list(session: AsyncSession, panel_id: int) -> FinalCon
         v = verdict or (result.verdict if result is not None else None) or "insufficient"
         history.setdefault(sid, []).append((number_of[round_id], v, round_id))
     superseded = {s.parent_id for sid, s in statements.items() if sid in history and s.parent_id is not None}
-    out: list[FinalStatement] = []
-    for sid, st in statements.items():
-        if sid not in history or sid in superseded:
-            continue
-        rounds = sorted(history[sid])
-        last_number, last_verdict, last_round_id = rounds[-1]
-        result = pooled.get((last_round_id, sid))
-        figures = (
-            FinalFigures(
-                round_number=last_number,
-                n=result.n,
-                n_unable=result.n_unable,
-                median=result.median,
-                q1=result.q1,
-                q3=result.q3,
-                iqr=result.iqr,
-                pct_agree=result.pct_agree,
-                pct_disagree=result.pct_disagree,
-                counts=tuple(int(c or 0) for c in (result.counts or [])),
-            )
-            if result is not None
-            else None
-        )
-        earlier: list[str] = []
-        parent_id, seen = st.parent_id, {sid}
-        while parent_id is not None and parent_id in statements and parent_id not in seen:
-            seen.add(parent_id)
-            earlier.append(statements[parent_id].text)
-            parent_id = statements[parent_id].parent_id
-        out.append(
-            FinalStatement(
-                statement_id=sid,
-                section=st.section,
-                text=st.text,
-                position=st.position,
-                status=st.status,
-                origin=st.origin,
-                origin_round=st.origin_round,
-                verdict=last_verdict,
-                last_round=last_number,
-                consensus_round=consensus_since([(n, v) for n, v, _ in rounds]),
-                rounds=tuple(n for n, _, _ in rounds),
-                earlier_texts=tuple(reversed(earlier)),
-                figures=figures,
-            )
-        )
+    out = [
+        _final_statement(st, sorted(history[sid]), pooled, statements)
+        for sid, st in statements.items()
+        if sid in history and sid not in superseded
+    ]
     return FinalConsensusList(panel_id, len(number_of), tuple(out))
+
+
+def _figures(result: RoundResult | None, round_number: int) -> FinalFigures | None:
+    """The pooled figures of ``result`` (the statement's last round ``round_number``), or None without one."""
+    if result is None:
+        return None
+    return FinalFigures(
+        round_number=round_number,
+        n=result.n,
+        n_unable=result.n_unable,
+        median=result.median,
+        q1=result.q1,
+        q3=result.q3,
+        iqr=result.iqr,
+        pct_agree=result.pct_agree,
+        pct_disagree=result.pct_disagree,
+        counts=tuple(int(c or 0) for c in (result.counts or [])),
+    )
+
+
+def _earlier_texts(st: Statement, statements: dict[int, Statement]) -> tuple[str, ...]:
+    """The wordings ``st`` replaced, oldest first, following ``parent_id`` (a loop in the chain stops it)."""
+    earlier: list[str] = []
+    parent_id, seen = st.parent_id, {st.id}
+    while parent_id is not None and parent_id in statements and parent_id not in seen:
+        seen.add(parent_id)
+        earlier.append(statements[parent_id].text)
+        parent_id = statements[parent_id].parent_id
+    return tuple(reversed(earlier))
+
+
+def _final_statement(
+    st: Statement,
+    rounds: list[tuple[int, str, int]],
+    pooled: dict[tuple[int, int], RoundResult],
+    statements: dict[int, Statement],
+) -> FinalStatement:
+    """One statement's entry from its ``rounds`` ((round number, verdict, round id), in round order)."""
+    last_number, last_verdict, last_round_id = rounds[-1]
+    return FinalStatement(
+        statement_id=st.id,
+        section=st.section,
+        text=st.text,
+        position=st.position,
+        status=st.status,
+        origin=st.origin,
+        origin_round=st.origin_round,
+        verdict=last_verdict,
+        last_round=last_number,
+        consensus_round=consensus_since([(n, v) for n, v, _ in rounds]),
+        rounds=tuple(n for n, _, _ in rounds),
+        earlier_texts=_earlier_texts(st, statements),
+        figures=_figures(pooled.get((last_round_id, st.id)), last_number),
+    )
