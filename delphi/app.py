@@ -24,6 +24,7 @@ from delphi.settings import Settings, load_settings
 from delphi.web.apireference import ApiReferencePage
 from delphi.web.deps import provide_account, provide_settings
 from delphi.web.errors import EXCEPTION_HANDLERS
+from delphi.web.guards import provide_panel_access
 from delphi.web.headers import add_security_headers
 from delphi.web.ids import reject_impossible_ids
 from delphi.web.lifespan import background
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={
             "settings": Provide(provide_settings, sync_to_thread=False),
             "account": Provide(provide_account),
+            "panel_access": Provide(provide_panel_access),
         },
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[background],

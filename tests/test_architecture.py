@@ -157,3 +157,42 @@ def test_controllers_hold_no_sql() -> None:
             ):
                 offenders.append(f"{path.name}:{node.lineno} runs {node.func.attr}")
     assert offenders == []
+
+
+def annotation_nodes(tree: ast.AST) -> set[int]:
+    """The ids of every node inside an annotation: arguments', returns' and annotated assignments'."""
+    roots: list[ast.expr] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            args = node.args
+            every = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+            roots.extend(a.annotation for a in every if a is not None and a.annotation is not None)
+            if node.returns is not None:
+                roots.append(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            roots.append(node.annotation)
+    return {id(sub) for root in roots for sub in ast.walk(root)}
+
+
+def test_controllers_use_models_and_sqlalchemy_in_annotations_only() -> None:
+    """``delphi/web`` may name an ORM class (``Panel``) or ``AsyncSession`` in a type annotation, which litestar
+    reads to inject it, and nowhere else: no model is built, queried or checked with ``isinstance`` here."""
+    offenders = []
+    for path in files_of("web"):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        guarded: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.split(".")[0] == "sqlalchemy" or alias.name.startswith("delphi.db.models"):
+                        offenders.append(f"{path.name} imports {alias.name}")
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                if node.module.split(".")[0] == "sqlalchemy" or node.module == "delphi.db.models":
+                    guarded.update(alias.asname or alias.name for alias in node.names)
+                elif node.module == "delphi.db" and any(a.name == "models" for a in node.names):
+                    offenders.append(f"{path.name} imports delphi.db.models")
+        in_annotation = annotation_nodes(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and node.id in guarded and id(node) not in in_annotation:
+                offenders.append(f"{path.name}:{node.lineno} uses {node.id} outside an annotation")
+    assert offenders == []

@@ -19,6 +19,22 @@ READERS = frozenset({PanelRole.OWNER, PanelRole.FACILITATOR, PanelRole.RESEARCHE
 OWNERS = frozenset({PanelRole.OWNER})
 
 
+def require_panel_creator(account: Account) -> None:
+    """Only facilitators and admins create panels: Forbidden (with the reason) for any other account."""
+    if account.role not in (AccountRole.ADMIN, AccountRole.FACILITATOR):
+        raise Forbidden(
+            "Only facilitators and admins can create panels; your account is a researcher account."
+        )
+
+
+async def start_over(session: AsyncSession, panel: Panel, account: Account) -> None:
+    """Roll back a refused change and reload ``panel`` and ``account``, so the page is shown again from the
+    state before the request (the rollback expires every loaded row; build the page's context after this)."""
+    await session.rollback()
+    await session.refresh(panel)
+    await session.refresh(account)
+
+
 async def panel_role(session: AsyncSession, account: Account, panel_id: int) -> PanelRole | None:
     """The account's role on the panel; admins act as owners of every panel."""
     if account.role == AccountRole.ADMIN:

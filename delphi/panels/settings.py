@@ -4,7 +4,7 @@
 column), type and default, with :func:`_setting` metadata saying its label, how the panel form shows and reads it
 (:class:`Form`), how it is checked and stored, whether it is locked once round 1 opens, whether the audit snapshot
 and the JSON API carry it.  :data:`SETTINGS` lists them in declared order, which is the order validation reports
-problems in.  The panel form (:mod:`delphi.web.panel_form`), the API's panel (:func:`delphi.web.api.panel_schema`),
+problems in.  The panel form (:mod:`delphi.web.panel_form`), the API's panel (:func:`delphi.web.api.panels.panel_schema`),
 :func:`_apply` and the audit snapshot (:func:`_snapshot`) are all derived from it.
 
 Use cases change rows in the caller's session, write an audit event and never commit.
@@ -299,6 +299,12 @@ def rule_fit_problems(panel: Panel) -> list[str]:
     except (ValueError, TypeError, KeyError) as exc:
         return [f"The consensus rule is not valid: {exc}."]
     return rule_problems(rule, panel.scale_min, panel.scale_max)
+
+
+def locked_rule_repair(panel: Panel) -> list[str]:
+    """Why a *locked* rule cannot be applied to the panel's scale (the settings form then lets it be replaced,
+    recorded and flagged); empty for a rule that fits or is not locked yet."""
+    return rule_fit_problems(panel) if panel.rule_locked_at is not None else []
 
 
 def _apply(panel: Panel, data: PanelInput) -> None:

@@ -9,22 +9,22 @@ click or a replayed request change nothing twice.  The rating page's background 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from delphi.db.dialect import dialect_name
 from delphi.db.locks import begin_write
 from delphi.db.models import Panel, Panellist, Rating, Round, RoundStatement, utcnow
 from delphi.errors import InvalidInput
-from delphi.participation import checks, figures
+from delphi.participation import checks, figures, links
 from delphi.participation.checks import RatingInput, Scale
 from delphi.participation.facts import Progress, current_round, progress, scale_of
 from delphi.participation.feedback import load_feedback
-from delphi.participation.issues import fail_many, session_ended
+from delphi.participation.issues import N_, fail, fail_many, session_ended
 from delphi.participation.writes import upsert_params, upsert_statement
 
 
@@ -171,3 +171,26 @@ async def save_ratings(
             upsert_statement(dialect, clean.shape), upsert_params(target.round_id, panellist.id, clean, now)
         )
     return await progress(session, target.round_id, panellist.id)
+
+
+async def save_rating_alone(
+    engine: AsyncEngine,
+    panellist_id: object,
+    version: object,
+    item: RatingInput | None,
+    on_panellist: Callable[[Panellist], None],
+) -> SaveResult:
+    """One answer saved in a transaction of its own, with every check phrased: the session cookie's
+    ``panellist_id`` and ``version`` that are not (or no longer) valid are refused first
+    (:func:`delphi.participation.links.panellist_for_session`), then a body that was not a JSON object (``item``
+    None), then whatever :func:`save_rating` refuses.  ``on_panellist`` is told the panellist as soon as the
+    session is found valid (the caller then answers a refusal in the panellist's language).  Commits on success.
+    """
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        async with session.begin():
+            await begin_write(session)  # the session check too is serialised with a close (SQLite)
+            panellist = await links.panellist_for_session(session, panellist_id, version)
+            on_panellist(panellist)
+            if item is None:
+                raise fail(InvalidInput, N_("Send the answer as a JSON object."))
+            return await save_rating(session, panellist, item)

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import utcnow
 from delphi.domain import PanelRole
-from delphi.errors import Conflict, InvalidInput, NotFound
+from delphi.errors import Conflict, Forbidden, InvalidInput, NotFound
 from delphi.results import codebook, final_list, people, summaries, tidy
 from delphi.results.frame import Frame
 from delphi.results.tables import Column, Table
@@ -183,3 +183,25 @@ async def produce(session: AsyncSession, frame: Frame, spec: ExportSpec, fmt: st
         )
     table = await spec.build(session, frame)
     return write(table, fmt), MEDIA_TYPES[fmt]
+
+
+@dataclass(frozen=True, slots=True)
+class Download:
+    """An export ready to send: its bytes, media type and file name (see :func:`file_name`)."""
+
+    data: bytes
+    media_type: str
+    file_name: str
+
+
+async def download(
+    session: AsyncSession, frame: Frame, role: PanelRole, filename: str, now: datetime | None = None
+) -> Download:
+    """The export ``filename`` (``"final-list.csv"``) for an account with ``role``, named for ``now`` (default:
+    the current time, UTC). Raises what :func:`parse_filename` and :func:`produce` raise, and Forbidden for a
+    role the export is not for."""
+    spec, fmt = parse_filename(filename)
+    if not spec.allows(role):
+        raise Forbidden(f"Only the panel's owner can download the {spec.title.lower()}.")
+    data, media_type = await produce(session, frame, spec, fmt)
+    return Download(data, media_type, file_name(frame, spec, fmt, now or utcnow()))

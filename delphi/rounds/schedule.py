@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi import audit
-from delphi.db.models import Panel, Round
+from delphi.db.models import Panel, Round, utcnow
 from delphi.domain import SYSTEM, Actor, RoundStatus
 from delphi.errors import Conflict, InvalidInput
 from delphi.rounds import lifecycle, mailing
@@ -27,14 +27,16 @@ async def set_schedule(
     opens_at: datetime | None,
     closes_at: datetime | None,
     reminder_hours: list[int],
-    now: datetime,
+    now: datetime | None = None,
     actor: Actor,
 ) -> None:
     """Set a round's opening and closing dates and reminder offsets (hours before closing).
 
     A draft round takes all three; an open round can move its closing date (to extend it) and its reminders.
-    Raises InvalidInput listing every problem.
+    Raises InvalidInput listing every problem.  ``now`` (default: the current time, UTC) is what the dates
+    are checked against.
     """
+    now = now or utcnow()
     if round_.status == RoundStatus.CLOSED:
         raise Conflict(f"Round {round_.number} is closed; its dates can no longer change.")
     if round_.status == RoundStatus.OPEN:
@@ -84,9 +86,17 @@ async def send_due_reminders(
 
 
 async def send_reminder_now(
-    session: AsyncSession, panel: Panel, round_: Round, *, now: datetime, settings: Settings, actor: Actor
+    session: AsyncSession,
+    panel: Panel,
+    round_: Round,
+    *,
+    now: datetime | None = None,
+    settings: Settings,
+    actor: Actor,
 ) -> int:
-    """A facilitator's extra reminder to everyone who has not submitted yet."""
+    """A facilitator's extra reminder to everyone who has not submitted yet (``now``, default the current time,
+    tags it)."""
+    now = now or utcnow()
     if round_.status != RoundStatus.OPEN:
         raise Conflict(f"Round {round_.number} is not open, so there is nobody to remind.")
     return await _remind(session, panel, round_, f"manual-{int(now.timestamp())}", settings, actor)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi import audit
 from delphi.db.locks import begin_write
-from delphi.db.models import Panel, Panellist, Round, RoundStatement, StakeholderGroup, Statement
+from delphi.db.models import Panel, Panellist, Round, RoundStatement, StakeholderGroup, Statement, utcnow
 from delphi.domain import Actor, PanellistStatus, PanelStatus, RoundStatus, StatementStatus
 from delphi.errors import Conflict, PreconditionsUnmet
 from delphi.panels.settings import rule_fit_problems
@@ -57,14 +57,34 @@ async def open_facts(session: AsyncSession, panel: Panel, round_: Round) -> life
     )
 
 
+async def round_blockers(
+    session: AsyncSession, panel: Panel, round_: Round, now: datetime | None = None
+) -> tuple[list[str], list[str]]:
+    """``(open blockers, close blockers)`` of the round page: what stops a draft ``round_`` opening at ``now``
+    (default: the current time, UTC) and what stops an open one closing; each list empty in any other state."""
+    opening = closing_ = []
+    if round_.status == RoundStatus.DRAFT:
+        opening = lifecycle.open_blockers(await open_facts(session, panel, round_), now or utcnow())
+    elif round_.status == RoundStatus.OPEN:
+        closing_ = lifecycle.close_blockers(round_.status, round_.number, rule_fit_problems(panel))
+    return opening, closing_
+
+
 async def open_round(
-    session: AsyncSession, panel: Panel, round_: Round, *, now: datetime, settings: Settings, actor: Actor
+    session: AsyncSession,
+    panel: Panel,
+    round_: Round,
+    *,
+    now: datetime | None = None,
+    settings: Settings,
+    actor: Actor,
 ) -> int:
     """Open a draft round and enqueue one invitation per invitable panellist; returns how many were queued.
 
     Round 1 locks the consensus rule.  Reminders whose time has passed already count as sent.  Raises
-    PreconditionsUnmet listing what to do first.
+    PreconditionsUnmet listing what to do first.  ``now`` defaults to the current time (UTC).
     """
+    now = now or utcnow()
     blockers = lifecycle.open_blockers(await open_facts(session, panel, round_), now)
     if blockers:
         raise PreconditionsUnmet(f"Round {round_.number} cannot open yet.", blockers)
@@ -129,7 +149,7 @@ async def close_round(
     panel: Panel,
     round_: Round,
     *,
-    now: datetime,
+    now: datetime | None = None,
     settings: Settings,
     actor: Actor,
     carry_policy: str = "unsettled",
@@ -140,8 +160,9 @@ async def close_round(
 
     Takes the round's lock first (:mod:`delphi.db.locks`) and re-reads its status under it: saves in flight are
     in the result, later ones see the round closed, and a second close (facilitator and deadline at once) is
-    refused as "closed already".
+    refused as "closed already".  ``now`` defaults to the current time (UTC).
     """
+    now = now or utcnow()
     await begin_write(session)
     await session.refresh(round_, with_for_update=True)
     blockers = lifecycle.close_blockers(round_.status, round_.number, rule_fit_problems(panel))
@@ -176,15 +197,17 @@ async def close_round(
 
 
 async def finish_panel(
-    session: AsyncSession, panel: Panel, *, now: datetime, settings: Settings, actor: Actor
+    session: AsyncSession, panel: Panel, *, now: datetime | None = None, settings: Settings, actor: Actor
 ) -> int:
-    """Mark the panel finished and mail the final results to every invitable panellist; returns mails queued.
+    """Mark the panel finished and mail the final results to every invitable panellist; returns mails queued
+    (``now``: the current time (UTC) unless given).
 
     Deletes the panel's draft rounds and marks its active panellists completed.  Raises Conflict when the panel
     finished already and PreconditionsUnmet while a round is open.
     """
     if panel.status == PanelStatus.FINISHED:
         raise Conflict("This panel has finished already.")
+    now = now or utcnow()
     await session.flush()
     open_round_ = await session.scalar(
         select(Round).where(Round.panel_id == panel.id, Round.status == RoundStatus.OPEN)

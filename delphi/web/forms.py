@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar import MediaType, Request
@@ -25,6 +26,18 @@ def whole_number(form: dict[str, str], name: str, default: int | None = None) ->
         return int(raw)
     except ValueError:
         raise InvalidInput(f"Enter a whole number for {name.replace('_', ' ')}.", field=name) from None
+
+
+def parse_datetime(form: dict[str, str], name: str) -> datetime | None:
+    """A ``datetime-local`` value (``2026-12-01T17:00``) read as UTC; None when empty; InvalidInput otherwise."""
+    raw = form.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput("Enter the date and time like 2026-12-01 17:00.", field=name) from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 async def read_form_multi(request: Request) -> dict[str, list[str]]:

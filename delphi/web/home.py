@@ -7,8 +7,8 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.engine import database_error
+from delphi.panels.access import visible_panels
 from delphi.web.deps import optional_account
-from delphi.web.guards import visible_panels
 
 
 class HomeController(Controller):

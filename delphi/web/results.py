@@ -1,41 +1,44 @@
 """Results pages for facilitators and researchers: monitoring, round results (with the moderation of comments
 and of reasons for ratings outside the middle half), attrition, the final list, the report and the exports.
 
-Every handler loads the panel through :func:`delphi.web.guards.load_panel` first (404 for a panel the account
-cannot see, 403 for a role too weak), then renders what :mod:`delphi.results` assembles. E-mail addresses are
+Every handler gets the panel from the ``panel_access`` dependency (:mod:`delphi.web.guards`: 404 for a panel
+the account cannot see, 403 for a role too weak, 400 for a ``panel_id`` no panel can have), then renders what
+:mod:`delphi.results` assembles. E-mail addresses are
 shown to the panel's owner only; researchers read and export, never moderate.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get, post
+from litestar.di import Provide
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from delphi.db.models import Account, Panel, Round, utcnow
+from delphi.db.models import Account, Round
 from delphi.domain import Actor, AnalysisPopulation, PanelRole, RoundStatus
-from delphi.errors import Conflict, Forbidden, InvalidInput, NotFound
+from delphi.errors import Conflict, InvalidInput, NotFound
 from delphi.results import attrition, comments, exports, monitoring, reasons, report, round_results
 from delphi.results.frame import Frame, load_frame
 from delphi.rounds import moderation
 from delphi.rounds.final import final_consensus_list
 from delphi.web.charts import distribution_svg
 from delphi.web.forms import read_form
-from delphi.web.guards import EDITORS, OWNERS, READERS, load_panel
-from delphi.web.schemas import PanelId, RoundNumber, RowId
+from delphi.web.guards import PanelAccess, provide_checked_panel_access
+from delphi.web.schemas import RoundNumber, RowId
 
 
-def nav_context(frame: Frame, role: PanelRole, account: Account, tab: str) -> dict[str, Any]:
+def nav_context(frame: Frame, access: PanelAccess, account: Account, tab: str) -> dict[str, Any]:
     """The keys ``facilitator/_layout.html`` expects, plus the results tab and the analysis population."""
     return {
         "panel": frame.panel,
         "population": AnalysisPopulation(frame.panel.analysis_population),
         "frame": frame,
-        "role": role.value,
-        "can_edit": role in EDITORS,
-        "is_owner": role in OWNERS,
+        "role": access.role.value,
+        "can_edit": access.can_edit,
+        "is_owner": access.is_owner,
         "rounds": frame.rounds,
         "account": account,
         "tab": "results",
@@ -91,35 +94,34 @@ def closed_round(frame: Frame, number: int) -> Round:
 class ResultsController(Controller):
     path = "/panels/{panel_id:int}"
     include_in_schema = False
-
-    async def _load(
-        self, session: AsyncSession, account: Account, panel_id: int, allowed: frozenset[PanelRole] = READERS
-    ) -> tuple[Panel, PanelRole, Frame]:
-        panel, role = await load_panel(session, account, panel_id, allowed)
-        return panel, role, await load_frame(session, panel)
+    dependencies = {"panel_access": Provide(provide_checked_panel_access)}
 
     @get("/monitor", name="results_monitor")
     async def monitor(
-        self, panel_id: PanelId, db_session: AsyncSession, account: Account, round: RoundNumber | None = None
+        self,
+        panel_access: PanelAccess,
+        db_session: AsyncSession,
+        account: Account,
+        round: RoundNumber | None = None,
     ) -> Template:
         """Response per group for the open round (or ``?round=N``); who has not submitted; never any rating."""
-        _, role, frame = await self._load(db_session, account, panel_id)
+        frame = await load_frame(db_session, panel_access.panel)
         round_ = monitored_round(frame, round)
         progress = await monitoring.load_progress(db_session, round_)
-        ctx = nav_context(frame, role, account, "monitor")
+        ctx = nav_context(frame, panel_access, account, "monitor")
         ctx.update(
             round=round_,
             summary=monitoring.summarise(progress, frame.groups),
             awaiting=monitoring.awaiting(progress),
             group_names=frame.group_names,
-            show_emails=role in OWNERS,
+            show_emails=panel_access.is_owner,
         )
         return page("results/monitor.html", ctx)
 
     @get("/rounds/{number:int}/results", name="results_round")
     async def round_page(
         self,
-        panel_id: PanelId,
+        panel_access: PanelAccess,
         number: RoundNumber,
         db_session: AsyncSession,
         account: Account,
@@ -128,7 +130,7 @@ class ResultsController(Controller):
         flag: str | None = None,
     ) -> Template:
         """Per statement, pooled and per group: distribution, median, IQR, agreement, verdicts, flags."""
-        _, role, frame = await self._load(db_session, account, panel_id)
+        frame = await load_frame(db_session, panel_access.panel)
         round_ = closed_round(frame, number)
         if verdict and verdict not in round_results.VERDICTS:
             raise InvalidInput(
@@ -140,7 +142,7 @@ class ResultsController(Controller):
             db_session, round_, frame.groups, frame.panel.k_min
         )
         shown = round_results.filter_results(everything, verdict=verdict, section=section, flag=flag)
-        editor = role in EDITORS
+        editor = panel_access.can_edit
         notes = await comments.load_comments(db_session, round_.id, published_only=not editor)
         why = await reasons.load_reasons(db_session, round_.id, published_only=not editor)
         charts = {
@@ -159,7 +161,7 @@ class ResultsController(Controller):
             for r in shown
         }
         next_round = frame.round_by_number(number + 1)
-        ctx = nav_context(frame, role, account, f"round{number}")
+        ctx = nav_context(frame, panel_access, account, f"round{number}")
         ctx.update(
             round=round_,
             results=shown,
@@ -184,7 +186,7 @@ class ResultsController(Controller):
     @post("/rounds/{number:int}/comments/{rating_id:int}", name="results_moderate")
     async def moderate(
         self,
-        panel_id: PanelId,
+        panel_access: PanelAccess,
         number: RoundNumber,
         rating_id: RowId,
         request: Request,
@@ -192,12 +194,12 @@ class ResultsController(Controller):
         account: Account,
     ) -> Redirect:
         """Publish or hide one comment (form field ``action``); one audit event each."""
-        return await _moderate(request, db_session, account, panel_id, number, rating_id, "comment")
+        return await _moderate(request, db_session, panel_access, account, number, rating_id, "comment")
 
     @post("/rounds/{number:int}/reasons/{rating_id:int}", name="results_moderate_reason")
     async def moderate_reason(
         self,
-        panel_id: PanelId,
+        panel_access: PanelAccess,
         number: RoundNumber,
         rating_id: RowId,
         request: Request,
@@ -205,14 +207,16 @@ class ResultsController(Controller):
         account: Account,
     ) -> Redirect:
         """Publish or hide one reason (form field ``action``); one audit event each."""
-        return await _moderate(request, db_session, account, panel_id, number, rating_id, "reason")
+        return await _moderate(request, db_session, panel_access, account, number, rating_id, "reason")
 
     @get("/attrition", name="results_attrition")
-    async def attrition_page(self, panel_id: PanelId, db_session: AsyncSession, account: Account) -> Template:
+    async def attrition_page(
+        self, panel_access: PanelAccess, db_session: AsyncSession, account: Account
+    ) -> Template:
         """Participant flow per group and round, and dropouts' last ratings against completers'."""
-        _, role, frame = await self._load(db_session, account, panel_id)
-        subs = await attrition.load_submissions(db_session, panel_id)
-        members = await attrition.load_membership(db_session, panel_id)
+        frame = await load_frame(db_session, panel_access.panel)
+        subs = await attrition.load_submissions(db_session, frame.panel.id)
+        members = await attrition.load_membership(db_session, frame.panel.id)
         flow = attrition.participant_flow(members, subs, frame.rounds, frame.groups)
         rows = await report.bias_rows(db_session, frame)
         last = frame.last_closed
@@ -220,55 +224,59 @@ class ResultsController(Controller):
         if last is not None:
             dropouts, completers = attrition.cohorts(subs, last.number)
             summary = attrition.summarise_bias(rows, dropouts, completers)
-        ctx = nav_context(frame, role, account, "attrition")
+        ctx = nav_context(frame, panel_access, account, "attrition")
         ctx.update(flow=flow, bias=rows, bias_summary=summary, last=last)
         return page("results/attrition.html", ctx)
 
     @get("/final", name="results_final")
-    async def final(self, panel_id: PanelId, db_session: AsyncSession, account: Account) -> Template:
+    async def final(self, panel_access: PanelAccess, db_session: AsyncSession, account: Account) -> Template:
         """Statements in, out and without consensus, with their final figures."""
-        _, role, frame = await self._load(db_session, account, panel_id)
-        ctx = nav_context(frame, role, account, "final")
-        ctx.update(final=await final_consensus_list(db_session, panel_id))
+        frame = await load_frame(db_session, panel_access.panel)
+        ctx = nav_context(frame, panel_access, account, "final")
+        ctx.update(final=await final_consensus_list(db_session, frame.panel.id))
         return page("results/final.html", ctx)
 
     @get("/report", name="results_report")
-    async def report_page(self, panel_id: PanelId, db_session: AsyncSession, account: Account) -> Template:
+    async def report_page(
+        self, panel_access: PanelAccess, db_session: AsyncSession, account: Account
+    ) -> Template:
         """A printable report for an ACCORD/CREDES-style write-up."""
-        _, role, frame = await self._load(db_session, account, panel_id)
-        ctx = nav_context(frame, role, account, "report")
-        ctx.update(report=await report.build_report(db_session, frame), generated_at=utcnow())
+        frame = await load_frame(db_session, panel_access.panel)
+        ctx = nav_context(frame, panel_access, account, "report")
+        ctx.update(report=await report.build_report(db_session, frame), generated_at=datetime.now(UTC))
         return page("results/report.html", ctx)
 
     @get("/exports", name="results_exports")
-    async def exports_page(self, panel_id: PanelId, db_session: AsyncSession, account: Account) -> Template:
+    async def exports_page(
+        self, panel_access: PanelAccess, db_session: AsyncSession, account: Account
+    ) -> Template:
         """The exports this account may download."""
-        _, role, frame = await self._load(db_session, account, panel_id)
-        ctx = nav_context(frame, role, account, "exports")
-        ctx.update(exports=exports.available(role), has_results=frame.last_closed is not None)
+        frame = await load_frame(db_session, panel_access.panel)
+        ctx = nav_context(frame, panel_access, account, "exports")
+        ctx.update(exports=exports.available(panel_access.role), has_results=frame.last_closed is not None)
         return page("results/exports.html", ctx)
 
     @get("/exports/{filename:str}", name="results_export_file")
     async def export_file(
-        self, panel_id: PanelId, filename: str, db_session: AsyncSession, account: Account
+        self, panel_access: PanelAccess, filename: str, db_session: AsyncSession, account: Account
     ) -> Response:
         """``/exports/final-list.csv`` and the like; 400 naming the allowed formats for another one."""
-        _, role, frame = await self._load(db_session, account, panel_id)
-        return await export_response(db_session, frame, role, filename)
+        frame = await load_frame(db_session, panel_access.panel)
+        return await export_response(db_session, frame, panel_access.role, filename)
 
 
 async def _moderate(
     request: Request,
     db_session: AsyncSession,
+    access: PanelAccess,
     account: Account,
-    panel_id: int,
     number: int,
     rating_id: int,
     what: str,
 ) -> Redirect:
     """The moderation form's POST for ``what`` (``"comment"`` or ``"reason"``): publish or hide, then back to
     the round's results."""
-    panel, _ = await load_panel(db_session, account, panel_id, EDITORS)
+    panel = access.panel
     action = (await read_form(request)).get("action", "")
     if action not in ("publish", "hide"):
         raise InvalidInput("Choose publish or hide.", field="action")
@@ -280,13 +288,12 @@ async def _moderate(
 
 async def export_response(session: AsyncSession, frame: Frame, role: PanelRole, filename: str) -> Response:
     """The export as a download, with the access check of its spec (403 for a role it is not for)."""
-    spec, fmt = exports.parse_filename(filename)
-    if not spec.allows(role):
-        raise Forbidden(f"Only the panel's owner can download the {spec.title.lower()}.")
-    data, media_type = await exports.produce(session, frame, spec, fmt)
-    name = exports.file_name(frame, spec, fmt, utcnow())
+    file = await exports.download(session, frame, role, filename)
     return Response(
-        data,
-        media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+        file.data,
+        media_type=file.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{file.file_name}"',
+            "Cache-Control": "no-store",
+        },
     )

@@ -6,20 +6,20 @@ from typing import Any
 
 
 def route_handlers(settings: Any = None) -> list[Any]:
-    from delphi.web.api import api_router
+    from delphi.web.api.router import api_router
     from delphi.web.apitokens import ApiTokenController
     from delphi.web.auth import AuthController
     from delphi.web.devmail import dev_mail_handlers
-    from delphi.web.facilitator import (
-        MailController,
-        PanelController,
-        PanellistController,
-        RoundController,
-        StatementController,
-    )
     from delphi.web.home import HomeController
-    from delphi.web.panellist import PanellistLinkController, PanellistPagesController
+    from delphi.web.mail_pages import MailController
+    from delphi.web.panellist.link import PanellistLinkController
+    from delphi.web.panellist.rating import RatingController
+    from delphi.web.panellist.steps import PanellistPagesController
+    from delphi.web.panellists import PanellistController
+    from delphi.web.panels import PanelController
     from delphi.web.results import ResultsController
+    from delphi.web.rounds import RoundController
+    from delphi.web.statements import StatementController
 
     return [
         HomeController,
@@ -31,6 +31,7 @@ def route_handlers(settings: Any = None) -> list[Any]:
         MailController,
         PanellistLinkController,
         PanellistPagesController,
+        RatingController,
         ResultsController,
         ApiTokenController,
         api_router(),  # the JSON API under /api/v1

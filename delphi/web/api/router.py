@@ -1,0 +1,24 @@
+"""The ``/api/v1`` router: every API handler, with the API's ``account`` and ``panel_access`` dependencies."""
+
+from __future__ import annotations
+
+from litestar import Router
+from litestar.di import Provide
+
+from delphi.web.api import moderation, panels, results, rounds
+from delphi.web.api.auth import provide_api_account
+from delphi.web.guards import provide_checked_panel_access
+
+
+def api_router() -> Router:
+    """The ``/api/v1`` router; its ``account`` accepts a bearer token or the session cookie, its
+    ``panel_access`` validates ``panel_id`` (400) before checking the role (404/403)."""
+    return Router(
+        path="/api/v1",
+        route_handlers=[*panels.HANDLERS, *rounds.HANDLERS, *moderation.HANDLERS, *results.HANDLERS],
+        dependencies={
+            "account": Provide(provide_api_account),
+            "panel_access": Provide(provide_checked_panel_access),
+        },
+        tags=["API v1"],
+    )

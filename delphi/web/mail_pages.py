@@ -1,0 +1,62 @@
+"""The facilitator's mail page: what was sent to whom, counts per round and kind, dead letters with a retry.
+
+Editors only, reading included: the page shows e-mail addresses (:mod:`delphi.web.guards`). Mail kinds are shown
+with their declared labels (:func:`delphi.mail.kinds.kind_label`).
+"""
+
+from __future__ import annotations
+
+from litestar import Controller, MediaType, Request, get, post
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from delphi.db.models import Account
+from delphi.domain import Actor
+from delphi.mail import status
+from delphi.mail.kinds import kind_label
+from delphi.web.guards import EDITORS_ONLY, PanelAccess
+from delphi.web.ids import possible_id
+from delphi.web.panel_nav import panel_nav
+
+#: Messages per page of the history.
+PAGE_SIZE = 200
+
+
+class MailController(Controller):
+    """What was sent to whom: counts per round and kind, dead letters (with a retry), the full history."""
+
+    path = "/panels/{panel_id:int}/mail"
+    include_in_schema = False
+    opt = EDITORS_ONLY
+
+    @get("/", name="panel_mail")
+    async def index(
+        self, panel_access: PanelAccess, db_session: AsyncSession, account: Account, page: int = 1
+    ) -> Template:
+        panel_id = panel_access.panel.id
+        ctx = await panel_nav(db_session, panel_access, account)
+        page = max(1, page)
+        ctx.update(
+            tab="mail",
+            round_numbers={r.id: r.number for r in ctx["rounds"]},
+            kind_label=kind_label,
+            counts=await status.counts(db_session, panel_id),
+            dead=await status.dead_letters(db_session, panel_id),
+            history=await status.history(
+                db_session, panel_id, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+            ),
+            page=page,
+        )
+        return Template("facilitator/mail.html", context=ctx, media_type=MediaType.HTML)
+
+    @post("/retry")
+    async def retry(
+        self, panel_access: PanelAccess, request: Request, db_session: AsyncSession, account: Account
+    ) -> Redirect:
+        """Retry the dead letters ticked (``message_id``, ASCII digits within the id range), else all of them."""
+        panel_id = panel_access.panel.id
+        form = await request.form()
+        raw = [str(v) for v in form.getall("message_id", [])]
+        ids = [int(v) for v in raw if v.isascii() and v.isdigit() and possible_id(int(v))]
+        n = await status.retry_dead(db_session, panel_id, ids or None, actor=Actor.account(account))
+        return Redirect(f"/panels/{panel_id}/mail?retried={n}", status_code=303)

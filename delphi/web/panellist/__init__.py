@@ -1,0 +1,19 @@
+"""Panellist pages: the link, consent, rating, review, submit, receipt, suggestions, results, leaving.
+
+No SQL here: every handler calls the use cases of :mod:`delphi.participation`.  The modules, by job:
+
+* :mod:`.link` — ``/p/{token}`` (and ``/p/{token}/leave``): exchanges the e-mailed token for a signed session
+  cookie and redirects to a URL without the token; rate-limited by ``app.state.link_limiter``.
+  ``POST /p/{token}/leave`` with the body ``List-Unsubscribe=One-Click`` (RFC 8058) withdraws without a CSRF
+  token: the token in the path is the proof.
+* :mod:`.rating` — ``/panel/rate`` and ``POST /panel/ratings/{statement_id}``, the JSON endpoint of background
+  saves (CSRF header ``x-csrftoken``).
+* :mod:`.steps` — the other ``/panel/...`` pages: home, consent, review and submit, receipt, suggestions, final
+  results, leaving.
+* :mod:`.session` — the panellist in the signed session cookie (``panellist_id`` and ``panellist_v``, the
+  version checked against the row on every request); :mod:`.rendering` and :mod:`.errors` — pages and kind
+  error pages in the panellist's language.
+
+Every page works without JavaScript; ``panellist.js`` only saves each answer as it is given.  Text goes
+through the panellist's gettext catalog (``Panellist.language``).
+"""

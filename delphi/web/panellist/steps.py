@@ -1,0 +1,202 @@
+"""The ``/panel`` pages around the rating: home, consent, review and submit, receipt, suggestions, the final
+results, leaving.  Every handler gets the signed-in panellist from :func:`.session.provide_panellist`."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get, post
+from litestar.di import Provide
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from delphi.db.models import Panellist
+from delphi.errors import InvalidInput
+from delphi.participation import consent, figures, final, pages, submit, suggest
+from delphi.participation.issues import N_, Issue
+from delphi.web.forms import read_form
+from delphi.web.ids import possible_id
+from delphi.web.panellist.errors import EXCEPTION_HANDLERS
+from delphi.web.panellist.rendering import chart_for, errors_of, gettext_for, render, translate
+from delphi.web.panellist.session import logout, provide_panellist
+
+
+def _chosen_statement(form: dict[str, str]) -> tuple[int | None, list[Issue]]:
+    """The statement a rewording is for (``kind=rewording``, field ``statement``), or the issue saying to choose
+    one; ``(None, [])`` for a new statement."""
+    if form.get("kind", "new") != "rewording":
+        return None, []
+    raw = form.get("statement", "")
+    if raw.isascii() and raw.isdigit() and possible_id(int(raw)):  # else no statement's id
+        return int(raw), []
+    return None, [Issue("statement", N_("Choose the statement you want to reword."))]
+
+
+class PanellistPagesController(Controller):
+    """``/panel``: everything a panellist does after opening their link, but rating (:mod:`.rating`)."""
+
+    path = "/panel"
+    include_in_schema = False
+    dependencies = {"panellist": Provide(provide_panellist)}
+    exception_handlers = EXCEPTION_HANDLERS  # type: ignore[assignment]
+
+    @get("/", name="panellist_home")
+    async def home(
+        self, request: Request, db_session: AsyncSession, panellist: Panellist, saved: int = 0
+    ) -> Template | Redirect:
+        ov = await pages.overview(db_session, panellist)
+        if ov.panel.status == "finished":
+            return Redirect("/panel/results", status_code=303)
+        if not ov.consented:
+            return Redirect("/panel/consent", status_code=303)
+        return render(request, "home.html", panellist, panel=ov.panel, ov=ov, saved=bool(saved))
+
+    # consent ------------------------------------------------------------------------------------------------
+    @get("/consent", name="panellist_consent")
+    async def consent_form(
+        self, request: Request, db_session: AsyncSession, panellist: Panellist
+    ) -> Template:
+        ov = await pages.overview(db_session, panellist)
+        return render(request, "consent.html", panellist, panel=ov.panel, ov=ov)
+
+    @post("/consent")
+    async def consent(
+        self, request: Request, db_session: AsyncSession, panellist: Panellist
+    ) -> Template | Redirect:
+        form = await read_form(request)
+        if form.get("consent") != "yes":
+            ov = await pages.overview(db_session, panellist)
+            issue = Issue("consent", N_("Tick the box to say you agree to take part."))
+            errors = translate([issue], gettext_for(panellist))
+            return render(
+                request, "consent.html", panellist, status_code=400, panel=ov.panel, ov=ov, errors=errors
+            )
+        await consent.record_consent(db_session, panellist)
+        return Redirect("/panel", status_code=303)
+
+    # review, submit, receipt --------------------------------------------------------------------------------
+    @get("/review", name="panellist_review")
+    async def review(
+        self, request: Request, db_session: AsyncSession, panellist: Panellist
+    ) -> Template | Redirect:
+        if panellist.consented_at is None:
+            return Redirect("/panel/consent", status_code=303)
+        ov = await pages.overview(db_session, panellist)
+        if ov.round is None:
+            return Redirect("/panel", status_code=303)
+        data = await pages.load_review(db_session, panellist)
+        return render(request, "review.html", panellist, panel=ov.panel, ov=data.overview, data=data)
+
+    @post("/submit")
+    async def submit(
+        self, request: Request, db_session: AsyncSession, panellist: Panellist
+    ) -> Template | Redirect:
+        try:
+            await submit.submit(db_session, panellist)
+        except InvalidInput as exc:
+            data = await pages.load_review(db_session, panellist)
+            return render(
+                request,
+                "review.html",
+                panellist,
+                status_code=400,
+                panel=data.overview.panel,
+                ov=data.overview,
+                data=data,
+                errors=errors_of(exc, gettext_for(panellist)),
+            )
+        return Redirect("/panel/done", status_code=303)
+
+    @get("/done", name="panellist_done")
+    async def done(
+        self, request: Request, db_session: AsyncSession, panellist: Panellist
+    ) -> Template | Redirect:
+        receipt = await submit.load_receipt(db_session, panellist)
+        if receipt is None:
+            return Redirect("/panel", status_code=303)
+        ov = await pages.overview(db_session, panellist)
+        return render(request, "done.html", panellist, panel=ov.panel, ov=ov, receipt=receipt)
+
+    # suggestions --------------------------------------------------------------------------------------------
+    @get("/suggest", name="panellist_suggest")
+    async def suggest_form(
+        self, request: Request, db_session: AsyncSession, panellist: Panellist, sent: int = 0
+    ) -> Template | Redirect:
+        if panellist.consented_at is None:
+            return Redirect("/panel/consent", status_code=303)
+        ov = await pages.overview(db_session, panellist)
+        statements = await suggest.suggestable_statements(db_session, panellist)
+        return render(
+            request,
+            "suggest.html",
+            panellist,
+            panel=ov.panel,
+            ov=ov,
+            statements=statements,
+            sent=bool(sent),
+            form={},
+        )
+
+    @post("/suggest")
+    async def suggest(
+        self, request: Request, db_session: AsyncSession, panellist: Panellist
+    ) -> Template | Redirect:
+        form = await read_form(request)
+        statement_id, issues = _chosen_statement(form)
+        if not issues:
+            try:
+                await suggest.suggest(
+                    db_session,
+                    panellist,
+                    text=form.get("text", ""),
+                    statement_id=statement_id,
+                    section=form.get("section", ""),
+                )
+                return Redirect("/panel/suggest?sent=1", status_code=303)
+            except InvalidInput as exc:
+                issues = list(getattr(exc, "issues", [])) or [Issue("text", exc.message)]
+        ov = await pages.overview(db_session, panellist)
+        statements = await suggest.suggestable_statements(db_session, panellist)
+        return render(
+            request,
+            "suggest.html",
+            panellist,
+            status_code=400,
+            panel=ov.panel,
+            ov=ov,
+            statements=statements,
+            sent=False,
+            form=form,
+            errors=translate(issues, gettext_for(panellist)),
+        )
+
+    # results ------------------------------------------------------------------------------------------------
+    @get("/results", name="panellist_results")
+    async def results(self, request: Request, db_session: AsyncSession, panellist: Panellist) -> Template:
+        view = await final.load_final_results(db_session, panellist)
+        ov = await pages.overview(db_session, panellist)
+        return render(
+            request,
+            "results.html",
+            panellist,
+            panel=view.panel,
+            ov=ov,
+            view=view,
+            chart=chart_for(
+                request,
+                panellist,
+                view.panel.scale_min,
+                figures.agree_band(view.panel.rule, view.panel.scale_min, view.panel.scale_max),
+            ),
+        )
+
+    # leaving ------------------------------------------------------------------------------------------------
+    @get("/leave", name="panellist_leave")
+    async def leave_form(self, request: Request, db_session: AsyncSession, panellist: Panellist) -> Template:
+        ov = await pages.overview(db_session, panellist)
+        return render(request, "leave.html", panellist, panel=ov.panel, ov=ov)
+
+    @post("/leave", status_code=200)
+    async def leave(self, request: Request, db_session: AsyncSession, panellist: Panellist) -> Template:
+        ov = await pages.overview(db_session, panellist)
+        await consent.withdraw(db_session, panellist, how="page")
+        logout(request)
+        return render(request, "left.html", panellist, panel=ov.panel)

@@ -1,0 +1,177 @@
+"""Facilitator pages of a panel's panellists: the list, add one, import a CSV, reissue a link, erase one.
+
+Every page here shows e-mail addresses or changes people, so all of it needs an editor's role; erasing a
+panellist needs the owner's (:mod:`delphi.web.guards`). A panellist added after round 1 opened is invited at once
+(:func:`delphi.rounds.mailing.invite_late_joiner`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from delphi.db.models import Account
+from delphi.domain import Actor
+from delphi.errors import DelphiError
+from delphi.panels import listing
+from delphi.panels.access import start_over
+from delphi.panels.links import reissue_link
+from delphi.panels.panellists import (
+    add_panellist,
+    erase_panellist,
+    get_panellist,
+    import_panellists,
+    preview_panellist_import,
+)
+from delphi.rounds import mailing
+from delphi.rounds.released import load_groups
+from delphi.settings import Settings
+from delphi.web.forms import read_form, render_form, whole_number
+from delphi.web.guards import EDITORS_ONLY, OWNERS_ONLY, PanelAccess
+from delphi.web.panel_nav import panel_nav
+
+
+async def _ctx(session: AsyncSession, access: PanelAccess, account: Account) -> dict[str, Any]:
+    ctx = await panel_nav(session, access, account)
+    ctx.update(
+        panellists=await listing.panellists_with_group(session, access.panel.id),
+        groups=await load_groups(session, access.panel.id),
+        tab="panellists",
+        values={},
+        preview=None,
+        csv_text="",
+    )
+    return ctx
+
+
+async def _posted_csv(request: Request) -> tuple[str, bool]:
+    """``(CSV text, confirmed)``: the uploaded file (UTF-8, else cp1252) or the ``csv_text`` field sent back
+    by the preview, and whether the preview's "confirm" was pressed."""
+    form = await request.form()
+    upload = form.get("file")
+    text = form.get("csv_text", "") or ""
+    if upload is not None and not isinstance(upload, str):
+        raw = await upload.read()
+        if raw:
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                text = raw.decode("cp1252", errors="replace")
+    return text, form.get("confirm") == "1"
+
+
+class PanellistController(Controller):
+    path = "/panels/{panel_id:int}/panellists"
+    include_in_schema = False
+    opt = EDITORS_ONLY
+
+    @get("/", name="panellists")
+    async def index(self, panel_access: PanelAccess, db_session: AsyncSession, account: Account) -> Template:
+        return render_form("facilitator/panellists.html", await _ctx(db_session, panel_access, account))
+
+    @post("/")
+    async def add(
+        self,
+        panel_access: PanelAccess,
+        request: Request,
+        db_session: AsyncSession,
+        settings: Settings,
+        account: Account,
+    ) -> Redirect | Template:
+        panel = panel_access.panel
+        form = await read_form(request)
+        try:
+            p = await add_panellist(
+                db_session,
+                panel,
+                email=form.get("email", ""),
+                group_id=whole_number(form, "group_id", 0) or 0,
+                name=form.get("name", ""),
+                language=form.get("language", "en"),
+                secret_key=settings.secret_key,
+                actor=Actor.account(account),
+            )
+            await mailing.invite_late_joiner(db_session, panel, p)
+        except DelphiError as exc:
+            await start_over(db_session, panel, account)
+            ctx = await _ctx(db_session, panel_access, account)
+            ctx["values"] = form
+            return render_form(
+                "facilitator/panellists.html",
+                ctx,
+                errors=[(exc.field or "email", exc.message)],
+                status_code=exc.status_code,
+            )
+        return Redirect(f"/panels/{panel.id}/panellists", status_code=303)
+
+    @post("/import")
+    async def import_csv(
+        self,
+        panel_access: PanelAccess,
+        request: Request,
+        db_session: AsyncSession,
+        settings: Settings,
+        account: Account,
+    ) -> Redirect | Template:
+        """First post: upload → preview (every row, every problem). Confirm: imports the same text."""
+        panel = panel_access.panel
+        text, confirmed = await _posted_csv(request)
+        ctx = await _ctx(db_session, panel_access, account)
+        ctx["csv_text"] = text
+        if not text.strip():
+            return render_form(
+                "facilitator/panellists.html",
+                ctx,
+                errors=[("file", "Choose a CSV file with the columns email, group, name, language.")],
+                status_code=422,
+            )
+        preview = await preview_panellist_import(db_session, panel, text)
+        ctx["preview"] = preview
+        if confirmed and preview.ok:
+            created = await import_panellists(
+                db_session, panel, text, secret_key=settings.secret_key, actor=Actor.account(account)
+            )
+            for p in created:
+                await mailing.invite_late_joiner(db_session, panel, p)
+            return Redirect(f"/panels/{panel.id}/panellists?imported={len(created)}", status_code=303)
+        errors = [(f"row-{line}", f"Line {line}: {msg}") for line, msg in preview.problems]
+        return render_form(
+            "facilitator/panellists_preview.html", ctx, errors=errors, status_code=422 if errors else 200
+        )
+
+    @post("/{panellist_id:int}/reissue")
+    async def reissue(
+        self,
+        panel_access: PanelAccess,
+        panellist_id: int,
+        db_session: AsyncSession,
+        settings: Settings,
+        account: Account,
+    ) -> Redirect:
+        panel = panel_access.panel
+        p = await get_panellist(db_session, panel, panellist_id)
+        await reissue_link(db_session, p, settings, Actor.account(account))
+        await mailing.invite_late_joiner(db_session, panel, p, reissued=True)
+        return Redirect(f"/panels/{panel.id}/panellists?reissued={p.pseudonym}", status_code=303)
+
+    @post("/{panellist_id:int}/erase", opt=OWNERS_ONLY)
+    async def erase(
+        self,
+        panel_access: PanelAccess,
+        panellist_id: int,
+        request: Request,
+        db_session: AsyncSession,
+        account: Account,
+    ) -> Redirect:
+        form = await read_form(request)
+        await erase_panellist(
+            db_session,
+            panel_access.panel,
+            panellist_id,
+            delete_ratings=form.get("delete_ratings") == "on",
+            actor=Actor.account(account),
+        )
+        return Redirect(f"/panels/{panel_access.panel.id}/panellists", status_code=303)
