@@ -56,23 +56,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         set_default_exception_handler=False,
     )
     env = make_environment()
-    session_config = SessionCookieConfig(
-        secret=derive_key(settings.secret_key, "session-cookie"),
-        key=SESSION_COOKIE,
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-        max_age=60 * 60 * 24 * 30,
-    )
-    csrf = CSRFConfig(
-        secret=derive_key(settings.secret_key, "csrf").hex(),
-        cookie_name=CSRF_COOKIE,
-        cookie_secure=settings.secure_cookies,
-        cookie_httponly=True,
-        cookie_samesite="lax",
-        header_name="x-csrftoken",
-        exclude=["/api/", "/healthz"],
-    )
+    session_config, csrf = _cookies(settings)
     state = State(
         {
             "settings": settings,
@@ -103,22 +87,50 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[background],
         state=state,
-        openapi_config=OpenAPIConfig(
-            title="Delphi engine API",
-            version=__version__,
-            path="/schema",
-            render_plugins=[ApiReferencePage()],
-            components=Components(
-                security_schemes={
-                    "bearer": SecurityScheme(
-                        type="http",
-                        scheme="bearer",
-                        description="A per-account API token made on /account/tokens.",
-                    )
-                }
-            ),
-            security=[{"bearer": []}],
-        ),
+        openapi_config=_openapi(),
         request_max_body_size=5 * 1024 * 1024,
         debug=False,
+    )
+
+
+def _cookies(settings: Settings) -> tuple[SessionCookieConfig, CSRFConfig]:
+    """The signed session cookie (30 days) and the CSRF cookie (not for ``/api/``, which takes bearer tokens),
+    each signed with its own key derived from ``settings.secret_key``."""
+    session_config = SessionCookieConfig(
+        secret=derive_key(settings.secret_key, "session-cookie"),
+        key=SESSION_COOKIE,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        max_age=60 * 60 * 24 * 30,
+    )
+    csrf = CSRFConfig(
+        secret=derive_key(settings.secret_key, "csrf").hex(),
+        cookie_name=CSRF_COOKIE,
+        cookie_secure=settings.secure_cookies,
+        cookie_httponly=True,
+        cookie_samesite="lax",
+        header_name="x-csrftoken",
+        exclude=["/api/", "/healthz"],
+    )
+    return session_config, csrf
+
+
+def _openapi() -> OpenAPIConfig:
+    """The OpenAPI document at ``/schema``: bearer tokens made on ``/account/tokens``."""
+    return OpenAPIConfig(
+        title="Delphi engine API",
+        version=__version__,
+        path="/schema",
+        render_plugins=[ApiReferencePage()],
+        components=Components(
+            security_schemes={
+                "bearer": SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    description="A per-account API token made on /account/tokens.",
+                )
+            }
+        ),
+        security=[{"bearer": []}],
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,13 +62,27 @@ async def load_comment(session: AsyncSession, rating_id: int) -> Comment | None:
     return Comment(*row) if row is not None else None
 
 
-def by_statement(comments: Iterable[Comment]) -> dict[int, list[Comment]]:
-    """Comments grouped by statement id, order kept."""
-    out: dict[int, list[Comment]] = {}
-    for c in comments:
-        out.setdefault(c.statement_id, []).append(c)
+class Moderated(Protocol):
+    """What a comment and a reason (:class:`delphi.results.reasons.Reason`) share: their statement and status."""
+
+    @property
+    def statement_id(self) -> int: ...
+
+    @property
+    def status(self) -> str: ...
+
+
+_M = TypeVar("_M", bound=Moderated)
+
+
+def by_statement(items: Iterable[_M]) -> dict[int, list[_M]]:
+    """Comments (or reasons) grouped by statement id, order kept."""
+    out: dict[int, list[_M]] = {}
+    for item in items:
+        out.setdefault(item.statement_id, []).append(item)
     return out
 
 
-def pending_count(comments: Iterable[Comment]) -> int:
-    return sum(c.status == CommentStatus.PENDING for c in comments)
+def pending_count(items: Iterable[Moderated]) -> int:
+    """How many of the comments (or reasons) wait for moderation."""
+    return sum(item.status == CommentStatus.PENDING for item in items)

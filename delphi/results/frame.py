@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from delphi import __version__
 from delphi.db.models import Panel, Round, RoundStatement, StakeholderGroup, Statement
 from delphi.domain import AnalysisPopulation, RoundStatus
+from delphi.errors import Conflict, NotFound
 from delphi.rounds import lookup
 from delphi.stats.rules import ConsensusRule
 from delphi.stats.settings import AnalysisSettings
@@ -46,7 +47,38 @@ class Frame:
         return closed[-1] if closed else None
 
     def round_by_number(self, number: int) -> Round | None:
+        """Round ``number`` of the panel, or None when it has none."""
         return next((r for r in self.rounds if r.number == number), None)
+
+    def round_numbered(self, number: int) -> Round:
+        """Round ``number``; NotFound ("This panel has no round N.") when the panel has none."""
+        round_ = self.round_by_number(number)
+        if round_ is None:
+            raise NotFound(f"This panel has no round {number}.")
+        return round_
+
+    def monitored_round(self, number: int | None) -> Round:
+        """The round to monitor: round ``number`` when given, else the open round, else the latest that opened;
+        Conflict before round 1 opens."""
+        if number is not None:
+            return self.round_numbered(number)
+        opened = [r for r in self.rounds if r.status != RoundStatus.DRAFT]
+        current = next((r for r in opened if r.status == RoundStatus.OPEN), None) or (
+            opened[-1] if opened else None
+        )
+        if current is None:
+            raise Conflict("There is nothing to monitor yet: round 1 has not opened.")
+        return current
+
+    def closed_round(self, number: int) -> Round:
+        """Round ``number`` if it has closed; NotFound, or Conflict saying what to do instead, otherwise."""
+        round_ = self.round_numbered(number)
+        if round_.status != RoundStatus.CLOSED:
+            raise Conflict(
+                f"Round {number} is {round_.status}: its results appear once it closes. "
+                f"Watch the responses on the monitoring page meanwhile."
+            )
+        return round_
 
     def asked(self, number: int) -> list[int]:
         """Statement ids asked in round ``number``, in the round's order ([] for an unknown round)."""

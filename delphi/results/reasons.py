@@ -12,7 +12,6 @@ only, and panellists see published ones, unattributed, with the next round's fee
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -98,18 +97,6 @@ async def load_closed_round_reasons(session: AsyncSession, panel_id: int) -> lis
         .order_by(Round.number, Rating.statement_id, Panellist.pseudonym)
     )
     return [(int(row[-1]), _reason(row[:-1])) for row in (await session.execute(query)).all()]
-
-
-def by_statement(reasons: Iterable[Reason]) -> dict[int, list[Reason]]:
-    """Reasons grouped by statement id, order kept."""
-    out: dict[int, list[Reason]] = {}
-    for r in reasons:
-        out.setdefault(r.statement_id, []).append(r)
-    return out
-
-
-def pending_count(reasons: Iterable[Reason]) -> int:
-    return sum(r.status == CommentStatus.PENDING for r in reasons)
 
 
 def published_reason(reason: str, status: str) -> str:

@@ -137,14 +137,7 @@ def distribution_svg(
         f'<desc id="{safe_id}-desc">{escape(desc)}</desc>',
     ]
     if band is not None and values:
-        lo_i = max(0, band[0] - scale_min)
-        hi_i = min(len(values) - 1, band[1] - scale_min)
-        if lo_i <= hi_i:
-            x = side + lo_i * slot
-            parts.append(
-                f'<rect class="chart-band" x="{x:.1f}" y="{top - 14}" width="{(hi_i - lo_i + 1) * slot:.1f}" '
-                f'height="{plot_h + 14}" fill="{BAND}"/>'
-            )
+        parts.extend(_band_rect(band, scale_min, len(values), side=side, slot=slot, top=top, plot_h=plot_h))
     baseline = top + plot_h
     for i, c in enumerate(values):
         point = scale_min + i
@@ -177,3 +170,19 @@ def distribution_svg(
     )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _band_rect(
+    band: tuple[int, int], scale_min: int, n: int, *, side: float, slot: float, top: int, plot_h: float
+) -> list[str]:
+    """The shaded ``<rect>`` behind the points of ``band`` (inclusive) on a scale of ``n`` points from
+    ``scale_min``; [] when the band misses the scale."""
+    lo_i = max(0, band[0] - scale_min)
+    hi_i = min(n - 1, band[1] - scale_min)
+    if lo_i > hi_i:
+        return []
+    x = side + lo_i * slot
+    return [
+        f'<rect class="chart-band" x="{x:.1f}" y="{top - 14}" width="{(hi_i - lo_i + 1) * slot:.1f}" '
+        f'height="{plot_h + 14}" fill="{BAND}"/>'
+    ]

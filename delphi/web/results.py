@@ -17,9 +17,9 @@ from litestar.di import Provide
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from delphi.db.models import Account, Round
+from delphi.db.models import Account
 from delphi.domain import Actor, AnalysisPopulation, PanelRole, RoundStatus
-from delphi.errors import Conflict, InvalidInput, NotFound
+from delphi.errors import InvalidInput
 from delphi.results import attrition, comments, exports, monitoring, reasons, report, round_results
 from delphi.results.frame import Frame, load_frame
 from delphi.rounds import moderation
@@ -62,35 +62,6 @@ def chart(counts: tuple[int, ...], frame: Frame, chart_id: str, title: str) -> A
     )
 
 
-def monitored_round(frame: Frame, number: int | None) -> Round:
-    """The round asked for, else the open round, else the latest round that opened."""
-    if number is not None:
-        round_ = frame.round_by_number(number)
-        if round_ is None:
-            raise NotFound(f"This panel has no round {number}.")
-        return round_
-    opened = [r for r in frame.rounds if r.status != RoundStatus.DRAFT]
-    current = next((r for r in opened if r.status == RoundStatus.OPEN), None) or (
-        opened[-1] if opened else None
-    )
-    if current is None:
-        raise Conflict("There is nothing to monitor yet: round 1 has not opened.")
-    return current
-
-
-def closed_round(frame: Frame, number: int) -> Round:
-    """Round ``number`` if it has closed; NotFound or Conflict (with what to do instead) otherwise."""
-    round_ = frame.round_by_number(number)
-    if round_ is None:
-        raise NotFound(f"This panel has no round {number}.")
-    if round_.status != RoundStatus.CLOSED:
-        raise Conflict(
-            f"Round {number} is {round_.status}: its results appear once it closes. "
-            f"Watch the responses on the monitoring page meanwhile."
-        )
-    return round_
-
-
 class ResultsController(Controller):
     path = "/panels/{panel_id:int}"
     include_in_schema = False
@@ -106,7 +77,7 @@ class ResultsController(Controller):
     ) -> Template:
         """Response per group for the open round (or ``?round=N``); who has not submitted; never any rating."""
         frame = await load_frame(db_session, panel_access.panel)
-        round_ = monitored_round(frame, round)
+        round_ = frame.monitored_round(round)
         progress = await monitoring.load_progress(db_session, round_)
         ctx = nav_context(frame, panel_access, account, "monitor")
         ctx.update(
@@ -131,7 +102,7 @@ class ResultsController(Controller):
     ) -> Template:
         """Per statement, pooled and per group: distribution, median, IQR, agreement, verdicts, flags."""
         frame = await load_frame(db_session, panel_access.panel)
-        round_ = closed_round(frame, number)
+        round_ = frame.closed_round(number)
         if verdict and verdict not in round_results.VERDICTS:
             raise InvalidInput(
                 f"Filter by one of the verdicts: {', '.join(round_results.VERDICTS)}.", field="verdict"
@@ -175,8 +146,8 @@ class ResultsController(Controller):
             charts=charts,
             comments=comments.by_statement(notes),
             pending=comments.pending_count(notes),
-            reasons=reasons.by_statement(why),
-            pending_reasons=reasons.pending_count(why),
+            reasons=comments.by_statement(why),
+            pending_reasons=comments.pending_count(why),
             can_moderate=editor,
             next_open=next_round is not None and next_round.status != RoundStatus.DRAFT,
             rule_text=frame.rule.describe() if frame.rule else "",

@@ -10,14 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import Account
 from delphi.domain import Actor, CommentStatus
-from delphi.errors import NotFound
 from delphi.results import comments, reasons
 from delphi.results.frame import load_frame
 from delphi.rounds import moderation
 from delphi.web import schemas
 from delphi.web.api.problems import CONFLICT, PROBLEMS
 from delphi.web.guards import PanelAccess
-from delphi.web.results import closed_round
 from delphi.web.schemas import RoundNumber, RowId
 
 
@@ -57,9 +55,7 @@ async def list_comments(
     panel_access: PanelAccess, number: RoundNumber, db_session: AsyncSession
 ) -> list[schemas.Comment]:
     frame = await load_frame(db_session, panel_access.panel)
-    round_ = frame.round_by_number(number)
-    if round_ is None:
-        raise NotFound(f"This panel has no round {number}.")
+    round_ = frame.round_numbered(number)
     rows = await comments.load_comments(db_session, round_.id, published_only=not panel_access.can_edit)
     return [comment_schema(c) for c in rows]
 
@@ -94,7 +90,7 @@ async def list_reasons(
 ) -> list[schemas.Reason]:
     """The access of the round's results page: readers of the panel, once the round has closed."""
     frame = await load_frame(db_session, panel_access.panel)
-    round_ = closed_round(frame, number)
+    round_ = frame.closed_round(number)
     rows = await reasons.load_reasons(db_session, round_.id, published_only=not panel_access.can_edit)
     return [reason_schema(r) for r in rows]
 

@@ -8,14 +8,12 @@ from litestar import get
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import Round
-from delphi.errors import NotFound
 from delphi.results import monitoring, round_results
 from delphi.results.frame import Frame, load_frame
 from delphi.results.scope_row import FROZEN_FIGURES
 from delphi.web import schemas
 from delphi.web.api.problems import CONFLICT, PROBLEMS
 from delphi.web.guards import PanelAccess
-from delphi.web.results import closed_round, monitored_round
 from delphi.web.schemas import RoundNumber
 
 
@@ -72,9 +70,7 @@ async def get_round(
     panel_access: PanelAccess, number: RoundNumber, db_session: AsyncSession
 ) -> schemas.Round:
     frame = await load_frame(db_session, panel_access.panel)
-    r = frame.round_by_number(number)
-    if r is None:
-        raise NotFound(f"This panel has no round {number}.")
+    r = frame.round_numbered(number)
     return round_schema(frame, r)
 
 
@@ -87,7 +83,7 @@ async def get_monitor(
     panel_access: PanelAccess, number: RoundNumber, db_session: AsyncSession
 ) -> schemas.Monitor:
     frame = await load_frame(db_session, panel_access.panel)
-    round_ = monitored_round(frame, number)
+    round_ = frame.monitored_round(number)
     progress = await monitoring.load_progress(db_session, round_)
     return schemas.Monitor(
         round=round_.number,
@@ -122,7 +118,7 @@ async def get_results(
     panel_access: PanelAccess, number: RoundNumber, db_session: AsyncSession
 ) -> schemas.RoundResults:
     frame = await load_frame(db_session, panel_access.panel)
-    round_ = closed_round(frame, number)
+    round_ = frame.closed_round(number)
     results = await round_results.load_round_results(db_session, round_, frame.groups, frame.panel.k_min)
     return schemas.RoundResults(
         round=number,
