@@ -15,9 +15,9 @@ def route_handlers(settings: Any = None) -> list[Any]:
     from delphi.web.panellist.link import PanellistLinkController
     from delphi.web.panellist.rating import RatingController
     from delphi.web.panellist.steps import PanellistPagesController
-    from delphi.web.panellists import PanellistController
     from delphi.web.panels import PanelController
     from delphi.web.results import ResultsController
+    from delphi.web.roster import PanellistController
     from delphi.web.rounds import RoundController
     from delphi.web.statements import StatementController
 
