@@ -8,12 +8,16 @@ from itertools import chain
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import BigInteger, ColumnElement, case, cast, func, literal_column, select, true
+from sqlalchemy import BigInteger, ColumnElement, case, cast, func, literal_column, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import Panellist, Rating, RoundStatement, StakeholderGroup, Submission
 from delphi.domain import AnalysisPopulation
 from delphi.stats import Tabulation
+
+#: A rating row that answers its statement: a point on the scale or "unable to rate" (a row with neither is a
+#: comment or reason saved alone).
+ANSWERED = or_(Rating.value.is_not(None), Rating.unable.is_(True))
 
 _STATEMENT_SHIFT = 2**32
 _GROUP_SHIFT = 2**12

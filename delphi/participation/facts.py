@@ -11,18 +11,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.dialect import dialect_name
 from delphi.db.locks import round_share_lock
 from delphi.db.models import Panel, Panellist, Rating, Round, RoundStatement, Statement, Submission
+from delphi.db.queries import ANSWERED
 from delphi.domain import RoundStatus
 from delphi.participation.checks import Scale, no_round_open
 from delphi.participation.issues import session_ended
-
-#: A rating row that answers its statement: a point on the scale or "unable to rate".
-ANSWERED = or_(Rating.value.is_not(None), Rating.unable.is_(True))
 
 
 @dataclass(frozen=True, slots=True)

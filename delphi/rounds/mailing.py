@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import Panel, Panellist, Rating, Round, RoundStatement
+from delphi.db.queries import ANSWERED
 from delphi.domain import RoundStatus
 from delphi.mail import kinds
 from delphi.mail.outbox import Recipient, enqueue_mail_many
@@ -129,7 +130,7 @@ async def reminder(
         (
             await session.execute(
                 select(Rating.panellist_id, func.count())
-                .where(Rating.round_id == round_.id, (Rating.value.is_not(None)) | Rating.unable)
+                .where(Rating.round_id == round_.id, ANSWERED)
                 .group_by(Rating.panellist_id)
             )
         ).all()
