@@ -10,15 +10,19 @@ flushes; the caller commits.  Tokens are derived exactly as the application deri
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from functools import cache
 
 import numpy as np
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import (
+    Account,
     Panel,
+    PanelAccess,
     Panellist,
     Rating,
     Round,
@@ -26,10 +30,12 @@ from delphi.db.models import (
     RoundStatement,
     StakeholderGroup,
     Statement,
+    Submission,
     utcnow,
 )
-from delphi.domain import POOLED_SCOPE, CommentStatus, PanellistStatus, group_scope
+from delphi.domain import POOLED_SCOPE, Actor, CommentStatus, PanellistStatus, PanelRole, group_scope
 from delphi.security import panellist_token, token_digest
+from delphi.settings import Settings
 from tests.conftest import TEST_SECRET
 
 NINE_LABELS = ["Strongly disagree", "", "", "", "Neither agree nor disagree", "", "", "", "Strongly agree"]
@@ -52,7 +58,8 @@ COMET = {
 @dataclass
 class World:
     """One panel ready for panellists: its groups, statements, first panellist (with token), the other
-    panellists (with tokens) and round 1 (None when :func:`build_panel` was asked for no round)."""
+    panellists (with tokens), round 1 (None when :func:`build_panel` was asked for no round) and the accounts
+    with access to it, by panel role."""
 
     panel: Panel
     groups: list[StakeholderGroup]
@@ -61,11 +68,46 @@ class World:
     token: str
     round: Round | None
     others: list[tuple[Panellist, str]] = field(default_factory=list)
+    accounts: dict[str, Account] = field(default_factory=dict)
 
     @property
     def people(self) -> list[tuple[Panellist, str]]:
         """Every panellist with their link token, in the order made (the first is :attr:`panellist`)."""
         return [(self.panellist, self.token), *self.others]
+
+    @property
+    def panellist_ids(self) -> list[int]:
+        """The ids of :attr:`people`, in the same order."""
+        return [p.id for p, _ in self.people]
+
+
+#: The password of every account :func:`make_account` makes.
+PASSWORD = "correct horse battery staple"
+
+
+@cache
+def password_hash() -> str:
+    """One cheap argon2id hash of :data:`PASSWORD` for every test account.
+
+    Verification reads its cost from the hash, so signing in with it takes a millisecond instead of the
+    production parameters' ~50 ms; the login code path is the same.
+    """
+    from argon2 import PasswordHasher
+
+    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
+
+
+async def make_account(session: AsyncSession, email: str, role: str = "facilitator") -> Account:
+    """An account named after the e-mail's local part, signing in with :data:`PASSWORD`."""
+    account = Account(email=email, name=email.split("@")[0], password_hash=password_hash(), role=role)
+    session.add(account)
+    await session.flush()
+    return account
+
+
+async def grant(session: AsyncSession, panel: Panel, account: Account, role: PanelRole) -> None:
+    session.add(PanelAccess(panel_id=panel.id, account_id=account.id, role=role))
+    await session.flush()
 
 
 async def make_panel(
@@ -86,9 +128,17 @@ async def make_panel(
 
 
 async def make_groups(
-    session: AsyncSession, panel: Panel, names: Sequence[str] = ("Service users", "Practitioners")
-):
-    groups = [StakeholderGroup(panel_id=panel.id, name=n, position=i) for i, n in enumerate(names)]
+    session: AsyncSession,
+    panel: Panel,
+    names: Sequence[str] = ("Service users", "Practitioners"),
+    *,
+    lived_experience: Collection[str] = (),
+) -> list[StakeholderGroup]:
+    """One group per name, in order; those named in ``lived_experience`` are lived-experience groups."""
+    groups = [
+        StakeholderGroup(panel_id=panel.id, name=n, position=i, is_lived_experience=n in lived_experience)
+        for i, n in enumerate(names)
+    ]
     session.add_all(groups)
     await session.flush()
     return groups
@@ -97,18 +147,15 @@ async def make_groups(
 async def make_statements(
     session: AsyncSession,
     panel: Panel,
-    sections: Sequence[tuple[str, int]] = (("Information", 3), ("Choice", 4)),
+    sections: Sequence[tuple[str, int | Sequence[str]]] = (("Information", 3), ("Choice", 4)),
 ) -> list[Statement]:
+    """Statements numbered from position 1 through the ``(section, count or texts)`` pairs; a count makes
+    texts ``"<section> statement <i>"``."""
     rows = []
-    pos = 0
-    for section, n in sections:
-        for i in range(n):
-            pos += 1
-            rows.append(
-                Statement(
-                    panel_id=panel.id, section=section, text=f"{section} statement {i + 1}", position=pos
-                )
-            )
+    for section, texts in sections:
+        if isinstance(texts, int):
+            texts = [f"{section} statement {i + 1}" for i in range(texts)]
+        rows += [Statement(panel_id=panel.id, section=section, text=t, position=len(rows) + 1) for t in texts]
     session.add_all(rows)
     await session.flush()
     return rows
@@ -131,23 +178,25 @@ async def make_panellists(
     first: int = 1,
     consented: bool = False,
     pseudonym: str = "P-{n:03d}",
+    email: str = "person{n}.{panel}@example.org",
+    name: str = "",
     **kw,
 ) -> list[tuple[Panellist, str]]:
-    """``count`` panellists numbered from ``first`` (e-mail ``person<n>.<panel id>@example.org``, pseudonym
-    ``pseudonym`` formatted with ``n``), spread over ``groups`` in turn, each with a working link; a consented
-    one is active.  Two flushes whatever ``count`` (load tests make hundreds)."""
-    people = [
-        Panellist(
-            panel_id=panel.id,
-            group_id=groups[i % len(groups)].id,
-            email=f"person{n}.{panel.id}@example.org",
-            pseudonym=pseudonym.format(n=n),
-            consented_at=utcnow() if consented else None,
+    """``count`` panellists numbered from ``first`` (``email``, ``pseudonym`` and ``name`` formatted with the
+    number ``n``, the panel's id ``panel`` and the group's name in lower case ``group``), spread over ``groups`` in turn, each with a working link; a
+    consented one is active; ``kw`` sets or overrides any column.  Two flushes whatever ``count`` (load tests
+    make hundreds)."""
+    people = []
+    for i, n in enumerate(range(first, first + count)):
+        group = groups[i % len(groups)]
+        columns = {
+            "email": email.format(n=n, panel=panel.id, group=group.name.lower()),
+            "name": name.format(n=n),
+            "pseudonym": pseudonym.format(n=n),
+            "consented_at": utcnow() if consented else None,
             **({"status": PanellistStatus.ACTIVE} if consented else {}),
-            **kw,
-        )
-        for i, n in enumerate(range(first, first + count))
-    ]
+        }
+        people.append(Panellist(panel_id=panel.id, group_id=group.id, **(columns | kw)))
     session.add_all(people)
     await session.flush()
     tokens = [panellist_token(TEST_SECRET, p.id, p.session_version) for p in people]
@@ -166,16 +215,17 @@ async def make_round(
     *,
     status: str = "open",
     closes_in: timedelta | None = timedelta(days=7),
+    **kw,
 ) -> Round:
+    """Round ``number`` asking ``statements`` in order: opened a day ago unless a draft, closing ``closes_in``
+    from now (None: no date), closed now if closed; ``kw`` sets or overrides any column."""
     now = utcnow()
-    rnd = Round(
-        panel_id=panel.id,
-        number=number,
-        status=status,
-        opened_at=now - timedelta(days=1) if status != "draft" else None,
-        closes_at=now + closes_in if closes_in is not None else None,
-        closed_at=now if status == "closed" else None,
-    )
+    columns = {
+        "opened_at": now - timedelta(days=1) if status != "draft" else None,
+        "closes_at": now + closes_in if closes_in is not None else None,
+        "closed_at": now if status == "closed" else None,
+    }
+    rnd = Round(panel_id=panel.id, number=number, status=status, **(columns | kw))
     session.add(rnd)
     await session.flush()
     session.add_all(
@@ -257,23 +307,156 @@ async def add_rating(
 async def build_panel(
     session: AsyncSession,
     *,
-    panellists: int = 1,
+    panellists: int | Sequence[int] = 1,
     consented: bool = False,
     pseudonym: str = "P-{n:03d}",
-    sections: Sequence[tuple[str, int]] = (("Information", 3), ("Choice", 4)),
+    email: str = "person{n}.{panel}@example.org",
+    name: str = "",
+    first: int = 1,
+    panellist_kw: dict | None = None,
+    sections: Sequence[tuple[str, int | Sequence[str]]] = (("Information", 3), ("Choice", 4)),
     groups: Sequence[str] = ("Service users", "Practitioners"),
+    lived_experience: Collection[str] = (),
     round_status: str | None = "open",
+    round_kw: dict | None = None,
+    access: dict[str, str] | None = None,
     panel_kw: dict | None = None,
 ) -> World:
-    """A running panel (``panel_kw`` overrides its columns) with ``groups``, statements in ``sections``
-    (``(name, count)``: seven in two sections by default), ``panellists`` people spread over the groups in turn
-    (the first in the first group; ``pseudonym`` as in :func:`make_panellists`) and round 1 in ``round_status`` asking every statement (None: no round)."""
+    """A running panel (``panel_kw`` overrides its columns) with ``groups`` (``lived_experience`` names the
+    lived-experience ones), statements in ``sections`` (as in :func:`make_statements`: seven in two sections by
+    default), panellists numbered from ``first`` (``pseudonym``, ``email``, ``name`` and ``panellist_kw`` as in
+    :func:`make_panellists`) and round 1 in ``round_status`` asking every statement (None: no round;
+    ``round_kw`` as in :func:`make_round`).  ``panellists`` is a count spread over the groups in turn (the
+    first in the first group) or one count per group, given in group order.  ``access`` maps a panel role to
+    an e-mail: an account (see :func:`make_account`) with that role on the panel, in :attr:`World.accounts`."""
     panel = await make_panel(session, **(panel_kw or {}))
-    made_groups = await make_groups(session, panel, groups)
+    made_groups = await make_groups(session, panel, groups, lived_experience=lived_experience)
     statements = await make_statements(session, panel, sections)
-    people = await make_panellists(
-        session, panel, made_groups, panellists, consented=consented, pseudonym=pseudonym
-    )
-    rnd = await make_round(session, panel, statements, status=round_status) if round_status else None
+    who = {
+        "consented": consented,
+        "pseudonym": pseudonym,
+        "email": email,
+        "name": name,
+        **(panellist_kw or {}),
+    }
+    if isinstance(panellists, int):
+        people = await make_panellists(session, panel, made_groups, panellists, first=first, **who)
+    else:
+        people = []
+        for group, count in zip(made_groups, panellists, strict=True):
+            people += await make_panellists(session, panel, [group], count, first=first + len(people), **who)
+    rnd = None
+    if round_status:
+        rnd = await make_round(session, panel, statements, status=round_status, **(round_kw or {}))
+    accounts = {}
+    for role, address in (access or {}).items():
+        accounts[role] = await make_account(
+            session, address, "researcher" if role == "researcher" else "facilitator"
+        )
+        await grant(session, panel, accounts[role], PanelRole(role))
     (person, token), *others = people
-    return World(panel, made_groups, statements, person, token, rnd, others)
+    return World(panel, made_groups, statements, person, token, rnd, others, accounts)
+
+
+async def rate_everyone(
+    session: AsyncSession, panel: Panel, round_: Round, patterns: dict[str, list[int]]
+) -> None:
+    """Every panellist of ``panel`` rates every statement of ``round_`` and submits: the i-th statement (by
+    position) gets ``patterns[<their group's name>][i % len]``."""
+    groups = {g.id: g.name for g in (await session.scalars(select(StakeholderGroup))).all()}
+    links = (
+        await session.scalars(
+            select(RoundStatement)
+            .where(RoundStatement.round_id == round_.id)
+            .order_by(RoundStatement.position)
+        )
+    ).all()
+    people = (await session.scalars(select(Panellist).where(Panellist.panel_id == panel.id))).all()
+    for p in people:
+        values = patterns[groups[p.group_id]]
+        for i, link in enumerate(links):
+            session.add(
+                Rating(
+                    round_id=round_.id,
+                    statement_id=link.statement_id,
+                    panellist_id=p.id,
+                    value=values[i % len(values)],
+                )
+            )
+        session.add(Submission(round_id=round_.id, panellist_id=p.id))
+    await session.flush()
+
+
+#: Round-1 ratings by group of :func:`build_draft_panel`'s four statements: 0 agreed by all; 1 rejected by all;
+#: 2 split (service users disagree with the professionals); 3 mixed for everyone.
+PATTERNS = {
+    "Service users": [9, 1, 2, 5],
+    "Practitioners": [8, 2, 9, 7],
+    "Experts": [9, 1, 8, 3],
+}
+#: When :func:`build_draft_panel` was called first (to the second), and its owner as an actor.
+NOW = datetime.now(UTC).replace(microsecond=0)
+ACTOR = Actor("account:fac@example.org", None)
+
+
+async def build_draft_panel(session: AsyncSession, per_group: int = 4) -> Panel:
+    """A draft panel "Test panel" (at most three rounds) owned by fac@example.org, with the groups of
+    :data:`PATTERNS` (the first lived experience), four statements in "Section A", ``per_group`` invited
+    panellists in each group, numbered from 0 (``serv0@example.org`` … ``prac4@example.org`` …: the
+    group's first four letters) and a draft round 1
+    asking every statement, closing 10 days after :data:`NOW` with reminders 168 and 48 hours before."""
+    world = await build_panel(
+        session,
+        panellists=[per_group] * len(PATTERNS),
+        first=0,
+        email="{group:.4}{n}@example.org",
+        name="Person {n}",
+        groups=list(PATTERNS),
+        lived_experience=list(PATTERNS)[:1],
+        sections=(("Section A", [f"Statement {i}" for i in range(4)]),),
+        round_status="draft",
+        round_kw={
+            "closes_in": None,
+            "closes_at": NOW + timedelta(days=10),
+            "reminder_offsets_hours": [168, 48],
+        },
+        access={"owner": "fac@example.org"},
+        panel_kw={
+            "title": "Test panel",
+            "max_rounds": 3,
+            "status": "draft",
+            "consent_text": "",
+            "description": "",
+            "scale_labels": [],
+        },
+    )
+    return world.panel
+
+
+async def build_draft_panel_by_services(session: AsyncSession, settings: Settings) -> Panel:
+    """:func:`build_draft_panel`'s panel (one panellist a group, no reminders) made through the facilitator's
+    use cases instead of rows, for tests of the audit trail that setting up leaves (``panel.created``,
+    ``group.added``, ``statement.added``, ``panellist.imported``, ``round.scheduled``)."""
+    from delphi.panels.groups import add_group
+    from delphi.panels.panellists import import_panellists
+    from delphi.panels.settings import PanelInput, create_panel
+    from delphi.panels.statements import add_statement
+    from delphi.rounds import lookup, schedule
+
+    account = await make_account(session, "fac@example.org")
+    panel = await create_panel(session, PanelInput(title="Test panel", max_rounds=3), account.id, ACTOR)
+    for i, name in enumerate(PATTERNS):
+        await add_group(session, panel, name, ACTOR, lived_experience=i == 0)
+    for i in range(4):
+        await add_statement(session, panel, f"Statement {i}", "Section A", ACTOR)
+    csv = "\n".join(
+        ["email,group,name,language", *(f"{g[:4].lower()}0@example.org,{g},Person 0,en" for g in PATTERNS)]
+    )
+    await import_panellists(session, panel, csv, secret_key=settings.secret_key, actor=ACTOR)
+    round1 = await lookup.get_round(session, panel, 1)
+    closes_at = NOW + timedelta(days=10)
+    await schedule.set_schedule(
+        session, panel, round1, opens_at=None, closes_at=closes_at, reminder_hours=[], now=NOW, actor=ACTOR
+    )
+    await session.flush()
+    return panel

@@ -1,18 +1,19 @@
-"""Small helpers shared by HTTP tests: CSRF tokens from pages, logging in, making accounts."""
+"""Small helpers shared by tests: CSRF tokens from pages, logging in, making accounts, reading the outbox."""
 
 from __future__ import annotations
 
 import re
 
 from litestar.testing import AsyncTestClient
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from delphi.accounts import create_account
 from delphi.db.engine import make_sessionmaker
-from delphi.db.models import Account
+from delphi.db.models import Account, OutboxMessage
+from tests.factories import PASSWORD
 
 CSRF_RE = re.compile(r'name="_csrf_token" value="([^"]+)"')
-PASSWORD = "correct horse battery"
 
 
 def csrf_from(html: str) -> str:
@@ -40,3 +41,9 @@ async def make_account(engine: AsyncEngine, email: str, role: str = "facilitator
 
 async def login(client: AsyncTestClient, email: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
     return await post_form(client, "/login", {"email": email, "password": password}, token_page="/login")
+
+
+async def outbox(session: AsyncSession, kind: str) -> list[OutboxMessage]:
+    """The outbox messages of ``kind``, by id."""
+    query = select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)
+    return list((await session.scalars(query)).all())

@@ -19,8 +19,15 @@ from delphi.db.models import AuditEvent
 from delphi.domain import SYSTEM, Actor, SuggestionStatus
 from delphi.rounds import lookup, moderation, schedule, transitions
 from delphi.settings import Settings
+from tests.factories import (
+    ACTOR,
+    NOW,
+    PATTERNS,
+    build_draft_panel,
+    build_draft_panel_by_services,
+    rate_everyone,
+)
 from tests.helpers import login, make_account, post_form
-from tests.rounds.test_service import ACTOR, NOW, PATTERNS, build_panel, rate_everyone
 from tests.web.test_facilitator_pages import PANEL_FORM
 
 DELPHI = Path(__file__).resolve().parents[1] / "delphi"
@@ -207,7 +214,7 @@ async def test_round_close_failed_detail_reads_as_a_sentence(
     from delphi.errors import Conflict
     from delphi.rounds import scheduler
 
-    panel = await build_panel(session, settings)
+    panel = await build_draft_panel(session)
     await scheduler._record_close_failure(session, panel.id, 1, Conflict("Nobody has rated yet."))
     await session.flush()
     event = await session.scalar(select(AuditEvent).where(AuditEvent.action == "round.close_failed"))
@@ -220,7 +227,7 @@ async def test_round_close_failed_detail_reads_as_a_sentence(
 async def test_every_action_a_round_records_in_the_database_is_registered(
     session: AsyncSession, settings: Settings
 ) -> None:
-    panel = await build_panel(session, settings)
+    panel = await build_draft_panel_by_services(session, settings)
     round1 = await lookup.get_round(session, panel, 1)
     await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     await schedule.send_reminder_now(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)

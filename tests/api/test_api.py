@@ -12,44 +12,22 @@ from delphi.app import CSRF_COOKIE
 from delphi.db.models import ApiToken, AuditEvent
 from delphi.results.exports import CATALOG
 from delphi.settings import Settings
-from tests.results.factories import PENDING_COMMENT, PUBLISHED_COMMENT
 from tests.results.helpers import (
     FACILITATOR,
     OUTSIDER,
     OWNER,
+    PROBLEM,
     RESEARCHER,
-    World,
+    bearer,
     build_world,
+    create_token,
     csrf_token,
     login,
     post_form,
     read_csv,
+    world_and_token,
 )
-
-PROBLEM = "application/problem+json"
-
-
-async def create_token(client: AsyncTestClient, name: str = "R script") -> str:
-    """Create a token through the account page and read it off the page (the one time it is shown)."""
-    response = await post_form(client, "/account/tokens", {"name": name})
-    assert response.status_code == 201, response.text
-    match = re.search(r'<code id="new-token">([^<]+)</code>', response.text)
-    assert match, "the new token is shown once"
-    return match.group(1)
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def world_and_token(
-    session: AsyncSession, client: AsyncTestClient, settings: Settings, who: str
-) -> tuple[World, str]:
-    world = await build_world(session, settings, rounds=1)
-    await login(client, who)
-    token = await create_token(client)
-    client.cookies.clear()
-    return world, token
+from tests.study import PENDING_COMMENT, PUBLISHED_COMMENT
 
 
 async def test_a_token_created_on_the_account_page_is_shown_once_and_stored_hashed(

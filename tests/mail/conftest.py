@@ -3,7 +3,6 @@ SMTP sink (tests/smtp.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,18 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from delphi.db.engine import make_sessionmaker
 from delphi.db.models import (
-    Account,
     OutboxMessage,
     Panel,
-    PanelAccess,
     Panellist,
     Round,
-    StakeholderGroup,
 )
 from delphi.mail import kinds
 from delphi.mail.outbox import enqueue_mail
-from delphi.security import panellist_token, token_digest
 from delphi.settings import Settings
+from tests.factories import World, build_panel
 from tests.smtp import SmtpSink
 
 #: A fixed "now" for tests that move the clock: retries and leases are decided against it.
@@ -31,68 +27,43 @@ T0 = datetime(2030, 1, 15, 9, 0, tzinfo=UTC)
 LATER = timedelta(hours=3)  # longer than any retry delay and the claim lease
 
 
-@dataclass
-class World:
-    panel_id: int
-    round_id: int
-    owner_email: str
-    facilitator_email: str
-    researcher_email: str
-    panellist_ids: list[int] = field(default_factory=list)
+#: Options of :func:`tests.factories.build_panel` for the mail tests: a panel whose title mentions drugs (to check
+#: subjects never show it), its owner, a facilitator and a researcher, one lived-experience group, no statements,
+#: an open round 1 and invited panellists ``person0@example.org`` … (see :func:`address`) with working links.
+MAIL_PANEL = {
+    "first": 0,
+    "email": "person{n}@example.org",
+    "name": "Person {n}",
+    "sections": (),
+    "groups": ("Service users",),
+    "lived_experience": ("Service users",),
+    "round_kw": {"closes_in": None, "opened_at": None, "closes_at": datetime(2030, 2, 1, 17, tzinfo=UTC)},
+    "access": {
+        "owner": "owner@example.org",
+        "facilitator": "fac@example.org",
+        "researcher": "res@example.org",
+    },
+    "panel_kw": {
+        "title": "Involving people who use drug services",
+        "description": "A study.",
+        "honorarium_minor": 1500,
+        "status": "draft",
+        "consent_text": "",
+        "scale_labels": [],
+        "rule": {},
+    },
+}
 
-    @staticmethod
-    def address(i: int) -> str:
-        return f"person{i}@example.org"
 
-
-async def build_world(session: AsyncSession, secret: str, n: int = 3) -> World:
-    """A panel (whose title mentions drugs, to check subjects never show it), its owner, a facilitator, a
-    researcher, one group, round 1 and ``n`` invited panellists with ``token_hash`` set as the app would."""
-    panel = Panel(
-        title="Involving people who use drug services", description="A study.", honorarium_minor=1500
-    )
-    session.add(panel)
-    await session.flush()
-    emails = {"owner": "owner@example.org", "facilitator": "fac@example.org", "researcher": "res@example.org"}
-    for role, email in emails.items():
-        account = Account(email=email, password_hash="x", role="facilitator")
-        session.add(account)
-        await session.flush()
-        session.add(PanelAccess(panel_id=panel.id, account_id=account.id, role=role))
-    group = StakeholderGroup(panel_id=panel.id, name="Service users", is_lived_experience=True)
-    round_ = Round(panel_id=panel.id, number=1, status="open", closes_at=datetime(2030, 2, 1, 17, tzinfo=UTC))
-    session.add_all([group, round_])
-    await session.flush()
-    people = [
-        Panellist(
-            panel_id=panel.id,
-            group_id=group.id,
-            email=World.address(i),
-            name=f"Person {i}",
-            pseudonym=f"P-{i:03d}",
-            session_version=1,
-        )
-        for i in range(n)
-    ]
-    session.add_all(people)
-    await session.flush()
-    for p in people:
-        p.token_hash = token_digest(panellist_token(secret, p.id, p.session_version))
-    await session.flush()
-    return World(
-        panel_id=panel.id,
-        round_id=round_.id,
-        owner_email=emails["owner"],
-        facilitator_email=emails["facilitator"],
-        researcher_email=emails["researcher"],
-        panellist_ids=[p.id for p in people],
-    )
+def address(i: int) -> str:
+    """The e-mail of the ``i``-th panellist (from 0) of a :data:`MAIL_PANEL` panel."""
+    return f"person{i}@example.org"
 
 
 async def queue_invitations(session: AsyncSession, world: World, ids: list[int] | None = None) -> None:
     """Queue round 1's invitation to each panellist (all by default), as the rounds service does."""
-    panel = await session.get(Panel, world.panel_id)
-    round_ = await session.get(Round, world.round_id)
+    panel = await session.get(Panel, world.panel.id)
+    round_ = await session.get(Round, world.round.id)
     people = (
         await session.scalars(
             select(Panellist).where(Panellist.id.in_(ids or world.panellist_ids)).order_by(Panellist.id)
@@ -119,9 +90,10 @@ def sink_settings(settings: Settings, smtp_sink: SmtpSink) -> Settings:
 
 
 @pytest.fixture
-async def world(engine: AsyncEngine, settings: Settings) -> World:
+async def world(engine: AsyncEngine) -> World:
+    """A :data:`MAIL_PANEL` panel with three panellists, committed."""
     async with make_sessionmaker(engine)() as session, session.begin():
-        return await build_world(session, settings.secret_key)
+        return await build_panel(session, panellists=3, **MAIL_PANEL)
 
 
 async def rows(engine: AsyncEngine, **where: object) -> list[OutboxMessage]:

@@ -15,7 +15,8 @@ from delphi.mail.compose import compose
 from delphi.mail.delivery import deliver_due
 from delphi.settings import Settings
 from delphi.web.devmail import linkify
-from tests.mail.conftest import T0, World, queue_invitations
+from tests.factories import World
+from tests.mail.conftest import T0, address, queue_invitations
 from tests.smtp import free_port
 
 
@@ -75,7 +76,7 @@ async def test_dev_mail_page_shows_captured_mail_with_a_clickable_personal_link(
         assert (await deliver_due(settings, engine, now=T0)).sent == 1
         index = await client.get("/dev/mail")
         assert index.status_code == 200
-        assert "You&#39;re invited to share your views" in index.text and World.address(0) in index.text
+        assert "You&#39;re invited to share your views" in index.text and address(0) in index.text
         (mail,) = app.state.mail_capture.list()
         page = await client.get(f"/dev/mail/{mail.id}")
         assert page.status_code == 200

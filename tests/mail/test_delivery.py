@@ -21,7 +21,8 @@ from delphi.mail.smtp import SmtpPool
 from delphi.mail.status import retry_dead
 from delphi.security import panellist_token, token_digest
 from delphi.settings import Settings
-from tests.mail.conftest import LATER, T0, World, build_world, queue_invitations, rows
+from tests.factories import World, build_panel
+from tests.mail.conftest import LATER, MAIL_PANEL, T0, address, queue_invitations, rows
 from tests.smtp import SmtpSink
 
 LINK = re.compile(r"http://testserver\.local/p/([A-Za-z0-9_-]{43})")
@@ -52,12 +53,12 @@ async def test_delivery_sends_one_multipart_mail_per_panellist_with_headers_and_
     report = await deliver_due(sink_settings, engine, now=T0)
     assert report.sent == 3 and report.claimed == 3
     received = sorted(smtp_sink.messages(), key=lambda r: r.to)
-    assert [r.rcpt_tos for r in received] == [(World.address(i),) for i in range(3)]
+    assert [r.rcpt_tos for r in received] == [(address(i),) for i in range(3)]
     for i, got in enumerate(received):
         message, pid = got.message, world.panellist_ids[i]
         assert got.envelope_from == "panel@test.example"
         assert message["From"] == "Delphi test <panel@test.example>"
-        assert message["To"] == World.address(i) and message["Cc"] is None and message["Bcc"] is None
+        assert message["To"] == address(i) and message["Cc"] is None and message["Bcc"] is None
         assert message["Subject"] == "You're invited to share your views"
         assert message["Message-ID"].endswith("@test.example>") and message["Date"] is not None
         assert message["Auto-Submitted"] == "auto-generated"
@@ -73,7 +74,7 @@ async def test_delivery_sends_one_multipart_mail_per_panellist_with_headers_and_
         assert LINK_PLACEHOLDER not in text + html and WITHDRAW_PLACEHOLDER not in text + html
         for other in range(3):
             if other != i:
-                assert World.address(other) not in got.raw.decode()
+                assert address(other) not in got.raw.decode()
     for row in await rows(engine):
         assert (row.status, row.attempts, row.sent_at, row.last_error) == ("sent", 1, T0, "")
     assert (await deliver_due(sink_settings, engine, now=T0 + LATER)).claimed == 0
@@ -107,7 +108,7 @@ async def test_mail_to_a_withdrawn_or_erased_panellist_is_cancelled_not_sent(
         await session.execute(update(Panellist).where(Panellist.id == erased).values(email=None))
     report = await deliver_due(sink_settings, engine, now=T0)
     assert (report.sent, report.cancelled) == (1, 2)
-    assert smtp_sink.to_addresses() == [World.address(2)]
+    assert smtp_sink.to_addresses() == [address(2)]
     status = {r.panellist_id: r.status for r in await rows(engine)}
     assert status == {withdrawn: "cancelled", erased: "cancelled", present: "sent"}
 
@@ -117,7 +118,7 @@ async def test_temporary_failure_is_retried_with_backoff_then_sent_once_the_serv
 ) -> None:
     pid = world.panellist_ids[0]
     await queue(engine, world, [pid])
-    smtp_sink.temporary.add(World.address(0))
+    smtp_sink.temporary.add(address(0))
     report = await deliver_due(sink_settings, engine, now=T0)
     assert (report.sent, report.retried) == (0, 1)
     (row,) = await rows(engine)
@@ -128,7 +129,7 @@ async def test_temporary_failure_is_retried_with_backoff_then_sent_once_the_serv
     assert (await deliver_due(sink_settings, engine, now=T0 + LATER)).sent == 1
     (row,) = await rows(engine)
     assert (row.status, row.attempts, row.last_error) == ("sent", 2, "")
-    assert smtp_sink.to_addresses() == [World.address(0)]
+    assert smtp_sink.to_addresses() == [address(0)]
 
 
 async def test_backoff_grows_with_each_failed_attempt(
@@ -136,7 +137,7 @@ async def test_backoff_grows_with_each_failed_attempt(
 ) -> None:
     settings = smtp_sink.settings_for(sink_settings, max_attempts=5)
     await queue(engine, world, world.panellist_ids[:1])
-    smtp_sink.temporary.add(World.address(0))
+    smtp_sink.temporary.add(address(0))
     now, waits = T0, []
     for _ in range(3):
         await deliver_due(settings, engine, now=now)
@@ -151,7 +152,7 @@ async def test_permanent_refusal_dead_letters_the_mail_bounces_the_panellist_and
 ) -> None:
     pid = world.panellist_ids[1]
     await queue(engine, world)
-    smtp_sink.permanent.add(World.address(1))
+    smtp_sink.permanent.add(address(1))
     report = await deliver_due(sink_settings, engine, now=T0)
     # Two invitations, then (in the same run) the notices to the owner and the facilitator, not the researcher.
     assert (report.sent, report.bounced) == (4, 1)
@@ -162,21 +163,26 @@ async def test_permanent_refusal_dead_letters_the_mail_bounces_the_panellist_and
     async with make_sessionmaker(engine)() as session:
         events = (await session.scalars(select(AuditEvent).where(AuditEvent.action == "mail.bounced"))).all()
     assert [(e.panel_id, e.detail["pseudonym"], e.detail["message_id"]) for e in events] == [
-        (world.panel_id, "P-001", dead.id)
+        (world.panel.id, "P-001", dead.id)
     ]
     notices = await rows(engine, kind=kinds.facilitator_notice.name)
-    assert sorted(n.to_address for n in notices) == [world.facilitator_email, world.owner_email]
+    assert sorted(n.to_address for n in notices) == [
+        world.accounts["facilitator"].email,
+        world.accounts["owner"].email,
+    ]
     for notice in notices:
         assert notice.status == "sent" and notice.panellist_id is None and notice.headers == {}
-        assert "P-001" in notice.subject and World.address(1) not in notice.body_text + notice.body_html
+        assert "P-001" in notice.subject and address(1) not in notice.body_text + notice.body_html
     sent_notices = [
-        r for r in smtp_sink.messages() if r.rcpt_tos[0] in (world.owner_email, world.facilitator_email)
+        r
+        for r in smtp_sink.messages()
+        if r.rcpt_tos[0] in (world.accounts["owner"].email, world.accounts["facilitator"].email)
     ]
     assert len(sent_notices) == 2
     for got in sent_notices:
         assert got.message["List-Unsubscribe"] is None
         assert (
-            f"http://testserver.local/panels/{world.panel_id}/mail"
+            f"http://testserver.local/panels/{world.panel.id}/mail"
             in got.message.get_body(("plain",)).get_content()
         )
     # Another run: nothing new (the bounce is not notified twice).
@@ -187,7 +193,7 @@ async def test_mail_is_dead_after_max_attempts_and_facilitators_get_one_notice(
     engine: AsyncEngine, world: World, sink_settings: Settings, smtp_sink: SmtpSink
 ) -> None:
     await queue(engine, world, world.panellist_ids[:2])
-    smtp_sink.temporary.update({World.address(0), World.address(1)})
+    smtp_sink.temporary.update({address(0), address(1)})
     now = T0
     for attempt in range(1, sink_settings.mail.max_attempts + 1):
         await deliver_due(sink_settings, engine, now=now)
@@ -205,25 +211,25 @@ async def test_retry_dead_requeues_dead_letters_with_attempts_reset_and_audits_i
     engine: AsyncEngine, world: World, sink_settings: Settings, smtp_sink: SmtpSink
 ) -> None:
     await queue(engine, world, world.panellist_ids[:2])
-    smtp_sink.permanent.update({World.address(0), World.address(1)})
+    smtp_sink.permanent.update({address(0), address(1)})
     await deliver_due(sink_settings, engine, now=T0)
     dead = await rows(engine, kind=kinds.invitation.name)
     assert [r.status for r in dead] == ["dead", "dead"]
     smtp_sink.permanent.clear()
     async with make_sessionmaker(engine)() as session, session.begin():
         retried = await retry_dead(
-            session, world.panel_id, [dead[0].id], actor=Actor("account:owner@example.org"), now=T0
+            session, world.panel.id, [dead[0].id], actor=Actor("account:owner@example.org"), now=T0
         )
     assert retried == 1
     (row,) = await rows(engine, id=dead[0].id)
     assert (row.status, row.attempts) == ("queued", 0)
     smtp_sink.received.clear()
     await deliver_due(sink_settings, engine, now=T0 + LATER)
-    assert World.address(0) in smtp_sink.to_addresses() and World.address(1) not in smtp_sink.to_addresses()
+    assert address(0) in smtp_sink.to_addresses() and address(1) not in smtp_sink.to_addresses()
     assert [r.status for r in await rows(engine, kind=kinds.invitation.name)] == ["sent", "dead"]
     async with make_sessionmaker(engine)() as session, session.begin():
-        assert await retry_dead(session, world.panel_id) == 1  # all remaining dead letters
-        assert await retry_dead(session, world.panel_id + 1) == 0  # another panel's: none
+        assert await retry_dead(session, world.panel.id) == 1  # all remaining dead letters
+        assert await retry_dead(session, world.panel.id + 1) == 0  # another panel's: none
         event = await session.scalar(
             select(AuditEvent).where(AuditEvent.action == "mail.retried").order_by(AuditEvent.id)
         )
@@ -235,7 +241,7 @@ async def test_delivery_cancelled_mid_batch_resumes_after_the_lease_with_duplica
     engine: AsyncEngine, settings: Settings, smtp_sink: SmtpSink
 ) -> None:
     async with make_sessionmaker(engine)() as session, session.begin():
-        world = await build_world(session, settings.secret_key, n=40)
+        world = await build_panel(session, panellists=40, **MAIL_PANEL)
         await queue_invitations(session, world)
     batch = 10
     fast = smtp_sink.settings_for(settings, pool_size=2, batch_size=batch)
@@ -251,7 +257,7 @@ async def test_delivery_cancelled_mid_batch_resumes_after_the_lease_with_duplica
     # A new worker (the old one is dead): nothing is due until the lease of the in-flight rows has expired.
     await deliver_due(fast, engine, now=T0 + LEASE + LATER)
     counts = Counter(smtp_sink.to_addresses())
-    assert set(counts) == {World.address(i) for i in range(40)}
+    assert set(counts) == {address(i) for i in range(40)}
     assert sum(counts.values()) - 40 <= batch
     assert {r.status for r in await rows(engine)} == {"sent"}
 
@@ -269,7 +275,7 @@ async def test_smtp_server_down_then_back_delivers_everything(
     smtp_sink.start()
     report = await deliver_due(sink_settings, engine, now=T0 + LATER)
     assert report.sent == 3
-    assert sorted(smtp_sink.to_addresses()) == [World.address(i) for i in range(3)]
+    assert sorted(smtp_sink.to_addresses()) == [address(i) for i in range(3)]
 
 
 async def test_pooled_connection_dropped_by_the_server_is_reopened(
@@ -285,14 +291,14 @@ async def test_pooled_connection_dropped_by_the_server_is_reopened(
     finally:
         await pool.close()
     assert (report.sent, report.retried) == (2, 0)
-    assert sorted(smtp_sink.to_addresses()) == [World.address(i) for i in range(3)]
+    assert sorted(smtp_sink.to_addresses()) == [address(i) for i in range(3)]
 
 
 async def test_two_workers_at_once_never_send_the_same_message(
     engine: AsyncEngine, settings: Settings, smtp_sink: SmtpSink
 ) -> None:
     async with make_sessionmaker(engine)() as session, session.begin():
-        world = await build_world(session, settings.secret_key, n=60)
+        world = await build_panel(session, panellists=60, **MAIL_PANEL)
         await queue_invitations(session, world)
     fast = smtp_sink.settings_for(settings, pool_size=2, batch_size=7)
     reports = await asyncio.gather(
@@ -314,13 +320,13 @@ async def test_facilitator_mail_is_sent_as_rendered_without_panellist_headers(
             session,
             kinds.facilitator_notice,
             context,
-            to_address=world.owner_email,
+            to_address=world.accounts["owner"].email,
             dedupe_key="notice:test",
-            panel_id=world.panel_id,
+            panel_id=world.panel.id,
         )
     assert (await deliver_due(sink_settings, engine, now=T0)).sent == 1
     (got,) = smtp_sink.messages()
-    assert got.message["List-Unsubscribe"] is None and got.rcpt_tos == (world.owner_email,)
+    assert got.message["List-Unsubscribe"] is None and got.rcpt_tos == (world.accounts["owner"].email,)
     assert "2 messages could not be delivered" in got.message.get_body(("plain",)).get_content()
 
 
@@ -328,7 +334,7 @@ async def test_stopping_a_run_finishes_the_batch_in_hand_and_gives_back_the_rest
     engine: AsyncEngine, settings: Settings, smtp_sink: SmtpSink
 ) -> None:
     async with make_sessionmaker(engine)() as session, session.begin():
-        world = await build_world(session, settings.secret_key, n=30)
+        world = await build_panel(session, panellists=30, **MAIL_PANEL)
         await queue_invitations(session, world)
     batch = 10
     fast = smtp_sink.settings_for(settings, pool_size=2, batch_size=batch)
@@ -351,7 +357,7 @@ async def test_a_batch_slower_than_half_the_lease_gives_back_what_it_has_not_tri
     engine: AsyncEngine, settings: Settings, smtp_sink: SmtpSink
 ) -> None:
     async with make_sessionmaker(engine)() as session, session.begin():
-        world = await build_world(session, settings.secret_key, n=12)
+        world = await build_panel(session, panellists=12, **MAIL_PANEL)
         await queue_invitations(session, world)
     slow = smtp_sink.settings_for(settings, pool_size=2, batch_size=12)
     smtp_sink.delay = 0.05

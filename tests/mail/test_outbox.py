@@ -20,7 +20,8 @@ from delphi.mail.outbox import (
 )
 from delphi.security import panellist_token
 from delphi.settings import Settings
-from tests.mail.conftest import World, queue_invitations, rows
+from tests.factories import World
+from tests.mail.conftest import address, queue_invitations, rows
 
 
 async def test_enqueue_twice_with_one_dedupe_key_queues_one_message(
@@ -34,7 +35,7 @@ async def test_enqueue_twice_with_one_dedupe_key_queues_one_message(
         again = await enqueue(
             session,
             outbox_row(
-                dedupe_key=kinds.invitation.key(round_id=world.round_id, panellist_id=world.panellist_ids[0]),
+                dedupe_key=kinds.invitation.key(round_id=world.round.id, panellist_id=world.panellist_ids[0]),
                 kind=kinds.invitation.name,
                 to_address="someone@example.org",
                 subject="s",
@@ -67,10 +68,8 @@ async def test_queued_mail_holds_placeholders_never_a_link_token(
         for stored in (row.subject, row.body_text, row.body_html, str(row.headers)):
             assert token not in stored
         assert LINK_PLACEHOLDER in row.body_text and WITHDRAW_PLACEHOLDER in row.body_html
-        assert row.panellist_id == pid and row.panel_id == world.panel_id and row.round_id == world.round_id
-        assert row.kind == kinds.invitation.name and row.to_address == World.address(
-            world.panellist_ids.index(pid)
-        )
+        assert row.panellist_id == pid and row.panel_id == world.panel.id and row.round_id == world.round.id
+        assert row.kind == kinds.invitation.name and row.to_address == address(world.panellist_ids.index(pid))
 
 
 async def test_bulk_enqueue_inserts_all_rows_in_one_go_and_skips_known_keys(

@@ -13,7 +13,8 @@ from delphi.db.engine import make_engine, make_sessionmaker
 from delphi.errors import SettingsError
 from delphi.settings import DatabaseSettings, Settings
 from delphi.worker import run_cli, run_forever, tick
-from tests.mail.conftest import T0, World, queue_invitations, rows
+from tests.factories import World
+from tests.mail.conftest import T0, queue_invitations, rows
 from tests.smtp import SmtpSink
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from dataclasses import dataclass, field
 
 import openpyxl
@@ -13,19 +14,12 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.app import CSRF_COOKIE
-from delphi.db.models import Account, Panellist
+from delphi.db.models import Account
 from delphi.domain import PanelRole
 from delphi.results.writers import csv_cell
 from delphi.settings import Settings
-from tests.results.factories import (
-    PASSWORD,
-    Study,
-    add_role,
-    build_panel,
-    build_study,
-    make_account,
-    panellist_token,
-)
+from tests.factories import PASSWORD, make_account
+from tests.study import Study, add_role, build_study, study_panel
 
 
 async def csrf_token(client: AsyncTestClient) -> str:
@@ -132,15 +126,15 @@ async def build_world(
         RESEARCHER: await add_role(session, study, RESEARCHER, PanelRole.RESEARCHER),
     }
     outsider = await make_account(session, OUTSIDER)
-    other = await build_panel(session, outsider)
+    other = await study_panel(session, outsider)
     accounts[OUTSIDER] = outsider
     await session.commit()
     return World(study, other, accounts)
 
 
-async def sign_in_panellist(client: AsyncTestClient, panellist: Panellist) -> None:
-    """Open the panellist's personal link, as from the e-mail; the app sets the panellist session."""
-    response = await client.get(f"/p/{panellist_token(panellist)}", follow_redirects=False)
+async def sign_in_panellist(client: AsyncTestClient, token: str) -> None:
+    """Open a panellist's personal link ``/p/{token}``, as from the e-mail; the app sets the panellist session."""
+    response = await client.get(f"/p/{token}", follow_redirects=False)
     assert response.status_code == 303, response.text
 
 
@@ -151,8 +145,34 @@ async def become(client: AsyncTestClient, world: World, who: str) -> None:
     if who == "anonymous":
         await csrf_token(client)
     elif who == "panellist":
-        await sign_in_panellist(client, world.study.panellists[0])
+        await sign_in_panellist(client, world.study.tokens[0])
     elif who == "other-panellist":
-        await sign_in_panellist(client, world.other.panellists[0])
+        await sign_in_panellist(client, world.other.tokens[0])
     else:
         await login(client, who)
+
+
+PROBLEM = "application/problem+json"
+
+
+async def create_token(client: AsyncTestClient, name: str = "R script") -> str:
+    """Create a token through the account page and read it off the page (the one time it is shown)."""
+    response = await post_form(client, "/account/tokens", {"name": name})
+    assert response.status_code == 201, response.text
+    match = re.search(r'<code id="new-token">([^<]+)</code>', response.text)
+    assert match, "the new token is shown once"
+    return match.group(1)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def world_and_token(
+    session: AsyncSession, client: AsyncTestClient, settings: Settings, who: str
+) -> tuple[World, str]:
+    world = await build_world(session, settings, rounds=1)
+    await login(client, who)
+    token = await create_token(client)
+    client.cookies.clear()
+    return world, token

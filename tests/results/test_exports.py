@@ -14,7 +14,8 @@ from delphi.domain import PanelRole
 from delphi.results import exports
 from delphi.results.frame import load_frame
 from delphi.settings import Settings
-from tests.results.factories import (
+from tests.results.helpers import assert_xlsx_matches_csv, read_csv, read_xlsx
+from tests.study import (
     FORMULA_COMMENT,
     HIDDEN_COMMENT,
     PENDING_COMMENT,
@@ -22,7 +23,6 @@ from tests.results.factories import (
     Study,
     build_study,
 )
-from tests.results.helpers import assert_xlsx_matches_csv, read_csv, read_xlsx
 
 PSEUDONYMOUS = [s.name for s in exports.CATALOG if s.roles != exports.OWNER_ONLY]
 

@@ -11,14 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from delphi.db.models import AuditEvent, Rating, Round, RoundResult
 from delphi.domain import POOLED_SCOPE
 from delphi.settings import Settings
-from tests.results.factories import (
-    FORMULA_COMMENT,
-    HIDDEN_COMMENT,
-    PENDING_COMMENT,
-    PUBLISHED_COMMENT,
-    build_panel,
-    make_account,
-)
+from tests.factories import make_account
 from tests.results.helpers import (
     FACILITATOR,
     OWNER,
@@ -27,6 +20,13 @@ from tests.results.helpers import (
     build_world,
     login,
     post_form,
+)
+from tests.study import (
+    FORMULA_COMMENT,
+    HIDDEN_COMMENT,
+    PENDING_COMMENT,
+    PUBLISHED_COMMENT,
+    study_panel,
 )
 
 
@@ -74,7 +74,7 @@ async def test_monitoring_never_shows_emails_to_facilitators_or_researchers(
 async def test_monitoring_before_any_round_opened_says_there_is_nothing_yet(
     session: AsyncSession, client: AsyncTestClient
 ) -> None:
-    study = await build_panel(session, await make_account(session, OWNER))
+    study = await study_panel(session, await make_account(session, OWNER))
     await session.commit()
     await login(client, OWNER)
     response = await client.get(f"/panels/{study.panel.id}/monitor")

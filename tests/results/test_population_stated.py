@@ -1,7 +1,7 @@
 """Every results page, the report, the exports, the codebook and the API state the analysis population, and
 the counts they show agree with it.
 
-The study (tests/results/factories.py) has P-001's round-2 answers saved and never sent: 13 of the 14
+The study (tests/study.py) has P-001's round-2 answers saved and never sent: 13 of the 14
 panellists sent round 2, so under ``submitted`` round 2's pooled n is 13 and under ``all`` it is 14.
 """
 

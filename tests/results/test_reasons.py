@@ -22,8 +22,20 @@ from delphi.participation.writes import upsert_params, upsert_statement
 from delphi.results import exports
 from delphi.results.frame import load_frame
 from delphi.settings import Settings
-from tests.api.test_api import PROBLEM, bearer, world_and_token
-from tests.results.factories import (
+from tests.results.helpers import (
+    FACILITATOR,
+    OWNER,
+    PROBLEM,
+    RESEARCHER,
+    bearer,
+    build_world,
+    login,
+    post_form,
+    read_csv,
+    world_and_token,
+)
+from tests.results.test_pages import text_of
+from tests.study import (
     FORMULA_COMMENT,
     FORMULA_REASON,
     HIDDEN_REASON,
@@ -32,8 +44,6 @@ from tests.results.factories import (
     PUBLISHED_REASON,
     build_study,
 )
-from tests.results.helpers import FACILITATOR, OWNER, RESEARCHER, build_world, login, post_form, read_csv
-from tests.results.test_pages import text_of
 
 ALL_REASONS = (FORMULA_REASON, PUBLISHED_REASON, PENDING_REASON, HIDDEN_REASON)
 

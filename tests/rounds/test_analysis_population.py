@@ -30,7 +30,7 @@ from delphi.errors import Conflict, InvalidInput
 from delphi.panels.settings import PanelInput, update_panel
 from delphi.rounds import lookup, transitions
 from delphi.settings import Settings
-from tests.rounds.test_service import ACTOR, NOW, build_panel
+from tests.factories import ACTOR, NOW, build_draft_panel
 
 #: Round-1 ratings of statement 0 by the seven who sent the round, then the draft nobody sent.
 SENT = [8, 8, 8, 9, 7, 4, 5]
@@ -57,7 +57,7 @@ async def rate_with_one_unsent_draft(session: AsyncSession, panel: Panel, round_
 
 
 async def close_round_one(session: AsyncSession, settings: Settings, population: str) -> tuple[Panel, Round]:
-    panel = await build_panel(session, settings, per_group=3)
+    panel = await build_draft_panel(session, per_group=3)
     await update_panel(
         session,
         panel,
@@ -90,7 +90,7 @@ async def pooled_result(session: AsyncSession, round_: Round) -> RoundResult:
 
 
 async def test_a_new_panel_counts_only_submitted_answers(session: AsyncSession, settings: Settings) -> None:
-    panel = await build_panel(session, settings, per_group=3)
+    panel = await build_draft_panel(session, per_group=3)
     assert panel.analysis_population == AnalysisPopulation.SUBMITTED
 
 
@@ -120,7 +120,7 @@ async def test_every_saved_answer_counts_under_the_all_population(
 async def test_the_population_locks_with_the_rule_and_the_lock_is_audited(
     session: AsyncSession, settings: Settings
 ) -> None:
-    panel = await build_panel(session, settings, per_group=3)
+    panel = await build_draft_panel(session, per_group=3)
     round1 = await lookup.get_round(session, panel, 1)
     await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     locked = await session.scalar(select(AuditEvent).where(AuditEvent.action == "rule.locked"))
@@ -138,7 +138,7 @@ async def test_the_population_locks_with_the_rule_and_the_lock_is_audited(
 async def test_an_unknown_population_is_refused_with_the_reason(
     session: AsyncSession, settings: Settings
 ) -> None:
-    panel = await build_panel(session, settings, per_group=3)
+    panel = await build_draft_panel(session, per_group=3)
     with pytest.raises(InvalidInput) as err:
         await update_panel(
             session, panel, PanelInput(title=panel.title, analysis_population="everyone"), ACTOR

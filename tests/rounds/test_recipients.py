@@ -12,7 +12,8 @@ from delphi.db.models import Panellist, Submission
 from delphi.domain import SYSTEM, PanellistStatus
 from delphi.rounds import lookup, recipients, schedule, transitions
 from delphi.settings import Settings
-from tests.rounds.test_service import ACTOR, NOW, PATTERNS, build_panel, outbox, rate_everyone
+from tests.factories import ACTOR, NOW, PATTERNS, build_draft_panel, rate_everyone
+from tests.helpers import outbox
 
 
 async def leave_four_out(session: AsyncSession, panel_id: int) -> list[Panellist]:
@@ -31,7 +32,7 @@ async def leave_four_out(session: AsyncSession, panel_id: int) -> list[Panellist
 async def test_the_count_and_the_invitations_leave_out_the_same_people(
     session: AsyncSession, settings: Settings
 ) -> None:
-    panel = await build_panel(session, settings)
+    panel = await build_draft_panel(session)
     staying = await leave_four_out(session, panel.id)
     assert await recipients.count_invitable(session, panel.id) == 8
     assert await recipients.invitable_panellists(session, panel.id) == staying
@@ -45,7 +46,7 @@ async def test_the_count_and_the_invitations_leave_out_the_same_people(
 async def test_reminders_go_to_the_invitable_who_have_not_submitted(
     session: AsyncSession, settings: Settings
 ) -> None:
-    panel = await build_panel(session, settings)
+    panel = await build_draft_panel(session)
     staying = await leave_four_out(session, panel.id)
     round1 = await lookup.get_round(session, panel, 1)
     await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
@@ -60,7 +61,7 @@ async def test_reminders_go_to_the_invitable_who_have_not_submitted(
 async def test_the_final_results_go_to_every_invitable_panellist(
     session: AsyncSession, settings: Settings
 ) -> None:
-    panel = await build_panel(session, settings)
+    panel = await build_draft_panel(session)
     round1 = await lookup.get_round(session, panel, 1)
     await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     await rate_everyone(session, panel, round1, {g: [9, 9, 9, 9] for g in PATTERNS})

@@ -38,7 +38,7 @@ from delphi.stats import (
     rule_problems,
     stability,
 )
-from tests.rounds.test_service import ACTOR, NOW, build_panel, rate_everyone
+from tests.factories import ACTOR, NOW, build_draft_panel, rate_everyone
 
 RAND_1_5 = rule_by_name("rand_ucla", agree=(4, 5), disagree=(1, 2), scale_points=5)
 RAND_REASON = "The RAND/UCLA method is defined on the 1–9 scale only, not on 1–5"
@@ -132,7 +132,7 @@ def test_every_rule_the_check_accepts_is_accepted_by_the_round_analysis_and_stab
 async def test_rand_ucla_on_a_five_point_scale_is_refused_with_the_reason(
     session: AsyncSession, settings: Settings
 ) -> None:
-    panel = await build_panel(session, settings)
+    panel = await build_draft_panel(session)
     before = dict(rule=panel.rule, scale=(panel.scale_min, panel.scale_max), title=panel.title)
     with pytest.raises(InvalidInput) as err:
         await update_panel(session, panel, panel_input(RAND_1_5, 1, 5, max_rounds=40), ACTOR)
@@ -150,7 +150,7 @@ async def test_a_new_scale_is_checked_against_the_rule_the_panel_keeps(
 ) -> None:
     """Input that leaves the rule as it is (``rule=None``) is checked against the rule already stored, and a new
     panel without a rule against the default COMET rule."""
-    panel = await build_panel(session, settings)
+    panel = await build_draft_panel(session)
     with pytest.raises(InvalidInput, match="agree band 7–9 is not on the scale 1–5"):
         await update_panel(session, panel, PanelInput(title="x", scale_min=1, scale_max=5), ACTOR)
     with pytest.raises(InvalidInput, match="agree band 7–9 is not on the scale 1–5"):
@@ -163,7 +163,7 @@ async def test_a_new_scale_is_checked_against_the_rule_the_panel_keeps(
 async def test_a_rule_that_does_not_fit_the_scale_blocks_opening_with_an_action(
     session: AsyncSession, settings: Settings
 ) -> None:
-    panel = await build_panel(session, settings)
+    panel = await build_draft_panel(session)
     await lock_with(session, panel, RAND_1_5, 1, 5)  # stored before the check existed; not locked yet
     round1 = await lookup.get_round(session, panel, 1)
     with pytest.raises(PreconditionsUnmet) as err:
@@ -179,7 +179,7 @@ async def open_locked_with_rand_on_five_points(
     session: AsyncSession, settings: Settings
 ) -> tuple[Panel, Round]:
     """Round 1 open and rated on 1-5 under a locked RAND/UCLA rule, as panels saved before the check can be."""
-    panel = await build_panel(session, settings)
+    panel = await build_draft_panel(session)
     round1 = await lookup.get_round(session, panel, 1)
     await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     await lock_with(session, panel, RAND_1_5, 1, 5)
@@ -246,7 +246,7 @@ async def test_every_preset_the_settings_accept_closes_cleanly_and_the_others_ar
     lo, hi = scale
     agree, disagree = bands(lo, hi)
     rule = rule_by_name(name, agree=agree, disagree=disagree, scope="every_group", scale_points=hi - lo + 1)
-    panel = await build_panel(session, settings, per_group=3)
+    panel = await build_draft_panel(session, per_group=3)
     if rule_problems(rule, lo, hi):
         with pytest.raises(InvalidInput, match="RAND/UCLA method is defined on the 1–9 scale only"):
             await update_panel(session, panel, panel_input(rule, lo, hi), ACTOR)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -14,110 +14,34 @@ from delphi.db.models import (
     OutboxMessage,
     Panel,
     Panellist,
-    Rating,
     Round,
     RoundResult,
     RoundStatement,
-    StakeholderGroup,
     Submission,
 )
-from delphi.domain import SYSTEM, Actor
+from delphi.domain import SYSTEM
 from delphi.errors import Conflict, InvalidInput, PreconditionsUnmet
-from delphi.panels.groups import add_group
 from delphi.panels.panellists import import_panellists
 from delphi.panels.settings import PanelInput, create_panel, update_panel
-from delphi.panels.statements import add_statement, edit_statement
+from delphi.panels.statements import edit_statement
 from delphi.rounds import lookup, schedule, transitions
 from delphi.settings import Settings
-
-NOW = datetime.now(UTC).replace(microsecond=0)
-ACTOR = Actor("account:fac@example.org", None)
-
-#: Round-1 ratings by group for four statements: 0 agreed by all; 1 rejected by all; 2 split (service users
-#: disagree with the professionals); 3 mixed for everyone.
-PATTERNS = {
-    "Service users": [9, 1, 2, 5],
-    "Practitioners": [8, 2, 9, 7],
-    "Experts": [9, 1, 8, 3],
-}
-
-
-async def build_panel(session: AsyncSession, settings: Settings, per_group: int = 4) -> Panel:
-    account = await make_account_in(session)
-    panel = await create_panel(session, PanelInput(title="Test panel", max_rounds=3), account, ACTOR)
-    for i, name in enumerate(PATTERNS):
-        await add_group(session, panel, name, ACTOR, lived_experience=i == 0)
-    for i in range(4):
-        await add_statement(session, panel, f"Statement {i}", "Section A", ACTOR)
-    lines = ["email,group,name,language"]
-    for g in PATTERNS:
-        lines += [f"{g[:4].lower()}{j}@example.org,{g},Person {j},en" for j in range(per_group)]
-    await import_panellists(session, panel, "\n".join(lines), secret_key=settings.secret_key, actor=ACTOR)
-    round1 = await lookup.get_round(session, panel, 1)
-    await schedule.set_schedule(
-        session,
-        panel,
-        round1,
-        opens_at=None,
-        closes_at=NOW + timedelta(days=10),
-        reminder_hours=[168, 48],
-        now=NOW,
-        actor=ACTOR,
-    )
-    await session.flush()
-    return panel
-
-
-async def make_account_in(session: AsyncSession) -> int:
-    from delphi.accounts import create_account
-
-    account = await create_account(
-        session, email="fac@example.org", password="correct horse battery", role="facilitator"
-    )
-    return account.id
-
-
-async def rate_everyone(
-    session: AsyncSession, panel: Panel, round_: Round, patterns: dict[str, list[int]]
-) -> None:
-    groups = {g.id: g.name for g in (await session.scalars(select(StakeholderGroup))).all()}
-    links = (
-        await session.scalars(
-            select(RoundStatement)
-            .where(RoundStatement.round_id == round_.id)
-            .order_by(RoundStatement.position)
-        )
-    ).all()
-    people = (await session.scalars(select(Panellist).where(Panellist.panel_id == panel.id))).all()
-    for p in people:
-        values = patterns[groups[p.group_id]]
-        for i, link in enumerate(links):
-            session.add(
-                Rating(
-                    round_id=round_.id,
-                    statement_id=link.statement_id,
-                    panellist_id=p.id,
-                    value=values[i % len(values)],
-                )
-            )
-        session.add(Submission(round_id=round_.id, panellist_id=p.id))
-    await session.flush()
-
-
-async def outbox(session: AsyncSession, kind: str) -> list[OutboxMessage]:
-    return list(
-        (
-            await session.scalars(
-                select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)
-            )
-        ).all()
-    )
+from tests.factories import (
+    ACTOR,
+    NOW,
+    PATTERNS,
+    build_draft_panel,
+    build_draft_panel_by_services,
+    make_account,
+    rate_everyone,
+)
+from tests.helpers import outbox
 
 
 async def test_opening_round_one_locks_the_rule_and_queues_one_invitation_each(
     session: AsyncSession, settings: Settings
 ) -> None:
-    panel = await build_panel(session, settings)
+    panel = await build_draft_panel(session)
     round1 = await lookup.get_round(session, panel, 1)
     queued = await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     assert queued == 12
@@ -133,8 +57,8 @@ async def test_opening_round_one_locks_the_rule_and_queues_one_invitation_each(
 
 
 async def test_open_lists_every_missing_action(session: AsyncSession, settings: Settings) -> None:
-    account = await make_account_in(session)
-    panel = await create_panel(session, PanelInput(title="Empty"), account, ACTOR)
+    account = await make_account(session, "fac@example.org")
+    panel = await create_panel(session, PanelInput(title="Empty"), account.id, ACTOR)
     round1 = await lookup.get_round(session, panel, 1)
     with pytest.raises(PreconditionsUnmet) as err:
         await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
@@ -149,7 +73,7 @@ async def test_open_lists_every_missing_action(session: AsyncSession, settings: 
 async def test_locked_rule_cannot_change(session: AsyncSession, settings: Settings) -> None:
     from delphi.stats import rule_by_name
 
-    panel = await build_panel(session, settings)
+    panel = await build_draft_panel(session)
     round1 = await lookup.get_round(session, panel, 1)
     await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     with pytest.raises(Conflict, match="locked when round 1 opened"):
@@ -164,7 +88,7 @@ async def test_locked_rule_cannot_change(session: AsyncSession, settings: Settin
 async def test_reminders_go_only_to_those_who_have_not_submitted(
     session: AsyncSession, settings: Settings
 ) -> None:
-    panel = await build_panel(session, settings)
+    panel = await build_draft_panel(session)
     round1 = await lookup.get_round(session, panel, 1)
     await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     first_three = (await session.scalars(select(Panellist).order_by(Panellist.id).limit(3))).all()
@@ -181,7 +105,7 @@ async def test_reminders_go_only_to_those_who_have_not_submitted(
 async def test_closing_freezes_results_and_drafts_the_next_round(
     session: AsyncSession, settings: Settings
 ) -> None:
-    panel = await build_panel(session, settings)
+    panel = await build_draft_panel(session)
     round1 = await lookup.get_round(session, panel, 1)
     await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     await rate_everyone(session, panel, round1, PATTERNS)
@@ -225,7 +149,7 @@ async def test_closing_freezes_results_and_drafts_the_next_round(
 async def test_round_two_opens_with_round_open_mail_and_stability(
     session: AsyncSession, settings: Settings
 ) -> None:
-    panel = await build_panel(session, settings)
+    panel = await build_draft_panel(session)
     round1 = await lookup.get_round(session, panel, 1)
     await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     await rate_everyone(session, panel, round1, PATTERNS)
@@ -258,7 +182,7 @@ async def test_round_two_opens_with_round_open_mail_and_stability(
 async def test_a_rolled_back_transaction_enqueues_nothing(engine: AsyncEngine, settings: Settings) -> None:
     maker = make_sessionmaker(engine)
     async with maker() as session, session.begin():
-        panel = await build_panel(session, settings)
+        panel = await build_draft_panel(session)
         panel_id = panel.id
     async with maker() as session:
         panel = await session.get(Panel, panel_id)
@@ -274,7 +198,7 @@ async def test_a_rolled_back_transaction_enqueues_nothing(engine: AsyncEngine, s
 async def test_a_panellist_csv_with_bad_rows_imports_nothing_and_lists_each(
     session: AsyncSession, settings: Settings
 ) -> None:
-    panel = await build_panel(session, settings)
+    panel = await build_draft_panel(session)
     before = await session.scalar(select(func.count()).select_from(Panellist))
     bad = (
         "email,group,name\nnew1@example.org,Experts,A\nnot-an-email,Experts,B\nnew1@example.org,Experts,C\n"
@@ -294,7 +218,7 @@ async def test_a_panellist_csv_with_bad_rows_imports_nothing_and_lists_each(
 
 
 async def test_dates_in_the_past_or_reversed_are_refused(session: AsyncSession, settings: Settings) -> None:
-    panel = await build_panel(session, settings)
+    panel = await build_draft_panel(session)
     round1 = await lookup.get_round(session, panel, 1)
     with pytest.raises(InvalidInput, match="in the future"):
         await schedule.set_schedule(
@@ -323,7 +247,7 @@ async def test_dates_in_the_past_or_reversed_are_refused(session: AsyncSession, 
 async def test_rewording_between_rounds_links_the_new_version(
     session: AsyncSession, settings: Settings
 ) -> None:
-    panel = await build_panel(session, settings)
+    panel = await build_draft_panel(session)
     round1 = await lookup.get_round(session, panel, 1)
     await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     await rate_everyone(session, panel, round1, PATTERNS)
@@ -345,7 +269,7 @@ async def test_rewording_between_rounds_links_the_new_version(
 
 
 async def test_every_state_change_leaves_an_audit_event(session: AsyncSession, settings: Settings) -> None:
-    panel = await build_panel(session, settings)
+    panel = await build_draft_panel_by_services(session, settings)
     round1 = await lookup.get_round(session, panel, 1)
     await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     actions = set(

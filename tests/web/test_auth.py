@@ -99,7 +99,7 @@ async def test_next_parameter_never_leaves_the_site(client: AsyncTestClient, eng
     response = await post_form(
         client,
         "/login",
-        {"email": "fac@example.org", "password": "correct horse battery", "next": "//evil.example/"},
+        {"email": "fac@example.org", "password": "correct horse battery staple", "next": "//evil.example/"},
         follow_redirects=False,
     )
     assert response.status_code == 303

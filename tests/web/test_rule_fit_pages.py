@@ -17,8 +17,8 @@ from delphi.db.models import AuditEvent, Panel, Round, RoundResult
 from delphi.rounds import lookup, transitions
 from delphi.settings import Settings
 from delphi.stats import rule_by_name
+from tests.factories import ACTOR, NOW, build_draft_panel, rate_everyone
 from tests.helpers import login, post_form
-from tests.rounds.test_service import ACTOR, NOW, build_panel, rate_everyone
 from tests.web.test_facilitator_pages import PANEL_FORM, count, new_panel
 
 RAND_REASON = "The RAND/UCLA method is defined on the 1–9 scale only, not on 1–5"
@@ -63,7 +63,7 @@ async def test_overlapping_bands_are_listed_with_the_other_problems_of_the_form(
 async def open_panel_locked_with_rand_on_five_points(engine: AsyncEngine, settings: Settings) -> str:
     """Round 1 open and rated, its rule RAND/UCLA on 1-5 as stored before the check existed; signed in."""
     async with make_sessionmaker(engine)() as session:
-        panel = await build_panel(session, settings)
+        panel = await build_draft_panel(session)
         round1 = await lookup.get_round(session, panel, 1)
         await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
         rand = rule_by_name("rand_ucla", agree=(4, 5), disagree=(1, 2))

@@ -1,6 +1,7 @@
-"""Test data: a panel with three groups, closed rounds frozen by the engine's own ``close_round``.
+"""The study of several rounds the results, export and API tests read: a panel from
+:func:`tests.factories.build_panel`, closed rounds frozen by the engine's own ``close_round``.
 
-Rows are inserted directly (accounts without argon2, panellists without the import path) to keep tests fast;
+Rows are inserted directly (cheap password hashes, panellists without the import path) to keep tests fast;
 results are frozen by :func:`delphi.rounds.transitions.close_round`, exactly as in production.
 
 The study (``build_study``):
@@ -22,16 +23,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cache
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from delphi import security
 from delphi.db.models import (
     Account,
     Panel,
-    PanelAccess,
     Panellist,
     Rating,
     Round,
@@ -44,8 +42,8 @@ from delphi.domain import Actor, CommentStatus, PanelRole, RoundStatus
 from delphi.rounds import transitions
 from delphi.settings import Settings
 from delphi.stats import rule_by_name
+from tests.factories import build_panel, grant, make_account
 
-PASSWORD = "correct horse battery staple"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 FORMULA_COMMENT = '=HYPERLINK("http://evil.example","click")'
 PUBLISHED_COMMENT = "Peer support made the difference for me."
@@ -58,37 +56,19 @@ PENDING_REASON = "Take-home doses let me keep my job at the Elm Street depot."
 HIDDEN_REASON = "As the only commissioner in the north I see every contract."
 
 
-@cache
-def password_hash() -> str:
-    """One cheap argon2id hash for every test account.
-
-    Verification reads its cost from the hash, so signing in with it takes a millisecond instead of the
-    production parameters' ~50 ms; the login code path is the same.
-    """
-    from argon2 import PasswordHasher
-
-    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
-
-
-async def make_account(session: AsyncSession, email: str, role: str = "facilitator") -> Account:
-    account = Account(email=email, name=email.split("@")[0], password_hash=password_hash(), role=role)
-    session.add(account)
-    await session.flush()
-    return account
-
-
-async def grant(session: AsyncSession, panel: Panel, account: Account, role: PanelRole) -> None:
-    session.add(PanelAccess(panel_id=panel.id, account_id=account.id, role=role))
-    await session.flush()
-
-
 @dataclass
 class Study:
+    """The study's panel and owner, its groups (``users``, ``practitioners``, ``experts``), statements (``S1`` …
+    ``S4``, and ``S4b`` once reworded), panellists with their link tokens (same order: P-001 first), rounds by
+    number, and the rating ids carrying each kind of comment and reason (``formula``, ``published``,
+    ``pending``, ``hidden``)."""
+
     panel: Panel
     owner: Account
     groups: dict[str, StakeholderGroup]
     statements: dict[str, Statement]
     panellists: list[Panellist]
+    tokens: list[str]
     rounds: dict[int, Round] = field(default_factory=dict)
     comments: dict[str, int] = field(default_factory=dict)
     reasons: dict[str, int] = field(default_factory=dict)
@@ -114,84 +94,50 @@ ROUND2 = {
 }
 
 
-async def build_panel(
+async def study_panel(
     session: AsyncSession, owner: Account, *, max_rounds: int = 2, population: str = "submitted"
 ) -> Study:
-    """A draft panel with groups, statements, panellists and a draft round 1 (nothing asked yet)."""
-    panel = Panel(
-        title="Drug treatment services: what matters",
-        description="To agree what good drug treatment looks like, with the people who use it.",
-        scale_min=1,
-        scale_max=9,
-        scale_labels=["Not important", "", "", "", "", "", "", "", "Critical"],
-        rule=rule_by_name("comet").to_dict(),
-        analysis_population=population,
-        quantile_method="linear",
-        unable_policy="exclude",
-        max_rounds=max_rounds,
-        k_min=3,
-        honorarium_minor=1500,
-        currency="GBP",
-    )
-    session.add(panel)
-    await session.flush()
-    await grant(session, panel, owner, PanelRole.OWNER)
-    groups = {
-        "users": StakeholderGroup(
-            panel_id=panel.id, name="Service users", is_lived_experience=True, position=0
+    """The study's draft panel owned by ``owner``: groups, statements, 14 consented panellists
+    (``panellist01@people.example``, "Person 1", P-001 …) and a draft round 1 asking every statement."""
+    world = await build_panel(
+        session,
+        panellists=[6, 6, 2],
+        pseudonym="P-{n:03d}",
+        email="panellist{n:02d}@people.example",
+        name="Person {n}",
+        panellist_kw={"status": "active", "session_version": 1, "first_visit_at": T0, "consented_at": T0},
+        groups=("Service users", "Practitioners", "Experts"),
+        lived_experience=("Service users",),
+        sections=(
+            ("Access", ["Same-week appointments.", "Peer workers at every service."]),
+            ("Care", ["Compulsory group therapy.", "Take-home doses after a month."]),
         ),
-        "practitioners": StakeholderGroup(panel_id=panel.id, name="Practitioners", position=1),
-        "experts": StakeholderGroup(panel_id=panel.id, name="Experts", position=2),
-    }
-    session.add_all(groups.values())
-    await session.flush()
-    statements = {
-        "S1": Statement(panel_id=panel.id, section="Access", text="Same-week appointments.", position=0),
-        "S2": Statement(
-            panel_id=panel.id, section="Access", text="Peer workers at every service.", position=1
-        ),
-        "S3": Statement(panel_id=panel.id, section="Care", text="Compulsory group therapy.", position=2),
-        "S4": Statement(panel_id=panel.id, section="Care", text="Take-home doses after a month.", position=3),
-    }
-    session.add_all(statements.values())
-    await session.flush()
-    panellists = []
-    number = 0
-    for key, size in (("users", 6), ("practitioners", 6), ("experts", 2)):
-        for _ in range(size):
-            number += 1
-            panellists.append(
-                Panellist(
-                    panel_id=panel.id,
-                    group_id=groups[key].id,
-                    email=f"panellist{number:02d}@people.example",
-                    name=f"Person {number}",
-                    pseudonym=f"P-{number:03d}",
-                    status="active",
-                    session_version=1,
-                    first_visit_at=T0,
-                    consented_at=T0,
-                )
-            )
-    session.add_all(panellists)
-    await session.flush()
-    for p in panellists:
-        p.token_hash = security.token_digest(panellist_token(p))
-    round1 = Round(panel_id=panel.id, number=1, status=RoundStatus.DRAFT, reminder_offsets_hours=[48])
-    session.add(round1)
-    await session.flush()
-    session.add_all(
-        RoundStatement(round_id=round1.id, statement_id=s.id, position=i)
-        for i, s in enumerate(statements.values())
+        round_status=RoundStatus.DRAFT,
+        round_kw={"closes_in": None, "opened_at": None, "reminder_offsets_hours": [48]},
+        panel_kw={
+            "title": "Drug treatment services: what matters",
+            "description": "To agree what good drug treatment looks like, with the people who use it.",
+            "status": "draft",
+            "consent_text": "",
+            "scale_min": 1,
+            "scale_max": 9,
+            "scale_labels": ["Not important", "", "", "", "", "", "", "", "Critical"],
+            "rule": rule_by_name("comet").to_dict(),
+            "analysis_population": population,
+            "quantile_method": "linear",
+            "unable_policy": "exclude",
+            "max_rounds": max_rounds,
+            "k_min": 3,
+            "honorarium_minor": 1500,
+            "currency": "GBP",
+        },
     )
-    await session.flush()
-    return Study(panel, owner, groups, statements, panellists, {1: round1})
-
-
-def panellist_token(p: Panellist, secret: str | None = None) -> str:
-    from tests.conftest import TEST_SECRET
-
-    return security.panellist_token(secret or TEST_SECRET, p.id, p.session_version)
+    await grant(session, world.panel, owner, PanelRole.OWNER)
+    groups = dict(zip(("users", "practitioners", "experts"), world.groups, strict=True))
+    statements = dict(zip(("S1", "S2", "S3", "S4"), world.statements, strict=True))
+    people, tokens = zip(*world.people, strict=True)
+    assert world.round is not None
+    return Study(world.panel, owner, groups, statements, list(people), list(tokens), {1: world.round})
 
 
 async def open_round(session: AsyncSession, study: Study, number: int) -> Round:
@@ -330,7 +276,7 @@ async def build_study(
     With ``rounds=0`` round 1 is open with round-1 ratings saved but not submitted by P-002 (for monitoring).
     """
     owner = await make_account(session, "owner@facilitators.example")
-    study = await build_panel(session, owner, population=population)
+    study = await study_panel(session, owner, population=population)
     r1 = await open_round(session, study, 1)
     await rate(session, study, r1, ROUND1)
     study.comments["formula"] = await comment(
