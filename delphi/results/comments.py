@@ -32,27 +32,36 @@ class Comment:
     updated_at: datetime | None
 
 
-def _select() -> Select[Any]:
+def attributed(*columns: Any) -> Select[Any]:
+    """Ratings joined to their panellists, as rows ``(rating id, statement id, pseudonym, group id, *columns,
+    updated at)``: ``columns`` are the rating's own (a comment and its status; a reason's value, unable, text and
+    status)."""
     return select(
-        Rating.id,
-        Rating.statement_id,
-        Panellist.pseudonym,
-        Panellist.group_id,
-        Rating.comment,
-        Rating.comment_status,
-        Rating.updated_at,
+        Rating.id, Rating.statement_id, Panellist.pseudonym, Panellist.group_id, *columns, Rating.updated_at
     ).join(Panellist, Panellist.id == Rating.panellist_id)
 
 
-async def load_comments(session: AsyncSession, round_id: int, *, published_only: bool) -> list[Comment]:
-    """Non-empty comments of a round, by statement then pseudonym (one query)."""
-    query = (
-        _select()
-        .where(Rating.round_id == round_id, Rating.comment != "")
-        .order_by(Rating.statement_id, Panellist.pseudonym)
+def _select() -> Select[Any]:
+    return attributed(Rating.comment, Rating.comment_status)
+
+
+def texts_of_round(
+    query: Select[Any], text: Any, status: Any, round_id: int, *, published_only: bool
+) -> Select[Any]:
+    """``query`` (over ratings joined to their panellists) narrowed to round ``round_id``'s ratings whose ``text``
+    column (``Rating.comment`` or ``Rating.reason``) is not empty, by statement then pseudonym; with
+    ``published_only``, only those whose ``status`` column says published."""
+    query = query.where(Rating.round_id == round_id, text != "").order_by(
+        Rating.statement_id, Panellist.pseudonym
     )
-    if published_only:
-        query = query.where(Rating.comment_status == CommentStatus.PUBLISHED)
+    return query.where(status == CommentStatus.PUBLISHED) if published_only else query
+
+
+async def load_comments(session: AsyncSession, round_id: int, *, published_only: bool) -> list[Comment]:
+    """Non-empty comments of a round, by statement then pseudonym (one query); published ones only if asked."""
+    query = texts_of_round(
+        _select(), Rating.comment, Rating.comment_status, round_id, published_only=published_only
+    )
     return [Comment(*row) for row in (await session.execute(query)).all()]
 
 

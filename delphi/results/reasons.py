@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import Panellist, Rating, Round
 from delphi.domain import CommentStatus, RoundStatus
+from delphi.results.comments import attributed, texts_of_round
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,17 +51,7 @@ class Reason:
 
 
 def _select() -> Select[Any]:
-    return select(
-        Rating.id,
-        Rating.statement_id,
-        Panellist.pseudonym,
-        Panellist.group_id,
-        Rating.value,
-        Rating.unable,
-        Rating.reason,
-        Rating.reason_status,
-        Rating.updated_at,
-    ).join(Panellist, Panellist.id == Rating.panellist_id)
+    return attributed(Rating.value, Rating.unable, Rating.reason, Rating.reason_status)
 
 
 def _reason(row: Any) -> Reason:
@@ -70,13 +61,9 @@ def _reason(row: Any) -> Reason:
 
 async def load_reasons(session: AsyncSession, round_id: int, *, published_only: bool) -> list[Reason]:
     """Non-empty reasons of a round, by statement then pseudonym (one query); published ones only if asked."""
-    query = (
-        _select()
-        .where(Rating.round_id == round_id, Rating.reason != "")
-        .order_by(Rating.statement_id, Panellist.pseudonym)
+    query = texts_of_round(
+        _select(), Rating.reason, Rating.reason_status, round_id, published_only=published_only
     )
-    if published_only:
-        query = query.where(Rating.reason_status == CommentStatus.PUBLISHED)
     return [_reason(row) for row in (await session.execute(query)).all()]
 
 

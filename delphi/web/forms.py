@@ -8,7 +8,7 @@ from typing import Any
 from litestar import MediaType, Request
 from litestar.response import Template
 
-from delphi.errors import InvalidInput
+from delphi.errors import DelphiError, InvalidInput
 
 
 async def read_form(request: Request) -> dict[str, str]:
@@ -63,4 +63,13 @@ def render_form(
         context=ctx,
         status_code=status_code if (not errs or status_code >= 400) else 400,
         media_type=MediaType.HTML,
+    )
+
+
+def refused_form(template: str, context: dict[str, Any], exc: DelphiError, field: str) -> Template:
+    """Re-show ``template`` after a refused post: ``exc``'s message as the one error, by its own field or else by
+    ``field``, with ``exc``'s status (422, 409, ...). ``context`` is built after the rollback, with the posted
+    values in it."""
+    return render_form(
+        template, context, errors=[(exc.field or field, exc.message)], status_code=exc.status_code
     )

@@ -24,7 +24,7 @@ from delphi.panels.settings import create_panel, locked_rule_repair, update_pane
 from delphi.rounds.overview import round_overview
 from delphi.stats import ConsensusRule
 from delphi.web import panel_form
-from delphi.web.forms import read_form, render_form
+from delphi.web.forms import read_form, refused_form, render_form
 from delphi.web.guards import EDITORS_ONLY, PanelAccess
 from delphi.web.panel_nav import panel_nav
 
@@ -156,9 +156,7 @@ class PanelController(Controller):
             await start_over(db_session, panel, account)
             ctx = await _groups_ctx(db_session, panel_access, account)
             ctx["name"] = form.get("name", "")
-            return render_form(
-                "facilitator/groups.html", ctx, errors=[("name", exc.message)], status_code=exc.status_code
-            )
+            return refused_form("facilitator/groups.html", ctx, exc, "name")
         return Redirect(f"/panels/{panel.id}/groups", status_code=303)
 
     @post("/{panel_id:int}/groups/{group_id:int}/delete")

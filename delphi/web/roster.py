@@ -29,7 +29,7 @@ from delphi.panels.panellists import (
 from delphi.rounds import mailing
 from delphi.rounds.released import load_groups
 from delphi.settings import Settings
-from delphi.web.forms import read_form, render_form, whole_number
+from delphi.web.forms import read_form, refused_form, render_form, whole_number
 from delphi.web.guards import EDITORS_ONLY, OWNERS_ONLY, PanelAccess
 from delphi.web.panel_nav import panel_nav
 
@@ -99,12 +99,7 @@ class PanellistController(Controller):
             await start_over(db_session, panel, account)
             ctx = await _ctx(db_session, panel_access, account)
             ctx["values"] = form
-            return render_form(
-                "facilitator/panellists.html",
-                ctx,
-                errors=[(exc.field or "email", exc.message)],
-                status_code=exc.status_code,
-            )
+            return refused_form("facilitator/panellists.html", ctx, exc, "email")
         return Redirect(f"/panels/{panel.id}/panellists", status_code=303)
 
     @post("/import")

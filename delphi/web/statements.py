@@ -29,7 +29,7 @@ from delphi.panels.statements import (
     move_statement,
     set_in_draft,
 )
-from delphi.web.forms import read_form, render_form
+from delphi.web.forms import read_form, refused_form, render_form
 from delphi.web.guards import EDITORS_ONLY, PanelAccess
 from delphi.web.panel_nav import panel_nav
 
@@ -78,6 +78,11 @@ async def _posted_statements(request: Request) -> bytes | str:
     return data
 
 
+def _at_statement(access: PanelAccess, statement_id: int) -> Redirect:
+    """Back to the statements page, scrolled to statement ``statement_id`` (303)."""
+    return Redirect(f"/panels/{access.panel.id}/statements#s{statement_id}", status_code=303)
+
+
 class StatementController(Controller):
     path = "/panels/{panel_id:int}/statements"
     include_in_schema = False
@@ -100,12 +105,7 @@ class StatementController(Controller):
             await start_over(db_session, panel, account)
             ctx = await _list_ctx(db_session, panel_access, account)
             ctx["values"].update(text=form.get("text", ""), section=form.get("section", ""))
-            return render_form(
-                "facilitator/statements.html",
-                ctx,
-                errors=[(exc.field or "text", exc.message)],
-                status_code=exc.status_code,
-            )
+            return refused_form("facilitator/statements.html", ctx, exc, "text")
         return Redirect(f"/panels/{panel.id}/statements#add", status_code=303)
 
     @post("/import")
@@ -153,12 +153,8 @@ class StatementController(Controller):
             )
         except DelphiError as exc:
             await start_over(db_session, panel, account)
-            return render_form(
-                "facilitator/statement_edit.html",
-                await _edit_ctx(db_session, panel_access, account, statement_id, form),
-                errors=[(exc.field or "text", exc.message)],
-                status_code=exc.status_code,
-            )
+            ctx = await _edit_ctx(db_session, panel_access, account, statement_id, form)
+            return refused_form("facilitator/statement_edit.html", ctx, exc, "text")
         return Redirect(f"/panels/{panel.id}/statements", status_code=303)
 
     @post("/{statement_id:int}/move")
@@ -173,7 +169,7 @@ class StatementController(Controller):
         form = await read_form(request)
         step = -1 if form.get("direction") == "up" else 1
         await move_statement(db_session, panel_access.panel, statement_id, step, Actor.account(account))
-        return Redirect(f"/panels/{panel_access.panel.id}/statements#s{statement_id}", status_code=303)
+        return _at_statement(panel_access, statement_id)
 
     @post("/{statement_id:int}/draft")
     async def toggle_draft(
@@ -187,4 +183,4 @@ class StatementController(Controller):
         form = await read_form(request)
         include = form.get("include") == "1"
         await set_in_draft(db_session, panel_access.panel, statement_id, include, Actor.account(account))
-        return Redirect(f"/panels/{panel_access.panel.id}/statements#s{statement_id}", status_code=303)
+        return _at_statement(panel_access, statement_id)

@@ -16,6 +16,14 @@ from delphi.web.panellist.session import login
 from delphi.web.ratelimit import client_key
 
 
+async def _follow(request: Request, session: AsyncSession, token: str, to: str) -> Redirect:
+    """A visit of a personal link: counted by the link rate limit, the token exchanged for a session signed in as
+    its panellist (LinkNotValid for an unknown, re-issued or withdrawn link), then a 303 to ``to``."""
+    request.app.state.link_limiter.hit(client_key(request))
+    login(request, await links.exchange_link(session, token))
+    return Redirect(to, status_code=303)
+
+
 class PanellistLinkController(Controller):
     """``/p/{token}``: the e-mailed personal link and the List-Unsubscribe target."""
 
@@ -25,17 +33,11 @@ class PanellistLinkController(Controller):
 
     @get("/{token:str}", name="panellist_link")
     async def open_link(self, request: Request, db_session: AsyncSession, token: str) -> Redirect:
-        request.app.state.link_limiter.hit(client_key(request))
-        panellist = await links.exchange_link(db_session, token)
-        login(request, panellist)
-        return Redirect("/panel", status_code=303)
+        return await _follow(request, db_session, token, "/panel")
 
     @get("/{token:str}/leave", name="panellist_leave_link")
     async def leave_link(self, request: Request, db_session: AsyncSession, token: str) -> Redirect:
-        request.app.state.link_limiter.hit(client_key(request))
-        panellist = await links.exchange_link(db_session, token)
-        login(request, panellist)
-        return Redirect("/panel/leave", status_code=303)
+        return await _follow(request, db_session, token, "/panel/leave")
 
     @post("/{token:str}/leave", exclude_from_csrf=True, status_code=200)
     async def one_click_leave(self, request: Request, db_session: AsyncSession, token: str) -> Template:

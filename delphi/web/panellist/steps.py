@@ -3,6 +3,8 @@ results, leaving.  Every handler gets the signed-in panellist from :func:`.sessi
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Controller, Request, get, post
 from litestar.di import Provide
 from litestar.response import Redirect, Template
@@ -28,6 +30,34 @@ def _chosen_statement(form: dict[str, str]) -> tuple[int | None, list[Issue]]:
     if raw.isascii() and raw.isdigit() and possible_id(int(raw)):  # else no statement's id
         return int(raw), []
     return None, [Issue("statement", N_("Choose the statement you want to reword."))]
+
+
+async def _suggest_page(
+    request: Request,
+    session: AsyncSession,
+    panellist: Panellist,
+    *,
+    sent: bool,
+    form: dict[str, str],
+    status_code: int = 200,
+    **extra: Any,
+) -> Template:
+    """The suggestion form: the panellist's overview and the statements one may suggest a rewording of, with the
+    posted ``form`` values; ``extra`` adds to the context (``errors`` after a refused post, with 400)."""
+    ov = await pages.overview(session, panellist)
+    statements = await suggest.suggestable_statements(session, panellist)
+    return render(
+        request,
+        "suggest.html",
+        panellist,
+        status_code=status_code,
+        panel=ov.panel,
+        ov=ov,
+        statements=statements,
+        sent=sent,
+        form=form,
+        **extra,
+    )
 
 
 class PanellistPagesController(Controller):
@@ -122,18 +152,7 @@ class PanellistPagesController(Controller):
     ) -> Template | Redirect:
         if panellist.consented_at is None:
             return Redirect("/panel/consent", status_code=303)
-        ov = await pages.overview(db_session, panellist)
-        statements = await suggest.suggestable_statements(db_session, panellist)
-        return render(
-            request,
-            "suggest.html",
-            panellist,
-            panel=ov.panel,
-            ov=ov,
-            statements=statements,
-            sent=bool(sent),
-            form={},
-        )
+        return await _suggest_page(request, db_session, panellist, sent=bool(sent), form={})
 
     @post("/suggest")
     async def suggest(
@@ -153,19 +172,9 @@ class PanellistPagesController(Controller):
                 return Redirect("/panel/suggest?sent=1", status_code=303)
             except InvalidInput as exc:
                 issues = list(getattr(exc, "issues", [])) or [Issue("text", exc.message)]
-        ov = await pages.overview(db_session, panellist)
-        statements = await suggest.suggestable_statements(db_session, panellist)
-        return render(
-            request,
-            "suggest.html",
-            panellist,
-            status_code=400,
-            panel=ov.panel,
-            ov=ov,
-            statements=statements,
-            sent=False,
-            form=form,
-            errors=translate(issues, gettext_for(panellist)),
+        errors = translate(issues, gettext_for(panellist))
+        return await _suggest_page(
+            request, db_session, panellist, sent=False, form=form, status_code=400, errors=errors
         )
 
     # results ------------------------------------------------------------------------------------------------
