@@ -33,11 +33,11 @@ from delphi.db.models import (
     utcnow,
 )
 from delphi.domain import Actor
+from delphi.panels.consent_text import default_consent_text
 from delphi.panels.groups import add_group
 from delphi.panels.panellists import import_panellists
 from delphi.panels.settings import NINE_POINT_LABELS, PanelInput, create_panel
 from delphi.panels.statements import add_statement
-from delphi.participation.consent import default_consent_text
 from delphi.rounds import lookup, schedule, transitions
 from delphi.settings import DatabaseSettings, Settings, load_settings
 

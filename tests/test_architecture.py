@@ -48,7 +48,13 @@ RULES = [
     ),
     (("db",), ("delphi.web", "delphi.mail", "litestar")),
     (("mail",), ("delphi.web", "litestar")),
-    (("rounds",), ("delphi.web", "litestar")),
+    (("rounds",), ("delphi.web", "litestar", "delphi.participation", "delphi.results")),
+    # What a facilitator sets up lies below what happens to it: panels know nothing of rounds being run,
+    # panellists taking part or results being read.
+    (
+        ("panels",),
+        ("delphi.web", "litestar", "delphi.rounds", "delphi.participation", "delphi.results", "delphi.mail"),
+    ),
     (("participation",), ("delphi.web", "litestar")),
     (
         ("formatting",),

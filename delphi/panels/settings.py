@@ -24,7 +24,7 @@ from delphi import audit
 from delphi.db.models import Panel, PanelAccess, Round
 from delphi.domain import Actor, AnalysisPopulation, PanelRole, PanelStatus, RoundStatus
 from delphi.errors import Conflict, InvalidInput
-from delphi.participation.consent import DEFAULT_CONSENT_TEXT
+from delphi.panels.consent_text import DEFAULT_CONSENT_TEXT
 from delphi.stats import QUANTILE_METHODS, UNABLE_POLICIES, ConsensusRule, rule_by_name, rule_problems
 
 #: The preset a new panel starts with, and the form's choice when a stored rule is no preset it offers.

@@ -7,7 +7,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from delphi.demo import DEMO_CONSENT
-from delphi.participation.consent import DEFAULT_CONSENT_TEXT, default_consent_text
+from delphi.panels.consent_text import DEFAULT_CONSENT_TEXT, default_consent_text
 from tests.helpers import login, make_account
 
 
