@@ -6,7 +6,7 @@ import asyncio
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, case, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi import audit, security
@@ -65,7 +65,9 @@ async def authenticate(
 
     The message is the same whether the address is unknown, the password wrong or the account locked; one
     argon2 verification is spent in every case.  Failures are counted on the account and lock it for
-    :data:`LOCKOUT` after :data:`MAX_FAILED_LOGINS`.  The caller commits (also on failure, to keep the count).
+    :data:`LOCKOUT` after :data:`MAX_FAILED_LOGINS`; a failure while locked is not counted.  The count and the
+    lock are decided by the database in one ``UPDATE`` each (see :func:`_count_failure`), so they hold across
+    concurrent requests and processes.  The caller commits (also on failure, to keep the count).
     """
     now = now or utcnow()
     address = (email or "").strip().lower()
@@ -75,19 +77,47 @@ async def authenticate(
     )
     if account is None or not account.is_active:
         raise LoginFailed(LOGIN_FAILED)
-    if account.locked_until is not None and account.locked_until > now:
-        raise LoginFailed(LOGIN_FAILED)
     if not ok:
-        account.failed_logins += 1
-        if account.failed_logins >= MAX_FAILED_LOGINS:
-            account.locked_until = now + LOCKOUT
-            account.failed_logins = 0
-            audit.record(session, actor=SYSTEM, action="account.locked", account_id=account.id)
+        await _count_failure(session, account.id, now)
         raise LoginFailed(LOGIN_FAILED)
-    account.failed_logins = 0
-    account.locked_until = None
-    account.last_login_at = now
+    signed_in = await session.scalar(
+        update(Account)
+        .where(Account.id == account.id, _unlocked(now))
+        .values(failed_logins=0, locked_until=None, last_login_at=now)
+        .returning(Account.id)
+        .execution_options(synchronize_session="fetch")
+    )
+    if signed_in is None:  # locked, as the database sees it now
+        raise LoginFailed(LOGIN_FAILED)
     return account
+
+
+def _unlocked(now: datetime) -> ColumnElement[bool]:
+    """The account is not locked at ``now`` (never locked, or its lock has run out)."""
+    return or_(Account.locked_until.is_(None), Account.locked_until <= now)
+
+
+async def _count_failure(session: AsyncSession, account_id: int, now: datetime) -> None:
+    """Count one failed login of an unlocked account in one atomic ``UPDATE``; the failure that reaches
+    :data:`MAX_FAILED_LOGINS` locks it until ``now + LOCKOUT`` and starts the count again at 0.
+
+    Both ``SET`` expressions read the row as it was before the statement, and the row lock of the ``UPDATE``
+    orders concurrent failures, so none is lost and a failure arriving while locked matches no row.
+    """
+    reaches_limit = Account.failed_logins + 1 >= MAX_FAILED_LOGINS
+    locked_until = literal(now + LOCKOUT, type_=Account.__table__.c.locked_until.type)
+    count = await session.scalar(
+        update(Account)
+        .where(Account.id == account_id, _unlocked(now))
+        .values(
+            failed_logins=case((reaches_limit, 0), else_=Account.failed_logins + 1),
+            locked_until=case((reaches_limit, locked_until), else_=Account.locked_until),
+        )
+        .returning(Account.failed_logins)
+        .execution_options(synchronize_session=False)
+    )
+    if count == 0:
+        audit.record(session, actor=SYSTEM, action="account.locked", account_id=account_id)
 
 
 async def create_api_token(session: AsyncSession, account: Account, name: str) -> tuple[ApiToken, str]:
