@@ -29,7 +29,8 @@ def whole_number(form: dict[str, str], name: str, default: int | None = None) ->
 
 
 def parse_datetime(form: dict[str, str], name: str) -> datetime | None:
-    """A ``datetime-local`` value (``2026-12-01T17:00``) read as UTC; None when empty; InvalidInput otherwise."""
+    """A ``datetime-local`` value (``2026-12-01T17:00``) read as UTC; None when empty; InvalidInput otherwise,
+    also for an offset that moves it out of the calendar (``9999-12-31T23:59-14:00``)."""
     raw = form.get(name, "").strip()
     if not raw:
         return None
@@ -37,7 +38,12 @@ def parse_datetime(form: dict[str, str], name: str) -> datetime | None:
         value = datetime.fromisoformat(raw)
     except ValueError:
         raise InvalidInput("Enter the date and time like 2026-12-01 17:00.", field=name) from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(
+            "Enter a date and time between the years 1 and 9999, like 2026-12-01 17:00.", field=name
+        ) from None
 
 
 async def read_form_multi(request: Request) -> dict[str, list[str]]:

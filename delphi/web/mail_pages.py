@@ -7,6 +7,7 @@ with their declared labels (:func:`delphi.mail.kinds.kind_label`).
 from __future__ import annotations
 
 from litestar import Controller, MediaType, Request, get, post
+from litestar.exceptions import ValidationException
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +34,10 @@ class MailController(Controller):
     async def index(
         self, panel_access: PanelAccess, db_session: AsyncSession, account: Account, page: int = 1
     ) -> Template:
+        """The mail page; ``page`` counts :data:`PAGE_SIZE` messages of the history from 1 (below 1: the first),
+        and a page past any message id a row can have (:func:`possible_id`) is a 400, not a database overflow."""
+        if not possible_id(page):
+            raise ValidationException("There is no such page of the mail history. Go back to its first page.")
         panel_id = panel_access.panel.id
         ctx = await panel_nav(db_session, panel_access, account)
         page = max(1, page)

@@ -65,11 +65,12 @@ def _read(s: Setting, form: dict[str, str]) -> Any:
 
 
 def _money(form: dict[str, str], name: str, currency: str) -> int | None:
-    """An amount like "15", "15.00" or "£15" in minor units of ``currency``; None when empty."""
+    """An amount like "15", "15.00" or "£15" in minor units of ``currency``; None when empty; InvalidInput for
+    what is not a finite number ("inf", "nan", "1e400")."""
     amount = form.get(name, "").strip().lstrip("£€$")
     try:
         return round(float(amount) * minor_per_major(currency)) if amount else None
-    except ValueError:
+    except (ValueError, OverflowError):  # round() of nan, of inf
         raise InvalidInput(
             "Enter the honorarium as an amount like 15 or 15.00, or leave it empty.", field="honorarium"
         ) from None

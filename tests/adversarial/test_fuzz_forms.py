@@ -44,6 +44,7 @@ texts = st.one_of(
     st.just("\x00"),
     st.just(""),
     st.integers(min_value=-(10**20), max_value=10**20).map(str),  # past every integer column
+    st.sampled_from(["inf", "-inf", "1e400", "nan", "9999-12-31T23:59-14:00", "0001-01-01T00:00+14:00"]),
 )
 #: Form bodies that are not even valid UTF-8 or URL encoding.
 raw_forms = st.binary(max_size=400).map(lambda b: b"x=" + quote_from_bytes(b).encode() + b"&" + b)
