@@ -197,9 +197,8 @@ async def rate(
         )
 
 
-async def comment(
-    session: AsyncSession, study: Study, round_: Round, key: str, who: int, text: str, status: str
-) -> int:
+async def _rating(session: AsyncSession, study: Study, round_: Round, key: str, who: int) -> Rating:
+    """Panellist ``who``'s saved rating of statement ``key`` in ``round_`` (it must exist)."""
     rating = await session.scalar(
         select(Rating).where(
             Rating.round_id == round_.id,
@@ -208,6 +207,13 @@ async def comment(
         )
     )
     assert rating is not None
+    return rating
+
+
+async def comment(
+    session: AsyncSession, study: Study, round_: Round, key: str, who: int, text: str, status: str
+) -> int:
+    rating = await _rating(session, study, round_, key, who)
     rating.comment = text
     rating.comment_status = status
     await session.flush()
@@ -218,14 +224,7 @@ async def reason(
     session: AsyncSession, study: Study, round_: Round, key: str, who: int, text: str, status: str
 ) -> int:
     """Give panellist ``who``'s rating of statement ``key`` a reason with moderation ``status``; its rating id."""
-    rating = await session.scalar(
-        select(Rating).where(
-            Rating.round_id == round_.id,
-            Rating.statement_id == study.statements[key].id,
-            Rating.panellist_id == study.panellists[who].id,
-        )
-    )
-    assert rating is not None
+    rating = await _rating(session, study, round_, key, who)
     rating.reason = text
     rating.reason_status = status
     await session.flush()

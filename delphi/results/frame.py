@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from delphi import __version__
 from delphi.db.models import Panel, Round, RoundStatement, StakeholderGroup, Statement
 from delphi.domain import AnalysisPopulation, RoundStatus
-from delphi.errors import Conflict, NotFound
+from delphi.errors import Conflict
 from delphi.rounds import lookup
 from delphi.stats.rules import ConsensusRule
 from delphi.stats.settings import AnalysisSettings
@@ -54,7 +54,7 @@ class Frame:
         """Round ``number``; NotFound ("This panel has no round N.") when the panel has none."""
         round_ = self.round_by_number(number)
         if round_ is None:
-            raise NotFound(f"This panel has no round {number}.")
+            raise lookup.no_such_round(number)
         return round_
 
     def monitored_round(self, number: int | None) -> Round:

@@ -32,5 +32,10 @@ async def get_round(session: AsyncSession, panel: Panel, number: int) -> Round:
     """Round ``number`` (1-based) of ``panel``; raises NotFound when the panel has no such round."""
     round_ = await session.scalar(select(Round).where(Round.panel_id == panel.id, Round.number == number))
     if round_ is None:
-        raise NotFound(f"This panel has no round {number}.")
+        raise no_such_round(number)
     return round_
+
+
+def no_such_round(number: int) -> NotFound:
+    """The refusal for a round number the panel does not have (pages, API and use cases alike)."""
+    return NotFound(f"This panel has no round {number}.")
