@@ -22,6 +22,13 @@ class PanelRole(StrEnum):
     RESEARCHER = "researcher"
 
 
+class LinkPurpose(StrEnum):
+    """What a :class:`~delphi.db.models.OneTimeLink` is for."""
+
+    PASSWORD_RESET = "password_reset"
+    TEAM_INVITATION = "team_invitation"
+
+
 class PanelStatus(StrEnum):
     DRAFT = "draft"
     RUNNING = "running"

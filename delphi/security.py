@@ -61,3 +61,15 @@ def panellist_token(secret_key: str, panellist_id: int, version: int) -> str:
     key = derive_key(secret_key, "panellist-link")
     mac = hmac.new(key, f"{panellist_id}:{version}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def one_time_token(secret_key: str, link_id: int, nonce: str) -> str:
+    """The token of a one-time link (a password reset or a team invitation): HMAC-SHA256 of ``"<id>:<nonce>"``
+    under a key derived from the secret, 256 bits in URL-safe base64 (43 characters).
+
+    Like :func:`panellist_token` it is derived, never stored: the row keeps its :func:`token_digest` and a random
+    ``nonce``, and the outbox a placeholder filled at send time.
+    """
+    key = derive_key(secret_key, "one-time-link")
+    mac = hmac.new(key, f"{link_id}:{nonce}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()

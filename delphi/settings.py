@@ -10,6 +10,8 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -56,6 +58,25 @@ class MailSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SessionSettings:
+    """How long a signed-in session lasts without a request (``*_idle``) and at most (``*_max``).
+
+    Facilitators, researchers and admins: 12 hours idle, 7 days in all.  Panellists, who may share a computer
+    at a service: 30 minutes idle, 12 hours in all; their personal link signs them in again.
+    """
+
+    facilitator_idle: timedelta = timedelta(hours=12)
+    facilitator_max: timedelta = timedelta(days=7)
+    panellist_idle: timedelta = timedelta(minutes=30)
+    panellist_max: timedelta = timedelta(hours=12)
+
+    @property
+    def cookie_max_age(self) -> int:
+        """Seconds the browser keeps the session cookie: the longest lifetime (the server decides the rest)."""
+        return int(max(self.facilitator_max, self.panellist_max).total_seconds())
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     mail: MailSettings = field(default_factory=MailSettings)
@@ -70,6 +91,10 @@ class Settings:
     log_level: str = "INFO"
     #: Folder for the SQLite file and other local state.
     var_dir: Path = Path("var")
+    sessions: SessionSettings = field(default_factory=SessionSettings)
+    #: Proxies whose ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed; none by default, so a client
+    #: cannot choose the address its rate limit counts against.
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
 
     @property
     def secure_cookies(self) -> bool:
@@ -109,6 +134,37 @@ def _number(env: Mapping[str, str], name: str, default: _N, lo: _N, hi: _N, pars
     if not lo <= value <= hi:
         raise SettingsError(f"{name} must be {words} from {lo} to {hi}, not {value}.")
     return value
+
+
+def _sessions(env: Mapping[str, str]) -> SessionSettings:
+    """The four session lifetimes of :class:`SessionSettings`, each in the unit its variable names."""
+    return SessionSettings(
+        facilitator_idle=timedelta(hours=_number(env, "DELPHI_SESSION_IDLE_HOURS", 12, 1, 24 * 30, int)),
+        facilitator_max=timedelta(days=_number(env, "DELPHI_SESSION_MAX_DAYS", 7, 1, 90, int)),
+        panellist_idle=timedelta(
+            minutes=_number(env, "DELPHI_PANELLIST_SESSION_IDLE_MINUTES", 30, 5, 60 * 24, int)
+        ),
+        panellist_max=timedelta(
+            hours=_number(env, "DELPHI_PANELLIST_SESSION_MAX_HOURS", 12, 1, 24 * 30, int)
+        ),
+    )
+
+
+def _trusted_proxies(env: Mapping[str, str]) -> tuple[IPv4Network | IPv6Network, ...]:
+    """``DELPHI_TRUSTED_PROXIES``: comma-separated addresses or networks (``10.0.0.5, 10.1.0.0/16, ::1``)."""
+    raw = env.get("DELPHI_TRUSTED_PROXIES", "")
+    found = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        try:
+            found.append(ip_network(part, strict=False))
+        except ValueError:
+            raise SettingsError(
+                "DELPHI_TRUSTED_PROXIES must be IP addresses or networks separated by commas "
+                f"(such as 10.0.0.5, 10.1.0.0/16), not {part!r}."
+            ) from None
+    return tuple(found)
 
 
 def asyncpg_url(url: str) -> str:
@@ -204,4 +260,6 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_secret: bool 
         worker_interval=_number(env, "DELPHI_WORKER_INTERVAL", 2.0, 0.05, 3600.0, float),
         log_level=level,
         var_dir=Path(env.get("DELPHI_VAR_DIR", "").strip() or "var"),
+        sessions=_sessions(env),
+        trusted_proxies=_trusted_proxies(env),
     )

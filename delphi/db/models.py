@@ -79,6 +79,68 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class AccountSession(Base):
+    """One signed-in browser of an account: the session cookie names its ``id``.
+
+    The session is live while ``revoked_at`` is unset, ``last_seen_at`` is within the idle lifetime and
+    ``created_at`` within the absolute one (:class:`delphi.settings.SessionSettings`).  Signing out revokes it;
+    "sign out everywhere", a password change or reset, a role change and deactivation revoke the account's others.
+    """
+
+    __tablename__ = "account_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    #: A short description of the browser ("Firefox on Windows"), shown on the account page; never the full header.
+    user_agent: Mapped[str] = mapped_column(String(100), default="")
+
+
+class OneTimeLink(Base):
+    """A link mailed to one address that works once, until ``expires_at``: a password reset or a team invitation.
+
+    Its token is derived from the secret key, the row id and ``nonce`` (:func:`delphi.security.one_time_token`);
+    only its SHA-256 is stored, and the outbox keeps a placeholder that delivery fills (like panellist links).
+    ``purpose`` is a :class:`delphi.domain.LinkPurpose`; ``account_id`` is set for a reset, ``invitation_id``
+    for an invitation.  ``used_at`` marks it spent.
+    """
+
+    __tablename__ = "one_time_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(24))
+    email: Mapped[str] = mapped_column(String(320))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("team_invitations.id", ondelete="CASCADE"), index=True
+    )
+    nonce: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class TeamInvitation(Base):
+    """The owner's invitation of a person without an account to a panel, as ``role`` (facilitator or
+    researcher); accepting it (through its :class:`OneTimeLink`) creates the account and its panel access."""
+
+    __tablename__ = "team_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panel_id: Mapped[int] = mapped_column(ForeignKey("panels.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(16))
+    #: The invitee will see panellists' e-mail addresses (see :attr:`PanelAccess.can_contact`).
+    can_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    accepted_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
 class Panel(Base):
     """One Delphi study: its scale, consensus rule and settings."""
 
@@ -130,6 +192,9 @@ class PanelAccess(Base):
     panel_id: Mapped[int] = mapped_column(ForeignKey("panels.id", ondelete="CASCADE"))
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(16))
+    #: The owner let this facilitator see panellists' e-mail addresses and the pseudonym key ("contact
+    #: panellists"); owners always may, researchers never.
+    can_contact: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -350,6 +415,8 @@ class OutboxMessage(Base):
     panellist_id: Mapped[int | None] = mapped_column(
         ForeignKey("panellists.id", ondelete="SET NULL"), index=True
     )
+    #: The one-time link whose placeholder delivery fills; a mail whose link is gone is cancelled.
+    link_id: Mapped[int | None] = mapped_column(ForeignKey("one_time_links.id", ondelete="SET NULL"))
     to_address: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(500))
     body_text: Mapped[str] = mapped_column(Text)

@@ -6,7 +6,9 @@ workers never claim the same row; SQLite ignores the locking clause and serialis
 due when it is ``queued`` with ``next_attempt_at <= now``, or ``sending`` with a claim older than :data:`LEASE`
 (a worker died with it in flight).  In the same short transaction, mail to a panellist who has withdrawn or
 been erased is cancelled, and the panellist's current address and link version are read: the link
-placeholders become the personal links of the *current* ``session_version``.
+placeholders become the personal links of the *current* ``session_version``.  A row with a ``link_id`` gets
+its one-time link filled in the same way (:mod:`delphi.accounts.links`); one whose link was spent, expired or
+deleted meanwhile is cancelled.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from typing import Any
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from delphi.db.models import OutboxMessage, Panellist
+from delphi.accounts.links import link_url
+from delphi.db.models import OneTimeLink, OutboxMessage, Panellist
 from delphi.domain import OutboxStatus, PanellistStatus
-from delphi.mail.outbox import LINK_PLACEHOLDER, WITHDRAW_PLACEHOLDER
-from delphi.security import panellist_token
+from delphi.mail.outbox import LINK_PLACEHOLDER, ONE_TIME_LINK_PLACEHOLDER, WITHDRAW_PLACEHOLDER
+from delphi.security import one_time_token, panellist_token
 from delphi.settings import Settings
 
 log = logging.getLogger("delphi.mail")
@@ -33,12 +36,14 @@ LEASE = timedelta(minutes=5)
 
 _T = OutboxMessage.__table__
 _P = Panellist.__table__
+_L = OneTimeLink.__table__
 _CLAIM_COLUMNS = (
     _T.c.id,
     _T.c.dedupe_key,
     _T.c.kind,
     _T.c.panel_id,
     _T.c.panellist_id,
+    _T.c.link_id,
     _T.c.to_address,
     _T.c.subject,
     _T.c.body_text,
@@ -82,7 +87,31 @@ def _fill(text: str, link: str, withdraw: str) -> str:
 
 
 def _has_placeholder(*texts: str) -> bool:
-    return any(p in t for t in texts for p in (LINK_PLACEHOLDER, WITHDRAW_PLACEHOLDER))
+    return any(
+        p in t for t in texts for p in (LINK_PLACEHOLDER, WITHDRAW_PLACEHOLDER, ONE_TIME_LINK_PLACEHOLDER)
+    )
+
+
+def _one_time_ready(row: Any, link: Any, settings: Settings, now: datetime) -> Ready | None:
+    """``row`` with its one-time link filled in; None (cancel) when the link is gone, spent or expired."""
+    if link is None or link.used_at is not None or link.expires_at <= now:
+        return None
+    url = link_url(settings.base_url, link.purpose, one_time_token(settings.secret_key, link.id, link.nonce))
+    url_html = html.escape(url, quote=True)
+    return Ready(
+        id=row.id,
+        dedupe_key=row.dedupe_key,
+        kind=row.kind,
+        panel_id=row.panel_id,
+        panellist_id=None,
+        pseudonym=None,
+        to=row.to_address,
+        subject=row.subject,
+        text=row.body_text.replace(ONE_TIME_LINK_PLACEHOLDER, url),
+        html=row.body_html.replace(ONE_TIME_LINK_PLACEHOLDER, url_html),
+        headers={k: str(v) for k, v in (row.headers or {}).items()},
+        attempts=row.attempts,
+    )
 
 
 def _ready(row: Any, person: Any, settings: Settings) -> Ready | None:
@@ -135,6 +164,17 @@ async def _people(session: AsyncConnection | AsyncSession, rows: list[Any]) -> d
     return {p.id: p for p in found}
 
 
+async def _links(session: AsyncConnection | AsyncSession, rows: list[Any]) -> dict[int, Any]:
+    """The one-time links the claimed ``rows`` carry, by id (purpose, nonce, expiry, spent)."""
+    ids = sorted({r.link_id for r in rows if r.link_id is not None})
+    if not ids:
+        return {}
+    found = await session.execute(
+        select(_L.c.id, _L.c.purpose, _L.c.nonce, _L.c.expires_at, _L.c.used_at).where(_L.c.id.in_(ids))
+    )
+    return {link.id: link for link in found}
+
+
 async def claim(
     session: AsyncConnection | AsyncSession,
     settings: Settings,
@@ -168,11 +208,15 @@ async def claim(
         return [], 0
     rows.sort(key=lambda r: r.id)
     people = await _people(session, rows)
+    links = await _links(session, rows)
     ready: list[Ready] = []
     cancel: list[int] = []
     readdress: list[dict[str, Any]] = []
     for r in rows:
-        item = _ready(r, people.get(r.panellist_id) if r.panellist_id is not None else None, settings)
+        if r.link_id is not None or ONE_TIME_LINK_PLACEHOLDER in r.body_text:
+            item = _one_time_ready(r, links.get(r.link_id), settings, now)
+        else:
+            item = _ready(r, people.get(r.panellist_id) if r.panellist_id is not None else None, settings)
         if item is None:
             cancel.append(r.id)
             continue
@@ -184,10 +228,11 @@ async def claim(
             update(_T)
             .where(_T.c.id.in_(cancel))
             .values(
-                status=OutboxStatus.CANCELLED.value, last_error="Not sent: the panellist has left the panel."
+                status=OutboxStatus.CANCELLED.value,
+                last_error="Not sent: the panellist has left the panel, or the link it carries no longer works.",
             )
         )
-        log.info("mail cancelled %d (panellist withdrawn or erased): ids %s", len(cancel), cancel[:20])
+        log.info("mail cancelled %d (panellist left, or its one-time link no longer works): ids %s", len(cancel), cancel[:20])
     if readdress:
         await session.execute(
             update(_T).where(_T.c.id == bindparam("b_id")).values(to_address=bindparam("b_to")), readdress

@@ -32,6 +32,9 @@ log = logging.getLogger("delphi.mail")
 LINK_PLACEHOLDER = "[[delphi:personal-link]]"
 #: Replaced at send time by ``{base_url}/p/{token}/leave``: the withdraw page, also the List-Unsubscribe URL.
 WITHDRAW_PLACEHOLDER = "[[delphi:withdraw-link]]"
+#: Replaced at send time by the URL of the row's one-time link (``link_id``): a password reset or a team
+#: invitation (:mod:`delphi.accounts.links`).
+ONE_TIME_LINK_PLACEHOLDER = "[[delphi:one-time-link]]"
 
 _TABLE = OutboxMessage.__table__
 
@@ -61,6 +64,7 @@ def outbox_row(
     panel_id: int | None = None,
     round_id: int | None = None,
     panellist_id: int | None = None,
+    link_id: int | None = None,
     headers: Mapping[str, str] | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
@@ -80,6 +84,7 @@ def outbox_row(
         "panel_id": panel_id,
         "round_id": round_id,
         "panellist_id": panellist_id,
+        "link_id": link_id,
         "to_address": _check_address(to_address),
         "subject": one_line(subject),
         "body_text": body_text,
@@ -182,16 +187,20 @@ async def enqueue_mail(
     panel_id: int | None = None,
     round_id: int | None = None,
     panellist_id: int | None = None,
+    link_id: int | None = None,
     renderer: MailRenderer | None = None,
 ) -> bool:
     """Render ``kind``'s template triple with ``context`` (in ``language``) and queue it; see :func:`enqueue`.
 
     For a mail to a panellist (``panellist_id`` given) the context gets ``link`` and ``withdraw_link`` as
-    placeholders.  ``kind.name`` is stored as the message's kind.
+    placeholders; for a mail carrying a one-time link (``link_id`` given), ``link`` is
+    :data:`ONE_TIME_LINK_PLACEHOLDER`.  ``kind.name`` is stored as the message's kind.
     """
+    if link_id is not None:
+        context = {"link": ONE_TIME_LINK_PLACEHOLDER, **context}
     person = Recipient(to_address, dedupe_key, context, language, panellist_id)
     mail = (renderer or default_renderer()).render(kind.name, _context(person, {}), language)
-    return await enqueue(session, _mail_row(kind, person, mail, panel_id, round_id))
+    return await enqueue(session, {**_mail_row(kind, person, mail, panel_id, round_id), "link_id": link_id})
 
 
 async def enqueue_mail_many(
