@@ -3,7 +3,8 @@
 ``account_sessions``: one row per signed-in browser, revoked by signing out; the cookie names its id.
 ``team_invitations`` and ``one_time_links``: an owner invites a person without an account, and password resets,
 by a link that works once (only its SHA-256 is stored).  ``panel_access.can_contact``: the owner lets a
-facilitator see panellists' e-mail addresses.  ``outbox_messages.link_id``: the one-time link a mail carries.
+facilitator see panellists' e-mail addresses.  ``outbox_messages.link_id``: the one-time link a mail carries.  ``panellists.sessions_ended_at``: a panellist's
+"Sign out" ends every session cookie started before it.
 
 Revision ID: b7e2c94d1a53
 Revises: 6c1f0a7d2e41
@@ -101,6 +102,8 @@ def upgrade() -> None:
     op.create_index(op.f("ix_one_time_links_invitation_id"), "one_time_links", ["invitation_id"])
     with op.batch_alter_table("panel_access") as batch:
         batch.add_column(sa.Column("can_contact", sa.Boolean(), nullable=False, server_default="0"))
+    with op.batch_alter_table("panellists") as batch:
+        batch.add_column(_when("sessions_ended_at", nullable=True))
     with op.batch_alter_table("outbox_messages") as batch:
         batch.add_column(sa.Column("link_id", sa.Integer(), nullable=True))
         batch.create_foreign_key(
@@ -116,6 +119,8 @@ def downgrade() -> None:
     with op.batch_alter_table("outbox_messages") as batch:
         batch.drop_constraint(op.f("fk_outbox_messages_link_id_one_time_links"), type_="foreignkey")
         batch.drop_column("link_id")
+    with op.batch_alter_table("panellists") as batch:
+        batch.drop_column("sessions_ended_at")
     with op.batch_alter_table("panel_access") as batch:
         batch.drop_column("can_contact")
     op.drop_index(op.f("ix_one_time_links_invitation_id"), table_name="one_time_links")

@@ -236,6 +236,8 @@ class Panellist(Base):
     token_issued_at: Mapped[datetime | None]
     #: Bumped when a link is re-issued, so sessions made with the old link stop working.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    #: "Sign out" or "Quick exit": every session cookie started before this is ended (the link still works).
+    sessions_ended_at: Mapped[datetime | None]
     first_visit_at: Mapped[datetime | None]
     consented_at: Mapped[datetime | None]
     withdrawn_at: Mapped[datetime | None]
