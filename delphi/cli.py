@@ -13,11 +13,14 @@ import os
 import sys
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from delphi.errors import DelphiError
+
+if TYPE_CHECKING:
+    from delphi.settings import Settings
 
 
 def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -42,6 +45,15 @@ def main() -> None:
     """Delphi consensus engine."""
 
 
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for ``X-Forwarded-For`` and ``X-Forwarded-Proto``: believed only from
+    ``DELPHI_TRUSTED_PROXIES`` (uvicorn takes the nearest address that is not a trusted proxy), else ignored, so
+    no client can choose the address its rate limits count against."""
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": [str(net) for net in settings.trusted_proxies]}
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -54,9 +66,10 @@ def run(host: str, port: int, workers: int, reload: bool) -> None:
     """Serve the web app with uvicorn."""
     import uvicorn
 
-    from delphi.settings import load_settings
+    from delphi.settings import load_settings, refuse_dev_mail_exposed
 
     settings = load_settings()  # fail early with a clear message
+    refuse_dev_mail_exposed(settings, host)
     if workers > 1 and settings.database.is_sqlite:
         raise DelphiError(
             "Several web processes need PostgreSQL: set DELPHI_DATABASE_URL, or use --workers 1."
@@ -68,8 +81,8 @@ def run(host: str, port: int, workers: int, reload: bool) -> None:
         port=port,
         workers=workers,
         reload=reload,
-        proxy_headers=True,
         log_level=settings.log_level.lower(),
+        **proxy_options(settings),
     )
 
 
@@ -189,14 +202,22 @@ def worker(once: bool) -> None:
 def demo(host: str, port: int, reset: bool, no_serve: bool) -> None:
     """Migrate a SQLite database, seed the demo panel, capture mail locally and serve on HOST:PORT."""
     from delphi.demo import prepare_demo
+    from delphi.settings import is_loopback_host
 
+    if not is_loopback_host(host):
+        raise DelphiError(
+            f"The demo shows every mail it sends, personal links included, at /dev/mail to anyone who opens it, "
+            f"so it listens on this computer only (127.0.0.1), not on {host}."
+        )
     env = prepare_demo(reset=reset, base_url=f"http://{host}:{port}")
     if no_serve:
         return
     import uvicorn
 
     os.environ.update(env)
-    uvicorn.run("delphi.asgi:app_from_env", factory=True, host=host, port=port, log_level="info")
+    uvicorn.run(
+        "delphi.asgi:app_from_env", factory=True, host=host, port=port, log_level="info", proxy_headers=False
+    )
 
 
 def _register_analyse() -> None:

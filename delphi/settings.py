@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from ipaddress import IPv4Network, IPv6Network, ip_network
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -136,6 +136,39 @@ def _number(env: Mapping[str, str], name: str, default: _N, lo: _N, hi: _N, pars
     return value
 
 
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (``127.0.0.0/8``, ``::1``, in brackets or not)."""
+    host = host.strip().strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def refuse_dev_mail_exposed(settings: Settings, bind_host: str | None = None) -> None:
+    """Raise :class:`SettingsError` when ``DELPHI_DEV_MAIL`` is on for a site others can reach: a ``https`` base
+    URL, or a server bound to ``bind_host`` that is not a loopback address.  ``/dev/mail`` shows every mail
+    captured, personal links included, to anyone who opens it, without signing in."""
+    if not settings.mail.dev_capture:
+        return
+    why = (
+        "DELPHI_DEV_MAIL shows every captured mail, panellists' personal links included, at /dev/mail to anyone "
+        "who opens it, without signing in; it is for a demo on this computer only."
+    )
+    if settings.secure_cookies:
+        raise SettingsError(
+            f"{why} The base URL {settings.base_url} is https, so this looks like a real site: turn "
+            "DELPHI_DEV_MAIL off and set DELPHI_SMTP_HOST to your mail server."
+        )
+    if bind_host is not None and not is_loopback_host(bind_host):
+        raise SettingsError(
+            f"{why} The server would listen on {bind_host}, which other computers can reach: listen on "
+            "127.0.0.1, or turn DELPHI_DEV_MAIL off."
+        )
+
+
 def _sessions(env: Mapping[str, str]) -> SessionSettings:
     """The four session lifetimes of :class:`SessionSettings`, each in the unit its variable names."""
     return SessionSettings(
@@ -208,7 +241,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_secret: bool 
     Raises
     ------
     SettingsError
-        Naming the first variable that is missing or malformed.
+        Naming the first variable that is missing or malformed, or when ``DELPHI_DEV_MAIL`` is on with an https
+        base URL (:func:`refuse_dev_mail_exposed`).
     """
     env = os.environ if env is None else env
     tls = env.get("DELPHI_SMTP_TLS", "none").strip().lower() or "none"
@@ -247,7 +281,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_secret: bool 
     level = env.get("DELPHI_LOG_LEVEL", "INFO").strip().upper() or "INFO"
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise SettingsError(f"DELPHI_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}.")
-    return Settings(
+    settings = Settings(
         database=DatabaseSettings(
             url=_database_url(env),
             echo=_bool(env, "DELPHI_DATABASE_ECHO", False),
@@ -263,3 +297,5 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_secret: bool 
         sessions=_sessions(env),
         trusted_proxies=_trusted_proxies(env),
     )
+    refuse_dev_mail_exposed(settings)
+    return settings

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from delphi.errors import SettingsError
@@ -29,7 +31,6 @@ def test_every_mail_setting_is_read() -> None:
             "DELPHI_SMTP_TLS": "starttls",
             "DELPHI_MAIL_FROM": "Panel <panel@example.org>",
             "DELPHI_BASE_URL": "https://d.example.org/",
-            "DELPHI_DEV_MAIL": "on",
         }
     )
     assert (s.mail.host, s.mail.port, s.mail.user, s.mail.password, s.mail.tls) == (
@@ -39,9 +40,32 @@ def test_every_mail_setting_is_read() -> None:
         "p",
         "starttls",
     )
-    assert s.mail.dev_capture
     assert s.base_url == "https://d.example.org"
     assert s.secure_cookies
+
+
+def test_no_proxy_is_trusted_unless_named() -> None:
+    assert load_settings(SECRET).trusted_proxies == ()
+    named = load_settings({**SECRET, "DELPHI_TRUSTED_PROXIES": "10.0.0.5, 10.1.0.0/16 ,::1"}).trusted_proxies
+    assert [str(n) for n in named] == ["10.0.0.5/32", "10.1.0.0/16", "::1/128"]
+
+
+def test_session_lifetimes_default_to_twelve_hours_idle_and_a_week_and_panellists_shorter() -> None:
+    s = load_settings(SECRET).sessions
+    assert (s.facilitator_idle, s.facilitator_max) == (timedelta(hours=12), timedelta(days=7))
+    assert (s.panellist_idle, s.panellist_max) == (timedelta(minutes=30), timedelta(hours=12))
+    assert s.cookie_max_age == 7 * 24 * 3600
+    changed = load_settings(
+        {
+            **SECRET,
+            "DELPHI_SESSION_IDLE_HOURS": "2",
+            "DELPHI_SESSION_MAX_DAYS": "1",
+            "DELPHI_PANELLIST_SESSION_IDLE_MINUTES": "15",
+            "DELPHI_PANELLIST_SESSION_MAX_HOURS": "4",
+        }
+    ).sessions
+    assert (changed.facilitator_idle, changed.facilitator_max) == (timedelta(hours=2), timedelta(days=1))
+    assert (changed.panellist_idle, changed.panellist_max) == (timedelta(minutes=15), timedelta(hours=4))
 
 
 def test_plain_postgres_url_gets_the_async_driver() -> None:
@@ -61,6 +85,11 @@ def test_plain_postgres_url_gets_the_async_driver() -> None:
         ({**SECRET, "DELPHI_DEV_MAIL": "maybe"}, "DELPHI_DEV_MAIL"),
         ({**SECRET, "DELPHI_MAIL_FROM": "not an address"}, "DELPHI_MAIL_FROM"),
         ({**SECRET, "DELPHI_SMTP_USER": "u"}, "DELPHI_SMTP_USER"),
+        ({**SECRET, "DELPHI_TRUSTED_PROXIES": "10.0.0.5, proxy.local"}, "DELPHI_TRUSTED_PROXIES"),
+        ({**SECRET, "DELPHI_SESSION_IDLE_HOURS": "0"}, "DELPHI_SESSION_IDLE_HOURS"),
+        ({**SECRET, "DELPHI_SESSION_MAX_DAYS": "a week"}, "DELPHI_SESSION_MAX_DAYS"),
+        ({**SECRET, "DELPHI_PANELLIST_SESSION_IDLE_MINUTES": "1"}, "DELPHI_PANELLIST_SESSION_IDLE_MINUTES"),
+        ({**SECRET, "DELPHI_PANELLIST_SESSION_MAX_HOURS": "-3"}, "DELPHI_PANELLIST_SESSION_MAX_HOURS"),
     ],
 )
 def test_bad_value_stops_start_up_naming_the_variable(env: dict[str, str], named: str) -> None:
