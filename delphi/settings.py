@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
+from ipaddress import ip_address, ip_network
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from delphi.errors import SettingsError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/delphi.db"
+DEFAULT_QUICK_EXIT_URL = "https://www.bbc.co.uk/weather"
 TLS_MODES = ("none", "starttls", "tls")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -92,9 +93,11 @@ class Settings:
     #: Folder for the SQLite file and other local state.
     var_dir: Path = Path("var")
     sessions: SessionSettings = field(default_factory=SessionSettings)
-    #: Proxies whose ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed; none by default, so a client
-    #: cannot choose the address its rate limit counts against.
-    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
+    #: Proxies whose ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed, as networks in CIDR notation
+    #: (``"10.0.0.5/32"``); none by default, so a client cannot choose the address its rate limit counts against.
+    trusted_proxies: tuple[str, ...] = ()
+    #: Where a panellist's "Quick exit" leaves to at once: a neutral http(s) page.
+    quick_exit_url: str = DEFAULT_QUICK_EXIT_URL
 
     @property
     def secure_cookies(self) -> bool:
@@ -183,15 +186,16 @@ def _sessions(env: Mapping[str, str]) -> SessionSettings:
     )
 
 
-def _trusted_proxies(env: Mapping[str, str]) -> tuple[IPv4Network | IPv6Network, ...]:
-    """``DELPHI_TRUSTED_PROXIES``: comma-separated addresses or networks (``10.0.0.5, 10.1.0.0/16, ::1``)."""
+def _trusted_proxies(env: Mapping[str, str]) -> tuple[str, ...]:
+    """``DELPHI_TRUSTED_PROXIES``: comma-separated addresses or networks (``10.0.0.5, 10.1.0.0/16, ::1``), each
+    returned in CIDR notation (``"10.0.0.5/32"``)."""
     raw = env.get("DELPHI_TRUSTED_PROXIES", "")
     found = []
     for part in (p.strip() for p in raw.split(",")):
         if not part:
             continue
         try:
-            found.append(ip_network(part, strict=False))
+            found.append(str(ip_network(part, strict=False)))
         except ValueError:
             raise SettingsError(
                 "DELPHI_TRUSTED_PROXIES must be IP addresses or networks separated by commas "
@@ -226,6 +230,18 @@ def _base_url(env: Mapping[str, str]) -> str:
             f"not {raw!r}."
         )
     return raw.rstrip("/")
+
+
+def _quick_exit_url(env: Mapping[str, str]) -> str:
+    """``DELPHI_QUICK_EXIT_URL``: an absolute http(s) address (default: the BBC weather page)."""
+    raw = env.get("DELPHI_QUICK_EXIT_URL", "").strip() or DEFAULT_QUICK_EXIT_URL
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in raw):
+        raise SettingsError(
+            "DELPHI_QUICK_EXIT_URL must be the full http(s) address of a neutral page, such as "
+            f"https://www.bbc.co.uk/weather, not {raw!r}."
+        )
+    return raw
 
 
 def load_settings(env: Mapping[str, str] | None = None, *, require_secret: bool = True) -> Settings:
@@ -296,6 +312,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_secret: bool 
         var_dir=Path(env.get("DELPHI_VAR_DIR", "").strip() or "var"),
         sessions=_sessions(env),
         trusted_proxies=_trusted_proxies(env),
+        quick_exit_url=_quick_exit_url(env),
     )
     refuse_dev_mail_exposed(settings)
     return settings

@@ -47,7 +47,7 @@ def test_every_mail_setting_is_read() -> None:
 def test_no_proxy_is_trusted_unless_named() -> None:
     assert load_settings(SECRET).trusted_proxies == ()
     named = load_settings({**SECRET, "DELPHI_TRUSTED_PROXIES": "10.0.0.5, 10.1.0.0/16 ,::1"}).trusted_proxies
-    assert [str(n) for n in named] == ["10.0.0.5/32", "10.1.0.0/16", "::1/128"]
+    assert named == ("10.0.0.5/32", "10.1.0.0/16", "::1/128")
 
 
 def test_session_lifetimes_default_to_twelve_hours_idle_and_a_week_and_panellists_shorter() -> None:
