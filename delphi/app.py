@@ -94,7 +94,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
 
 def _cookies(settings: Settings) -> tuple[SessionCookieConfig, CSRFConfig]:
-    """The signed session cookie (30 days) and the CSRF cookie (not for ``/api/``, which takes bearer tokens),
+    """The signed session cookie (kept by the browser for ``settings.sessions.cookie_max_age``; the server-side
+    session decides how long a sign-in lasts) and the CSRF cookie (not for ``/api/``, which takes bearer tokens),
     each signed with its own key derived from ``settings.secret_key``."""
     session_config = SessionCookieConfig(
         secret=derive_key(settings.secret_key, "session-cookie"),
@@ -102,7 +103,7 @@ def _cookies(settings: Settings) -> tuple[SessionCookieConfig, CSRFConfig]:
         httponly=True,
         samesite="lax",
         secure=settings.secure_cookies,
-        max_age=60 * 60 * 24 * 30,
+        max_age=settings.sessions.cookie_max_age,
     )
     csrf = CSRFConfig(
         secret=derive_key(settings.secret_key, "csrf").hex(),

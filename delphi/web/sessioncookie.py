@@ -2,7 +2,7 @@
 
 Litestar's client-side session backend encrypts and re-sends the whole cookie on every response.  Ours
 re-sends it when the session changed (sign-in, sign-out, a flash message) or on a ``GET`` (a page view, which
-keeps the 30-day expiry sliding).  Other requests that leave the session as it was, above all the rating
+keeps the cookie's expiry sliding).  Other requests that leave the session as it was, above all the rating
 page's background saves, send no ``Set-Cookie``; the browser keeps the cookie it has.  A cookie that is not
 one of ours (bad base64, a broken or missing expiry, a failed decryption) is no session, never an error.
 """
