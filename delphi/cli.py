@@ -51,7 +51,7 @@ def proxy_options(settings: Settings) -> dict[str, Any]:
     no client can choose the address its rate limits count against."""
     if not settings.trusted_proxies:
         return {"proxy_headers": False}
-    return {"proxy_headers": True, "forwarded_allow_ips": [str(net) for net in settings.trusted_proxies]}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(settings.trusted_proxies)}
 
 
 @main.command()
@@ -180,6 +180,94 @@ def accounts_create(email: str, role: str, name: str, password_stdin: bool) -> N
 
     asyncio.run(go())
     click.echo(f"Created {role} account {email.strip().lower()}.")
+
+
+def _in_transaction(work: Callable[[Any], Any]) -> Any:
+    """Run ``await work(session)`` in one transaction on the configured database (committed when it returns,
+    rolled back when it raises); returns its result."""
+    from delphi.db.engine import make_engine, make_sessionmaker
+    from delphi.settings import load_settings
+
+    settings = load_settings(require_secret=False)
+
+    async def go() -> Any:
+        engine = make_engine(settings.database, null_pool=True)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+@accounts.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@_friendly
+def accounts_set_password(email: str, password_stdin: bool) -> None:
+    """Give the account EMAIL a new password; it is signed out everywhere (its lockout is cleared)."""
+    from delphi.accounts.admin import account_by_email
+    from delphi.accounts.passwords import set_password
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+
+    async def work(session: Any) -> tuple[str, int]:
+        account = await account_by_email(session, email)
+        return account.email, await set_password(session, account, password)
+
+    address, ended = _in_transaction(work)
+    click.echo(f"New password set for {address}; {ended} signed-in session(s) ended.")
+
+
+@accounts.command("deactivate")
+@click.argument("email")
+@_friendly
+def accounts_deactivate(email: str) -> None:
+    """Deactivate the account EMAIL: it cannot sign in, its sessions end and its API tokens stop working."""
+    from delphi.accounts.admin import account_by_email, deactivate_account
+
+    async def work(session: Any) -> tuple[str, bool, int]:
+        account = await account_by_email(session, email)
+        was_active = account.is_active
+        return account.email, was_active, await deactivate_account(session, account)
+
+    address, was_active, ended = _in_transaction(work)
+    if not was_active:
+        click.echo(f"The account {address} was deactivated already.")
+        return
+    click.echo(
+        f"Deactivated {address}; {ended} signed-in session(s) ended. Its API tokens no longer work "
+        "(they are refused for an inactive account)."
+    )
+
+
+@accounts.command("list")
+@_friendly
+def accounts_list() -> None:
+    """List every account: e-mail, name, role, whether active, last sign-in (UTC)."""
+    from delphi.accounts.admin import list_accounts
+
+    lines = _in_transaction(list_accounts)
+    if not lines:
+        click.echo("There are no accounts yet. `delphi accounts create` makes one.")
+        return
+    rows = [("E-mail", "Name", "Role", "Active", "Last sign-in")] + [
+        (
+            line.email,
+            line.name or "-",
+            line.role,
+            "yes" if line.is_active else "no",
+            line.last_login_at.strftime("%Y-%m-%d %H:%M UTC") if line.last_login_at else "never",
+        )
+        for line in lines
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 @main.command()

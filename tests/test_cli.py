@@ -11,7 +11,16 @@ from sqlalchemy import func, select
 
 from delphi.cli import main
 from delphi.db.engine import make_engine, make_sessionmaker
-from delphi.db.models import Account, OutboxMessage, Panel, Panellist, Round, RoundResult, RoundStatement
+from delphi.db.models import (
+    Account,
+    AccountSession,
+    OutboxMessage,
+    Panel,
+    Panellist,
+    Round,
+    RoundResult,
+    RoundStatement,
+)
 from delphi.security import verify_password
 from delphi.settings import DatabaseSettings
 
@@ -115,3 +124,123 @@ def test_demo_seeds_a_panel_part_way_through(tmp_path: Path, monkeypatch: pytest
     # running it again changes nothing
     assert CliRunner().invoke(main, ["demo", "--no-serve"]).exit_code == 0
     assert len(asyncio.run(query(url, select(Panel.id)))) == 1
+
+
+def _migrated_with_account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, CliRunner]:
+    """A migrated SQLite database holding the account fac@example.org (password "a long enough password")."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DELPHI_DATABASE_URL", url)
+    runner = CliRunner()
+    assert runner.invoke(main, ["database", "upgrade"]).exit_code == 0
+    created = runner.invoke(
+        main,
+        ["accounts", "create", "--email", "fac@example.org", "--name", "Fran Fac", "--password-stdin"],
+        input="a long enough password\n",
+    )
+    assert created.exit_code == 0, created.output
+    return url, runner
+
+
+async def _sign_in_twice(url: str) -> None:
+    """Two live sessions of fac@example.org, as two browsers signed in."""
+    from delphi.accounts.sessions import start_session
+
+    engine = make_engine(DatabaseSettings(url=url), null_pool=True)
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            account = await session.scalar(select(Account).where(Account.email == "fac@example.org"))
+            for _ in range(2):
+                await start_session(session, account, user_agent="")
+    finally:
+        await engine.dispose()
+
+
+def _live_sessions(url: str) -> int:
+    ((count,),) = asyncio.run(
+        query(
+            url, select(func.count()).select_from(AccountSession).where(AccountSession.revoked_at.is_(None))
+        )
+    )
+    return count
+
+
+def test_accounts_set_password_reads_stdin_and_ends_every_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, runner = _migrated_with_account(tmp_path, monkeypatch)
+    asyncio.run(_sign_in_twice(url))
+    result = runner.invoke(
+        main,
+        ["accounts", "set-password", "FAC@example.org", "--password-stdin"],
+        input="another fine password\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "New password set for fac@example.org; 2 signed-in session(s) ended." in result.output
+    ((hashed,),) = asyncio.run(query(url, select(Account.password_hash)))
+    assert verify_password(hashed, "another fine password")
+    assert _live_sessions(url) == 0
+    short = runner.invoke(
+        main, ["accounts", "set-password", "fac@example.org", "--password-stdin"], input="short\n"
+    )
+    assert short.exit_code == 2 and "at least 10 characters" in short.output
+
+
+def test_accounts_deactivate_ends_the_sessions_and_says_what_happens_to_tokens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, runner = _migrated_with_account(tmp_path, monkeypatch)
+    asyncio.run(_sign_in_twice(url))
+    result = runner.invoke(main, ["accounts", "deactivate", "fac@example.org"])
+    assert result.exit_code == 0, result.output
+    assert "Deactivated fac@example.org; 2 signed-in session(s) ended" in result.output
+    assert "API tokens no longer work" in result.output
+    assert asyncio.run(query(url, select(Account.is_active))) == [(False,)]
+    assert _live_sessions(url) == 0
+    again = runner.invoke(main, ["accounts", "deactivate", "fac@example.org"])
+    assert again.exit_code == 0 and "deactivated already" in again.output
+
+
+def test_accounts_commands_name_an_unknown_address_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, runner = _migrated_with_account(tmp_path, monkeypatch)
+    for args, stdin in (
+        (["accounts", "deactivate", "nobody@example.org"], None),
+        (["accounts", "set-password", "nobody@example.org", "--password-stdin"], "another fine password\n"),
+    ):
+        result = runner.invoke(main, args, input=stdin)
+        assert result.exit_code == 2, result.output
+        assert "There is no account for nobody@example.org" in result.output
+        assert "Traceback" not in result.output
+    malformed = runner.invoke(main, ["accounts", "deactivate", "not-an-address"])
+    assert malformed.exit_code == 2 and "is not an e-mail address" in malformed.output
+
+
+def test_accounts_list_shows_a_table_without_password_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, runner = _migrated_with_account(tmp_path, monkeypatch)
+    runner.invoke(
+        main,
+        ["accounts", "create", "--email", "res@example.org", "--role", "researcher", "--password-stdin"],
+        input="a long enough password\n",
+    )
+    runner.invoke(main, ["accounts", "deactivate", "res@example.org"])
+    result = runner.invoke(main, ["accounts", "list"])
+    assert result.exit_code == 0, result.output
+    header, fac, res = result.output.splitlines()
+    assert header.split() == ["E-mail", "Name", "Role", "Active", "Last", "sign-in"]
+    assert fac.split() == ["fac@example.org", "Fran", "Fac", "facilitator", "yes", "never"]
+    assert res.split() == ["res@example.org", "-", "researcher", "no", "never"]
+    ((hashed,), _) = asyncio.run(query(url, select(Account.password_hash)))
+    assert hashed not in result.output and "argon2" not in result.output
+
+
+def test_accounts_list_on_an_empty_database_says_how_to_make_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DELPHI_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+    runner = CliRunner()
+    runner.invoke(main, ["database", "upgrade"])
+    result = runner.invoke(main, ["accounts", "list"])
+    assert result.exit_code == 0 and "no accounts yet" in result.output

@@ -1,4 +1,5 @@
-"""Keep personal-link tokens out of every log line: a ``/p/<token>`` path is logged as ``/p/<redacted>``.
+"""Keep link tokens out of every log line: a ``/p/<token>`` path is logged as ``/p/<redacted>``, likewise a
+``/password/reset/<token>`` and an ``/invitation/<token>``.
 
 A panellist's link token is as good as their session, so it must not end up in log files (which are kept,
 shipped and read by more people than the database).  uvicorn's access log prints every request path, and
@@ -14,16 +15,22 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-#: ``/p/`` followed by a path segment: the personal link and its ``/leave`` variant.
-TOKEN_PATH = re.compile(r"/p/[^/?#\s\"'<>]+")
+#: ``/p/`` followed by a path segment: the personal link and its ``/leave`` variant; ``/password/reset/`` and a
+#: segment: an e-mailed password-reset link (as good as the password until it is used); ``/invitation/`` and a
+#: segment: a team invitation (it creates an account with access to a panel).
+TOKEN_PATH = re.compile(r"(/p|/password/reset|/invitation)/[^/?#\s\"'<>]+")
 REDACTED = "/p/<redacted>"
+_PREFIXES = ("/p/", "/password/reset/", "/invitation/")
 _installed = False
 _formatter = logging.Formatter()
 
 
 def redact(text: str) -> str:
-    """``text`` with every ``/p/<token>`` replaced by ``/p/<redacted>``."""
-    return TOKEN_PATH.sub(REDACTED, text) if "/p/" in text else text
+    """``text`` with every ``/p/<token>`` replaced by ``/p/<redacted>`` (and ``/password/reset/<token>``,
+    ``/invitation/<token>`` likewise)."""
+    if not any(prefix in text for prefix in _PREFIXES):
+        return text
+    return TOKEN_PATH.sub(lambda found: f"{found.group(1)}/<redacted>", text)
 
 
 def _clean(value: Any) -> Any:
