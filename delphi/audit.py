@@ -45,8 +45,25 @@ ACTIONS: Mapping[str, ActionText] = MappingProxyType(
         "account.locked": ActionText(
             "Account locked", "An account was locked for a while after too many failed sign-ins."
         ),
+        "account.password_changed": ActionText(
+            "Password changed", "The account's password was changed on its account page."
+        ),
+        "account.password_reset_requested": ActionText(
+            "Password reset asked for", "A link to choose a new password was e-mailed to the account."
+        ),
+        "account.password_reset": ActionText(
+            "Password reset", "The account's password was reset through an e-mailed link."
+        ),
+        "account.password_set": ActionText(
+            "Password set", "The account's password was set from the command line."
+        ),
+        "account.deactivated": ActionText("Account deactivated", "The account was deactivated."),
         "api_token.created": ActionText("API token created", "API token “{name}” was created."),
         "api_token.revoked": ActionText("API token revoked", "API token “{name}” was revoked."),
+        "session.ended": ActionText("Signed out", "A browser signed out (session {session_id})."),
+        "sessions.revoked": ActionText(
+            "Sessions ended", "{count} signed-in session(s) of an account were ended: {reason}."
+        ),
         # the panel and its settings
         "panel.created": ActionText("Panel created", "Panel “{title}” was created."),
         "panel.updated": ActionText("Settings changed", "Panel settings changed: {fields}."),
@@ -61,6 +78,29 @@ ACTIONS: Mapping[str, ActionText] = MappingProxyType(
             "Rule changed after locking",
             "The consensus rule was changed from {before} to {after} after it was locked. Why: {reason}",
         ),
+        # the panel's team (``member``: a team member's address, never a panellist's)
+        "team.shared": ActionText(
+            "Access shared",
+            "{member} was given access to the panel as {role} (may contact panellists: {can_contact}).",
+        ),
+        "team.invited": ActionText(
+            "Team member invited",
+            "{member} was invited to the panel as {role} (may contact panellists: {can_contact}).",
+        ),
+        "team.invitation_resent": ActionText(
+            "Invitation sent again", "The invitation to {member} was sent again; the earlier link stopped working."
+        ),
+        "team.invitation_revoked": ActionText(
+            "Invitation withdrawn", "The invitation to {member} was withdrawn; its link stopped working."
+        ),
+        "team.invitation_accepted": ActionText(
+            "Invitation accepted", "{member} accepted the invitation and joined the panel as {role}."
+        ),
+        "team.changed": ActionText(
+            "Access changed",
+            "{member}'s access changed from {was} to {role} (may contact panellists: {can_contact}).",
+        ),
+        "team.revoked": ActionText("Access revoked", "{member}'s access to the panel ({role}) was revoked."),
         "group.added": ActionText("Group added", "Stakeholder group “{name}” was added."),
         "group.deleted": ActionText("Group deleted", "Stakeholder group “{name}” was deleted."),
         # statements
@@ -91,6 +131,9 @@ ACTIONS: Mapping[str, ActionText] = MappingProxyType(
         "panellist.consented": ActionText("Consent given", "A panellist gave their consent."),
         "panellist.withdrawn": ActionText(
             "Panellist withdrew", "Panellist {panellist} withdrew from the panel ({how})."
+        ),
+        "panellist.signed_out": ActionText(
+            "Panellist signed out", "Panellist {panellist} signed out of the panel pages ({how})."
         ),
         # rounds
         "round.scheduled": ActionText(

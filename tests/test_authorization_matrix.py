@@ -1,9 +1,10 @@
 """Authorization matrix: every page and API route of the app, requested as each kind of visitor.
 
 Visitors: anonymous; a panellist of another panel; a panellist of this panel (signed in through their personal
-link); a facilitator of another panel; this panel's owner; a facilitator of this panel; a researcher on this
-panel. Each gets exactly its due, and nobody but this panel's owner and facilitators ever receives a response
-that contains a panellist's e-mail address.
+link); a facilitator of another panel; this panel's owner; a facilitator of this panel; a facilitator of this
+panel granted "contact panellists"; a researcher on this panel. Each gets exactly its due, and nobody but this
+panel's owner and the facilitator with the grant (:data:`SEE_EMAILS`) ever receives a response that contains a
+panellist's e-mail address.
 
 Every route the app serves must be classified by :func:`expected`; a new route fails this test until its row
 of the matrix is written. Requests that would change the panel as an authorised user (closing a round, erasing a
@@ -19,8 +20,11 @@ import pytest
 from httpx import Response
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from delphi.db.models import PanelAccess
+from delphi.domain import PanelRole
 from delphi.settings import Settings
 from tests.results.helpers import (
     FACILITATOR,
@@ -32,11 +36,24 @@ from tests.results.helpers import (
     build_world,
     csrf_token,
 )
+from tests.study import add_role
 
-ROLES = ("anonymous", "other-panellist", "panellist", "outsider", "owner", "facilitator", "researcher")
-ACCOUNTS = {"outsider": OUTSIDER, "owner": OWNER, "facilitator": FACILITATOR, "researcher": RESEARCHER}
+ROLES = (
+    "anonymous", "other-panellist", "panellist", "outsider", "owner", "facilitator", "contact-facilitator",
+    "researcher",
+)  # fmt: skip
+#: A facilitator the owner granted "contact panellists": sees panellists' addresses like the owner.
+CONTACT_FACILITATOR = "contact-facilitator@facilitators.example"
+ACCOUNTS = {
+    "outsider": OUTSIDER,
+    "owner": OWNER,
+    "facilitator": FACILITATOR,
+    "contact-facilitator": CONTACT_FACILITATOR,
+    "researcher": RESEARCHER,
+}
 NO_ACCOUNT = ("anonymous", "other-panellist", "panellist")
-SEE_EMAILS = frozenset({"owner", "facilitator"})
+#: Who may see a panellist's e-mail address: the owner and facilitators with the grant, nobody else.
+SEE_EMAILS = frozenset({"owner", "contact-facilitator"})
 EMAIL_DOMAIN = "@people.example"
 
 #: Facilitator pages a researcher may not open (they change the panel or show people's addresses).
@@ -69,6 +86,13 @@ def expected(method: str, template: str, role: str) -> Due:
         return None
     if template.startswith("/p/"):  # a personal link; requested with a token that is no one's
         return 404
+    if template == "/panel/signed-out":  # the neutral page after signing out: for anyone
+        return 200
+    if template in ("/panel/sign-out", "/panel/quick-exit"):
+        # Without a panellist session they only clear the cookie's panellist part and leave (an account stays
+        # signed in). Not sent to panellists, whose session the rest of the matrix needs: see
+        # tests/panellist/test_sign_out.py.
+        return None if role in ("panellist", "other-panellist") else 303
     if template == "/panel" or template.startswith("/panel/"):
         if account or role == "anonymous":
             return 403
@@ -77,6 +101,20 @@ def expected(method: str, template: str, role: str) -> Due:
         if (template, role) == ("/panel/results", "other-panellist"):
             return 404  # the other panel has not finished, so it has no results yet
         return frozenset({200, 303})
+    if template in ("/account", "/account/sign-out-everywhere"):
+        if not account:
+            return 303
+        return 200 if method == "GET" else None  # signing out everywhere would end the visitors' sessions
+    if template == "/account/password":
+        if not account:
+            return 303
+        return 200 if method == "GET" else 422  # posted without the current password: refused, nothing saved
+    if template == "/password/forgot":  # for everyone; posted without an address: refused
+        return 200 if method == "GET" else 422
+    if template == "/password/reset/{token:str}":  # requested with a token that is no one's
+        return 404
+    if template == "/invitation/{token:str}":  # a team invitation link that is no one's: the neutral page
+        return 404
     if template.startswith("/account/tokens"):
         if not account:
             return 303
@@ -92,6 +130,15 @@ def expected(method: str, template: str, role: str) -> Due:
             # An empty form: refused as bad input. Authorised creators are not sent one.
             return frozenset({400, 422}) if role == "outsider" else None
         return 200
+    if template.startswith("/panels/{panel_id:int}/team") and method == "POST":
+        if not account:
+            return 303
+        if role == "outsider":
+            return 404
+        if role != "owner":
+            return 403  # only the owner manages the team
+        # The owner: a share form without an address is re-shown; member and invitation 999999 do not exist.
+        return 422 if template == "/panels/{panel_id:int}/team" else 404
     if template.startswith("/panels/{panel_id:int}"):
         if not account:
             return 303
@@ -104,6 +151,14 @@ def expected(method: str, template: str, role: str) -> Due:
         # Hiding a comment or a reason: changes nothing that matters.
         moderation = ("/comments/{rating_id:int}", "/reasons/{rating_id:int}")
         return 303 if template.endswith(moderation) else None
+    if template.startswith("/api/v1/panels/{panel_id:int}/team") and method != "GET":
+        if not account:
+            return 401
+        if role == "outsider":
+            return 404
+        if role != "owner":
+            return 403  # only the owner manages the team
+        return 400 if method == "POST" else 404  # {"status": "hidden"} is no share; no member 999999
     if template.startswith("/api/v1/"):
         if not account:
             return 401
@@ -121,6 +176,20 @@ def expected(method: str, template: str, role: str) -> Due:
     raise Unclassified(f"{method} {template} is not in the authorization matrix: add it to expected()")
 
 
+async def matrix_world(session: AsyncSession, settings: Settings) -> World:
+    """:func:`build_world` plus :data:`CONTACT_FACILITATOR`, a facilitator granted "contact panellists"."""
+    world = await build_world(session, settings, rounds=2)
+    account = await add_role(session, world.study, CONTACT_FACILITATOR, PanelRole.FACILITATOR)
+    await session.execute(
+        update(PanelAccess)
+        .where(PanelAccess.account_id == account.id, PanelAccess.panel_id == world.pid)
+        .values(can_contact=True)
+    )
+    await session.commit()
+    world.accounts[CONTACT_FACILITATOR] = account
+    return world
+
+
 @dataclass(frozen=True)
 class Case:
     method: str
@@ -133,7 +202,7 @@ class Case:
 PATH_PARAMETERS = frozenset(
     {
         "panel_id", "number", "rating_id", "filename", "group_id", "statement_id", "panellist_id",
-        "suggestion_id", "token_id", "token", "file_path", "path",
+        "suggestion_id", "token_id", "token", "file_path", "path", "account_id", "invitation_id",
     }
 )  # fmt: skip
 
@@ -152,6 +221,8 @@ def concrete(template: str, world: World) -> str:
         "token": "not-anyones-token",
         "file_path": "app.css",
         "path": "openapi.json",
+        "account_id": 999_999,
+        "invitation_id": 999_999,
     }
 
     assert set(values) == PATH_PARAMETERS
@@ -170,10 +241,11 @@ def cases(app: Litestar, world: World) -> list[Case]:
                 continue
             due = {role: expected(method, route.path, role) for role in ROLES}
             out.append(Case(method, route.path, concrete(route.path, world), due))
-    # The owner-only export, on the page and through the API.
+    # The pseudonym key, on the page and through the API: the owner and the facilitator with the grant only.
     owner_only = {
         role: (404 if role == "outsider" else 403) for role in ("outsider", "facilitator", "researcher")
     }
+    owner_only["contact-facilitator"] = 200
     for prefix, outsider_status in ((f"/panels/{world.pid}", 303), (f"/api/v1/panels/{world.pid}", 401)):
         due: dict[str, Due] = {role: outsider_status for role in NO_ACCOUNT}
         due.update(owner_only, owner=200)
@@ -209,7 +281,7 @@ async def request(client: AsyncTestClient, case: Case, token: str) -> Response:
 async def test_each_visitor_gets_exactly_its_due_and_no_one_elses_email(
     role: str, app: Litestar, client: AsyncTestClient, session: AsyncSession, settings: Settings
 ) -> None:
-    world = await build_world(session, settings, rounds=2)
+    world = await matrix_world(session, settings)
     await become(client, world, ACCOUNTS.get(role, role))
     token = await csrf_token(client)
     wrong, deviations = [], []
@@ -237,11 +309,12 @@ async def test_each_visitor_gets_exactly_its_due_and_no_one_elses_email(
         print("known deviations:", *deviations, sep="\n  ")
 
 
-async def test_the_owner_alone_downloads_the_pseudonym_key(
-    app: Litestar, client: AsyncTestClient, session: AsyncSession, settings: Settings
+@pytest.mark.parametrize("who", [OWNER, CONTACT_FACILITATOR])
+async def test_the_owner_and_the_facilitator_with_the_grant_download_the_pseudonym_key(
+    who: str, app: Litestar, client: AsyncTestClient, session: AsyncSession, settings: Settings
 ) -> None:
-    world = await build_world(session, settings, rounds=2)
-    await become(client, world, OWNER)
+    world = await matrix_world(session, settings)
+    await become(client, world, who)
     response = await client.get(f"/panels/{world.pid}/exports/pseudonym-key.csv")
     assert response.status_code == 200
     assert "panellist01" + EMAIL_DOMAIN in response.text

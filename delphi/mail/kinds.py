@@ -261,3 +261,57 @@ def facilitator_notice(
         "reason": reason,
         "count": count,
     }
+
+
+# -- account mails -------------------------------------------------------------------------------------------
+
+
+@mail_kind(label="password reset", key="a{account_id}:l{link_id}")
+def password_reset(*, name: str = "", minutes: int) -> dict[str, Any]:
+    """A link to choose a new password (:func:`delphi.accounts.passwords.request_reset`), sent to the account's
+    address.  ``name``: the account's name ("" for none); ``minutes``: how long the link works.  The link itself
+    (``link``) is the one-time-link placeholder, filled at delivery.  Dedupe key
+    ``"password_reset:a<account id>:l<link id>"``: one mail per link.
+    """
+    return {"name": (name or "").strip(), "minutes": minutes}
+
+
+# -- team mails ----------------------------------------------------------------------------------------------
+
+
+@mail_kind(label="team invitation", key="i{invitation_id}")
+def team_invitation(
+    *, panel_title: str, invited_by: str, role: str, can_contact: bool, expires_at: datetime
+) -> dict[str, Any]:
+    """An invitation to join a panel's team, to an address without an account.  ``role``: the words for the
+    role ("facilitator", "researcher (read and export)"); ``expires_at``: when the link stops working.  The mail
+    carries a one-time link (``link``, filled by delivery) to the page that creates the account.
+
+    Dedupe key: ``"team_invitation:i<invitation id>:l<link id>"`` (tag ``l<link id>``), so each link resent is
+    mailed once.
+    """
+    return {
+        "panel_title": panel_title,
+        "invited_by": invited_by,
+        "role": role,
+        "can_contact": can_contact,
+        "expires_at": expires_at,
+    }
+
+
+@mail_kind(label="team access", key="p{panel_id}:a{account_id}")
+def team_access(
+    *, panel_title: str, panel_url: str, invited_by: str, role: str, can_contact: bool
+) -> dict[str, Any]:
+    """A short notice to an existing account that it was given access to a panel, with the panel's address.
+
+    Dedupe key: ``"team_access:p<panel id>:a<account id>:g<access row id>"`` (tag ``g<access id>``), so sharing
+    again after a revoke sends a new notice and a retried request does not.
+    """
+    return {
+        "panel_title": panel_title,
+        "panel_url": panel_url,
+        "invited_by": invited_by,
+        "role": role,
+        "can_contact": can_contact,
+    }

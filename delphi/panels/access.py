@@ -35,14 +35,34 @@ async def start_over(session: AsyncSession, panel: Panel, account: Account) -> N
     await session.refresh(account)
 
 
+def can_see_contacts(role: PanelRole, can_contact: bool) -> bool:
+    """Whether a panel role sees panellists' e-mail addresses, names and the pseudonym key: the owner always,
+    a facilitator only with the owner's "contact panellists" grant (``can_contact``), a researcher never.
+    Everyone else on the panel sees pseudonyms only."""
+    if role == PanelRole.OWNER:
+        return True
+    return role == PanelRole.FACILITATOR and can_contact
+
+
+async def panel_grant(session: AsyncSession, account: Account, panel_id: int) -> tuple[PanelRole, bool] | None:
+    """``(role, can_contact)`` of the account on the panel (one query), None without access; admins act as
+    owners of every panel."""
+    if account.role == AccountRole.ADMIN:
+        return PanelRole.OWNER, True
+    row = (
+        await session.execute(
+            select(PanelAccess.role, PanelAccess.can_contact).where(
+                PanelAccess.panel_id == panel_id, PanelAccess.account_id == account.id
+            )
+        )
+    ).first()
+    return (PanelRole(row[0]), bool(row[1])) if row is not None and row[0] else None
+
+
 async def panel_role(session: AsyncSession, account: Account, panel_id: int) -> PanelRole | None:
     """The account's role on the panel; admins act as owners of every panel."""
-    if account.role == AccountRole.ADMIN:
-        return PanelRole.OWNER
-    role = await session.scalar(
-        select(PanelAccess.role).where(PanelAccess.panel_id == panel_id, PanelAccess.account_id == account.id)
-    )
-    return PanelRole(role) if role else None
+    grant = await panel_grant(session, account, panel_id)
+    return grant[0] if grant is not None else None
 
 
 async def load_panel(
@@ -53,14 +73,23 @@ async def load_panel(
     Raises NotFound when the panel does not exist or the account has no role on it, Forbidden when its role is
     not among ``allowed``.
     """
+    panel, role, _ = await load_panel_grant(session, account, panel_id, allowed)
+    return panel, role
+
+
+async def load_panel_grant(
+    session: AsyncSession, account: Account, panel_id: int, allowed: frozenset[PanelRole] = READERS
+) -> tuple[Panel, PanelRole, bool]:
+    """:func:`load_panel`, plus whether the account sees panellists' contacts (:func:`can_see_contacts`)."""
     panel = await session.get(Panel, panel_id)
-    role = await panel_role(session, account, panel_id) if panel is not None else None
-    if panel is None or role is None:
+    grant = await panel_grant(session, account, panel_id) if panel is not None else None
+    if panel is None or grant is None:
         raise NotFound("There is no panel at this address, or you have no access to it.")
+    role, can_contact = grant
     if role not in allowed:
         need = "the panel's owner" if allowed == OWNERS else "a facilitator of this panel"
         raise Forbidden(f"Only {need} can do this; your role on this panel is {role.value}.")
-    return panel, role
+    return panel, role, can_see_contacts(role, can_contact)
 
 
 async def visible_panels(session: AsyncSession, account: Account) -> list[tuple[Panel, PanelRole]]:

@@ -7,15 +7,16 @@ final-list       csv, xlsx, json  readers      the final consensus list
 ratings          csv, xlsx        readers      every rating, tidy long form
 round-summaries  csv, xlsx, json  readers      frozen statistics per round, statement, group
 codebook         csv, xlsx, json  readers      every column and setting
-pseudonym-key    csv              owner        pseudonym to e-mail
+pseudonym-key    csv              contacts     pseudonym to e-mail
 honoraria        csv, xlsx        owner        rounds completed and amounts owed
 ===============  ===============  ===========  ===============================================
 
-Readers are the panel's owner, facilitators and researchers.
+Readers are the panel's owner, facilitators and researchers; contacts are those who see panellists' addresses
+(:func:`delphi.panels.access.can_see_contacts`: the owner, and facilitators the owner lets contact panellists).
 
 Data exports need at least one closed round (:class:`NothingToExport` otherwise); the codebook does not.
-The two exports that link pseudonyms to e-mail addresses are the owner's alone: with either, every
-pseudonymous file could be re-identified.
+The two exports that link pseudonyms to e-mail addresses re-identify every pseudonymous file: the pseudonym
+key goes to those who see contacts anyway, the honoraria (which also say who is owed what) to the owner alone.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from delphi.results.writers import MEDIA_TYPES, write
 
 READERS = frozenset({PanelRole.OWNER, PanelRole.FACILITATOR, PanelRole.RESEARCHER})
 OWNER_ONLY = frozenset({PanelRole.OWNER})
+EDITORS = frozenset({PanelRole.OWNER, PanelRole.FACILITATOR})
 
 
 class NothingToExport(Conflict):
@@ -51,7 +53,8 @@ class UnknownFormat(InvalidInput):
 @dataclass(frozen=True, slots=True)
 class ExportSpec:
     """One export: its file stem, title, description, formats, the panel roles that may download it,
-    whether it needs a closed round, its columns (for the codebook) and the coroutine that builds it."""
+    whether it needs a closed round, its columns (for the codebook), the coroutine that builds it and whether
+    it names people (``names_people``: only for an account that sees panellists' contacts)."""
 
     name: str
     title: str
@@ -61,9 +64,13 @@ class ExportSpec:
     needs_results: bool
     columns: Callable[[Frame], tuple[Column, ...]]
     build: Callable[[AsyncSession, Frame], Awaitable[Table]]
+    names_people: bool = False
 
-    def allows(self, role: PanelRole) -> bool:
-        return role in self.roles
+    def allows(self, role: PanelRole, sees_contacts: bool | None = None) -> bool:
+        """``role`` is among :attr:`roles`, and sees contacts when the export names people (``sees_contacts``
+        None: as the role alone says, i.e. only the owner does)."""
+        contacts = role == PanelRole.OWNER if sees_contacts is None else sees_contacts
+        return role in self.roles and (contacts or not self.names_people)
 
 
 async def _codebook(session: AsyncSession, frame: Frame) -> Table:
@@ -118,12 +125,14 @@ CATALOG: tuple[ExportSpec, ...] = (
     ExportSpec(
         people.KEY_NAME,
         "Pseudonym key",
-        "Pseudonym to e-mail address. Owner only: keep it apart from the data.",
+        "Pseudonym to e-mail address. For the owner and facilitators who may contact panellists: keep it "
+        "apart from the data.",
         ("csv",),
-        OWNER_ONLY,
+        EDITORS,
         True,
         people.key_columns,
         people.key_table,
+        names_people=True,
     ),
     ExportSpec(
         people.HONORARIA_NAME,
@@ -134,14 +143,16 @@ CATALOG: tuple[ExportSpec, ...] = (
         True,
         people.honoraria_columns,
         people.honoraria_table,
+        names_people=True,
     ),
 )
 BY_NAME = {s.name: s for s in CATALOG}
 
 
-def available(role: PanelRole) -> list[ExportSpec]:
-    """The exports ``role`` may download, in catalog order."""
-    return [s for s in CATALOG if s.allows(role)]
+def available(role: PanelRole, *, sees_contacts: bool | None = None) -> list[ExportSpec]:
+    """The exports ``role`` (seeing panellists' contacts or not; None: only an owner does) may download, in
+    catalog order."""
+    return [s for s in CATALOG if s.allows(role, sees_contacts)]
 
 
 def parse_filename(filename: str) -> tuple[ExportSpec, str]:
@@ -195,13 +206,24 @@ class Download:
 
 
 async def download(
-    session: AsyncSession, frame: Frame, role: PanelRole, filename: str, now: datetime | None = None
+    session: AsyncSession,
+    frame: Frame,
+    role: PanelRole,
+    filename: str,
+    now: datetime | None = None,
+    *,
+    sees_contacts: bool | None = None,
 ) -> Download:
-    """The export ``filename`` (``"final-list.csv"``) for an account with ``role``, named for ``now`` (default:
-    the current time, UTC). Raises what :func:`parse_filename` and :func:`produce` raise, and Forbidden for a
-    role the export is not for."""
+    """The export ``filename`` (``"final-list.csv"``) for an account with ``role`` (and ``sees_contacts``, see
+    :meth:`ExportSpec.allows`), named for ``now`` (default: the current time, UTC). Raises what
+    :func:`parse_filename` and :func:`produce` raise, and Forbidden for an account the export is not for."""
     spec, fmt = parse_filename(filename)
-    if not spec.allows(role):
-        raise Forbidden(f"Only the panel's owner can download the {spec.title.lower()}.")
+    if not spec.allows(role, sees_contacts):
+        who = (
+            "the panel's owner and facilitators the owner lets contact panellists"
+            if PanelRole.FACILITATOR in spec.roles
+            else "the panel's owner"
+        )
+        raise Forbidden(f"Only {who} can download the {spec.title.lower()}.")
     data, media_type = await produce(session, frame, spec, fmt)
     return Download(data, media_type, file_name(frame, spec, fmt, now or utcnow()))

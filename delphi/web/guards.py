@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import Account, Panel
 from delphi.domain import PanelRole
-from delphi.panels.access import EDITORS, OWNERS, READERS, load_panel
+from delphi.panels.access import EDITORS, OWNERS, READERS, load_panel_grant
 from delphi.web.schemas import PanelId
 
 ROLES_OPT = "panel_roles"
@@ -39,10 +39,13 @@ _READ_METHODS = frozenset({"GET", "HEAD"})
 
 @dataclass(frozen=True, slots=True)
 class PanelAccess:
-    """The panel a request is about and the account's role on it (admins act as owners)."""
+    """The panel a request is about, the account's role on it (admins act as owners) and whether it sees
+    panellists' e-mail addresses, names and the pseudonym key (``sees_contacts``: the owner, and facilitators
+    the owner granted "contact panellists"; see :func:`delphi.panels.access.can_see_contacts`)."""
 
     panel: Panel
     role: PanelRole
+    sees_contacts: bool = False
 
     @property
     def can_edit(self) -> bool:
@@ -65,8 +68,8 @@ async def provide_panel_access(
     request: Request, db_session: AsyncSession, account: Account, panel_id: int
 ) -> PanelAccess:
     """The ``panel_access`` of the pages: 404 or 403 as the module says."""
-    panel, role = await load_panel(db_session, account, panel_id, required_roles(request))
-    return PanelAccess(panel, role)
+    panel, role, sees_contacts = await load_panel_grant(db_session, account, panel_id, required_roles(request))
+    return PanelAccess(panel, role, sees_contacts)
 
 
 async def provide_checked_panel_access(

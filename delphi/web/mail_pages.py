@@ -1,10 +1,15 @@
 """The facilitator's mail page: what was sent to whom, counts per round and kind, dead letters with a retry.
 
-Editors only, reading included: the page shows e-mail addresses (:mod:`delphi.web.guards`). Mail kinds are shown
-with their declared labels (:func:`delphi.mail.kinds.kind_label`).
+Editors only, reading included (:mod:`delphi.web.guards`). Addresses are shown only to an editor who sees
+contacts (the owner, and facilitators with the "contact panellists" grant); for everyone else every row is
+pseudonymous: no ``to_address``, and an address in an SMTP error is masked (:func:`pseudonymous`). Mail kinds are
+shown with their declared labels (:func:`delphi.mail.kinds.kind_label`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
 
 from litestar import Controller, MediaType, Request, get, post
 from litestar.exceptions import ValidationException
@@ -15,12 +20,27 @@ from delphi.db.models import Account
 from delphi.domain import Actor
 from delphi.mail import status
 from delphi.mail.kinds import kind_label
+from delphi.mail.status import MailRecord
 from delphi.web.guards import EDITORS_ONLY, PanelAccess
 from delphi.web.ids import possible_id
 from delphi.web.panel_nav import panel_nav
 
 #: Messages per page of the history.
 PAGE_SIZE = 200
+
+
+#: What stands for an address in a pseudonymous row's SMTP error.
+MASKED = "[address]"
+
+
+def pseudonymous(records: Sequence[MailRecord]) -> list[MailRecord]:
+    """``records`` without addresses: ``to_address`` empty, the address masked in ``last_error`` (SMTP errors
+    often quote the recipient)."""
+    out = []
+    for m in records:
+        error = m.last_error.replace(m.to_address, MASKED) if m.to_address else m.last_error
+        out.append(replace(m, to_address="", last_error=error))
+    return out
 
 
 class MailController(Controller):
@@ -41,15 +61,17 @@ class MailController(Controller):
         panel_id = panel_access.panel.id
         ctx = await panel_nav(db_session, panel_access, account)
         page = max(1, page)
+        dead = await status.dead_letters(db_session, panel_id)
+        history = await status.history(db_session, panel_id, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        if not panel_access.sees_contacts:
+            dead, history = pseudonymous(dead), pseudonymous(history)
         ctx.update(
             tab="mail",
             round_numbers={r.id: r.number for r in ctx["rounds"]},
             kind_label=kind_label,
             counts=await status.counts(db_session, panel_id),
-            dead=await status.dead_letters(db_session, panel_id),
-            history=await status.history(
-                db_session, panel_id, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
-            ),
+            dead=dead,
+            history=history,
             page=page,
         )
         return Template("facilitator/mail.html", context=ctx, media_type=MediaType.HTML)

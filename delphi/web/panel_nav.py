@@ -12,12 +12,14 @@ from delphi.web.guards import PanelAccess
 
 
 async def panel_nav(session: AsyncSession, access: PanelAccess, account: Account) -> dict[str, Any]:
-    """``panel``, ``role`` (its value), ``can_edit``, ``is_owner``, ``rounds`` (oldest first) and ``account``."""
+    """``panel``, ``role`` (its value), ``can_edit``, ``is_owner``, ``sees_contacts`` (panellists' addresses and
+    names may be shown), ``rounds`` (oldest first) and ``account``."""
     return {
         "panel": access.panel,
         "role": access.role.value,
         "can_edit": access.can_edit,
         "is_owner": access.is_owner,
+        "sees_contacts": access.sees_contacts,
         "rounds": await listing.rounds_of(session, access.panel.id),
         "account": account,
     }

@@ -3,8 +3,9 @@ and of reasons for ratings outside the middle half), attrition, the final list, 
 
 Every handler gets the panel from the ``panel_access`` dependency (:mod:`delphi.web.guards`: 404 for a panel
 the account cannot see, 403 for a role too weak, 400 for a ``panel_id`` no panel can have), then renders what
-:mod:`delphi.results` assembles. E-mail addresses are
-shown to the panel's owner only; researchers read and export, never moderate.
+:mod:`delphi.results` assembles. E-mail addresses (and the pseudonym key) are
+shown to the panel's owner and to facilitators with the "contact panellists" grant only
+(``PanelAccess.sees_contacts``); researchers read and export, never moderate.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ class ResultsController(Controller):
             summary=monitoring.summarise(progress, frame.groups),
             awaiting=monitoring.awaiting(progress),
             group_names=frame.group_names,
-            show_emails=panel_access.is_owner,
+            show_emails=panel_access.sees_contacts,
         )
         return page("results/monitor.html", ctx)
 
@@ -224,7 +225,8 @@ class ResultsController(Controller):
         """The exports this account may download."""
         frame = await load_frame(db_session, panel_access.panel)
         ctx = nav_context(frame, panel_access, account, "exports")
-        ctx.update(exports=exports.available(panel_access.role), has_results=frame.last_closed is not None)
+        offered = exports.available(panel_access.role, sees_contacts=panel_access.sees_contacts)
+        ctx.update(exports=offered, has_results=frame.last_closed is not None)
         return page("results/exports.html", ctx)
 
     @get("/exports/{filename:str}", name="results_export_file")
@@ -233,7 +235,9 @@ class ResultsController(Controller):
     ) -> Response:
         """``/exports/final-list.csv`` and the like; 400 naming the allowed formats for another one."""
         frame = await load_frame(db_session, panel_access.panel)
-        return await export_response(db_session, frame, panel_access.role, filename)
+        return await export_response(
+            db_session, frame, panel_access.role, filename, sees_contacts=panel_access.sees_contacts
+        )
 
 
 async def _moderate(
@@ -257,9 +261,12 @@ async def _moderate(
     return Redirect(f"/panels/{panel.id}/rounds/{number}/results?moderated={rating_id}", status_code=303)
 
 
-async def export_response(session: AsyncSession, frame: Frame, role: PanelRole, filename: str) -> Response:
-    """The export as a download, with the access check of its spec (403 for a role it is not for)."""
-    file = await exports.download(session, frame, role, filename)
+async def export_response(
+    session: AsyncSession, frame: Frame, role: PanelRole, filename: str, *, sees_contacts: bool | None = None
+) -> Response:
+    """The export as a download, with the access check of its spec (403 for a role it is not for, or for an
+    export naming people to an account that does not see contacts)."""
+    file = await exports.download(session, frame, role, filename, sees_contacts=sees_contacts)
     return Response(
         file.data,
         media_type=file.media_type,

@@ -1,7 +1,9 @@
 """Facilitator pages of a panel's panellists: the list, add one, import a CSV, reissue a link, erase one.
 
-Every page here shows e-mail addresses or changes people, so all of it needs an editor's role; erasing a
-panellist needs the owner's (:mod:`delphi.web.guards`). A panellist added after round 1 opened is invited at once
+Every page here changes people, so all of it needs an editor's role; erasing a panellist needs the owner's
+(:mod:`delphi.web.guards`). The list shows e-mail addresses and names only to an editor who sees contacts (the
+owner, and facilitators with the "contact panellists" grant: ``sees_contacts`` of the page context); everyone
+else sees pseudonyms. Adding panellists (typing their addresses) stays with every editor. A panellist added after round 1 opened is invited at once
 (:func:`delphi.rounds.mailing.invite_late_joiner`).
 """
 

@@ -6,20 +6,24 @@ from typing import Any
 
 
 def route_handlers(settings: Any = None) -> list[Any]:
+    from delphi.web.account import AccountController
     from delphi.web.api.router import api_router
     from delphi.web.apitokens import ApiTokenController
     from delphi.web.auth import AuthController
     from delphi.web.devmail import dev_mail_handlers
     from delphi.web.home import HomeController
     from delphi.web.mail_pages import MailController
+    from delphi.web.panellist.exit import PanellistExitController
     from delphi.web.panellist.link import PanellistLinkController
     from delphi.web.panellist.rating import RatingController
     from delphi.web.panellist.steps import PanellistPagesController
     from delphi.web.panels import PanelController
+    from delphi.web.passwords import PasswordController
     from delphi.web.results import ResultsController
     from delphi.web.roster import PanellistController
     from delphi.web.rounds import RoundController
     from delphi.web.statements import StatementController
+    from delphi.web.team import InvitationController, TeamController
 
     return [
         HomeController,
@@ -32,8 +36,13 @@ def route_handlers(settings: Any = None) -> list[Any]:
         PanellistLinkController,
         PanellistPagesController,
         RatingController,
+        PanellistExitController,
         ResultsController,
         ApiTokenController,
+        TeamController,
+        InvitationController,
+        AccountController,
+        PasswordController,
         api_router(),  # the JSON API under /api/v1
         *dev_mail_handlers(settings),  # /dev/mail, only when DELPHI_DEV_MAIL is on
     ]

@@ -2,7 +2,7 @@
 
 Shapes mirror :mod:`delphi.results`: percentages are 0-100, statistics are ``null`` where undefined, timestamps
 are ISO 8601 UTC. No schema carries a panellist's e-mail except :class:`Panellist`, where it is filled for the
-panel's owner only (``null`` for everyone else).
+panel's owner and facilitators with the "contact panellists" grant only (``null`` for everyone else).
 """
 
 from __future__ import annotations
@@ -99,7 +99,8 @@ class Statement(msgspec.Struct):
 
 
 class Panellist(msgspec.Struct):
-    """``email`` and ``name`` are null unless the caller owns the panel."""
+    """``email`` and ``name`` are null unless the caller owns the panel or is a facilitator the owner lets
+    contact panellists."""
 
     pseudonym: str
     group_id: int
@@ -278,3 +279,62 @@ class Export(msgspec.Struct):
     formats: list[str]
     urls: dict[str, str]
     available: bool
+
+
+#: One e-mail address as the team API takes it: no spaces, control characters or list separators (``<>,;``).
+EMAIL_PATTERN = r"^[^@\s<>,;\x00-\x1f\x7f]+@[^@\s<>,;\x00-\x1f\x7f]+\.[^@\s<>,;\x00-\x1f\x7f]+$"
+
+
+class TeamMember(msgspec.Struct):
+    """An account on the panel's team.  ``sees_contacts``: it sees panellists' e-mail addresses (the owner
+    always; a facilitator with ``can_contact``; a researcher never)."""
+
+    account_id: int
+    email: str
+    name: str
+    role: str
+    can_contact: bool
+    sees_contacts: bool
+    since: datetime
+
+
+class TeamInvitation(msgspec.Struct):
+    """A pending invitation; ``expires_at`` is when its newest link stops working (null: no link works)."""
+
+    id: int
+    email: str
+    role: str
+    can_contact: bool
+    invited_at: datetime
+    invited_by: str
+    expires_at: datetime | None
+    usable: bool
+
+
+class Team(msgspec.Struct):
+    members: list[TeamMember]
+    invitations: list[TeamInvitation]
+
+
+class Share(msgspec.Struct):
+    """Share the panel with an address: an account gets access at once, anyone else an invitation e-mail.
+    ``can_contact`` (see panellists' e-mail addresses) is for facilitators only."""
+
+    email: Annotated[str, msgspec.Meta(max_length=300, pattern=EMAIL_PATTERN)]
+    role: Literal["facilitator", "researcher"]
+    can_contact: bool = False
+
+
+class Shared(msgspec.Struct):
+    """``outcome`` "shared" (``member`` set) or "invited" (``invitation`` set)."""
+
+    outcome: Literal["shared", "invited"]
+    member: TeamMember | None = None
+    invitation: TeamInvitation | None = None
+
+
+class MemberChange(msgspec.Struct):
+    """A member's new role and/or contact grant (omitted: unchanged; a researcher never has the grant)."""
+
+    role: Literal["facilitator", "researcher"] | None = None
+    can_contact: bool | None = None

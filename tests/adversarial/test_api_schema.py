@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from delphi.accounts import create_api_token
 from delphi.results.exports import CATALOG
 from delphi.settings import Settings
-from tests.results.helpers import World, build_world
+from tests.results.helpers import FACILITATOR, World, build_world
 
 EXAMPLES = int(os.environ.get("DELPHI_SCHEMATHESIS_EXAMPLES", "20"))
 MIN_REQUESTS = 1000
@@ -53,6 +53,9 @@ def real_parameters(world: World) -> dict[str, list[object]]:
         # schema lists the files, so both are refusals of data outside it: a 404 and a 400).
         "filename": [f"{s.name}.{f}" for s in CATALOG for f in s.formats]
         + ["nothing.csv", "final-list.docx"],
+        # Team members (a facilitator, the owner, whose access is never changed here) and no such invitation.
+        "account_id": [world.accounts[FACILITATOR].id, world.study.owner.id, 999_999],
+        "invitation_id": [999_999],
     }
 
 

@@ -20,6 +20,9 @@ def test_each_kind_is_named_after_its_function_and_has_its_template_triple() -> 
         "receipt",
         "final_results",
         "facilitator_notice",
+        "password_reset",
+        "team_invitation",
+        "team_access",
     ]
     for name, kind in kinds.MAIL_KINDS.items():
         assert kind.name == kind.build.__name__ == name
@@ -42,6 +45,9 @@ def test_dedupe_keys_keep_the_form_stored_in_existing_databases() -> None:
     notice = kinds.facilitator_notice
     assert notice.key(notice="bounce", about="m91", account_id=3) == "notice:bounce:m91:a3"
     assert notice.key(notice="dead", about="p2:2026-03-01", account_id=3) == "notice:dead:p2:2026-03-01:a3"
+    assert kinds.password_reset.key(account_id=3, link_id=8) == "password_reset:a3:l8"
+    assert kinds.team_invitation.key("l8", invitation_id=4) == "team_invitation:i4:l8"
+    assert kinds.team_access.key("g7", panel_id=2, account_id=3) == "team_access:p2:a3:g7"
     with pytest.raises(KeyError):
         kinds.invitation.key(round_id=4)
 

@@ -14,7 +14,12 @@ from babel.messages.mofile import write_mo
 
 from delphi.mail import kinds
 from delphi.mail.compose import ComposeError, compose, stable_message_id
-from delphi.mail.outbox import LINK_PLACEHOLDER, WITHDRAW_PLACEHOLDER, panellist_context
+from delphi.mail.outbox import (
+    LINK_PLACEHOLDER,
+    ONE_TIME_LINK_PLACEHOLDER,
+    WITHDRAW_PLACEHOLDER,
+    panellist_context,
+)
 from delphi.mail.render import MailRenderer, MailTemplateError, render_mail
 from delphi.resources import TEMPLATE_DIR
 
@@ -49,7 +54,39 @@ def contexts() -> dict[str, dict]:
             mail_kind=kinds.invitation.name,
             reason="550 5.1.1 No such user",
         ),
+        kinds.password_reset.name: {
+            "link": ONE_TIME_LINK_PLACEHOLDER,
+            **kinds.password_reset(name="Fran <b>", minutes=60),
+        },
+        kinds.team_invitation.name: {
+            "link": ONE_TIME_LINK_PLACEHOLDER,
+            **kinds.team_invitation(
+                panel_title=PANEL.title,
+                invited_by="Olu <Owner>",
+                role="facilitator",
+                can_contact=True,
+                expires_at=datetime(2030, 3, 8, 12, 0, tzinfo=UTC),
+            ),
+        },
+        kinds.team_access.name: kinds.team_access(
+            panel_title=PANEL.title,
+            panel_url="http://testserver.local/panels/1",
+            invited_by="Olu",
+            role="researcher (read and export)",
+            can_contact=False,
+        ),
     }
+
+
+#: Kinds of mail that go to accounts, not to panellists: no personal link, no withdraw link.
+NOT_TO_PANELLISTS = frozenset(
+    {
+        kinds.facilitator_notice.name,
+        kinds.password_reset.name,
+        kinds.team_invitation.name,
+        kinds.team_access.name,
+    }
+)
 
 
 @pytest.mark.parametrize("name", list(kinds.MAIL_KINDS))
@@ -62,13 +99,39 @@ def test_every_kind_renders_a_one_line_subject_that_never_names_the_panel(name: 
         assert (TEMPLATE_DIR / "email" / name / template).is_file()
 
 
-@pytest.mark.parametrize("name", [k for k in kinds.MAIL_KINDS if k != kinds.facilitator_notice.name])
+@pytest.mark.parametrize("name", [k for k in kinds.MAIL_KINDS if k not in NOT_TO_PANELLISTS])
 def test_panellist_mail_holds_link_placeholders_and_a_generic_first_line(name: str) -> None:
     mail = render_mail(name, contexts()[name])
     for body in (mail.text, mail.html):
         assert LINK_PLACEHOLDER in body and WITHDRAW_PLACEHOLDER in body
     second_line = mail.text.split("\n\n")[1]  # what a phone shows under the subject
     assert "drug" not in second_line.lower()
+
+
+def test_the_password_reset_mail_holds_the_one_time_link_placeholder_and_no_withdraw_link() -> None:
+    mail = render_mail(kinds.password_reset.name, contexts()[kinds.password_reset.name])
+    for body in (mail.text, mail.html):
+        assert ONE_TIME_LINK_PLACEHOLDER in body
+        assert WITHDRAW_PLACEHOLDER not in body and LINK_PLACEHOLDER not in body
+        assert "works once, for one hour" in body and "ignore this e-mail" in body
+    assert mail.subject == "Choose a new password"
+    assert "Hello Fran &lt;b&gt;," in mail.html and "Hello Fran <b>," in mail.text
+
+
+def test_the_team_invitation_carries_its_one_time_link_and_says_who_invites_as_what() -> None:
+    mail = render_mail(kinds.team_invitation.name, contexts()[kinds.team_invitation.name])
+    for body in (mail.text, mail.html):
+        assert ONE_TIME_LINK_PLACEHOLDER in body
+        assert WITHDRAW_PLACEHOLDER not in body and LINK_PLACEHOLDER not in body
+        assert "as facilitator" in body and "e-mail addresses" in body
+    assert "Olu <Owner> invites you" in mail.text and "Olu &lt;Owner&gt; invites you" in mail.html
+    assert mail.subject == "An invitation to join a panel team"
+
+
+def test_the_team_access_notice_links_to_the_panel() -> None:
+    mail = render_mail(kinds.team_access.name, contexts()[kinds.team_access.name])
+    assert "http://testserver.local/panels/1" in mail.text and 'href="http://testserver.local/panels/1"' in mail.html
+    assert "as researcher (read and export)" in mail.text and ONE_TIME_LINK_PLACEHOLDER not in mail.text
 
 
 def test_html_body_is_escaped_and_text_body_is_verbatim() -> None:

@@ -24,7 +24,7 @@ from tests.study import (
     build_study,
 )
 
-PSEUDONYMOUS = [s.name for s in exports.CATALOG if s.roles != exports.OWNER_ONLY]
+PSEUDONYMOUS = [s.name for s in exports.CATALOG if not s.names_people]
 
 
 @pytest.fixture

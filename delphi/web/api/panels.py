@@ -97,10 +97,11 @@ async def list_statements(panel_access: PanelAccess, db_session: AsyncSession) -
 @get(
     "/panels/{panel_id:int}/panellists",
     responses=PROBLEMS,
-    summary="Panellists by pseudonym (e-mail and name for the owner only)",
+    summary="Panellists by pseudonym (e-mail and name only for the owner and facilitators who may contact "
+    "panellists)",
 )
 async def list_panellists(panel_access: PanelAccess, db_session: AsyncSession) -> list[schemas.Panellist]:
-    owner = panel_access.is_owner
+    owner = panel_access.sees_contacts
     return [
         schemas.Panellist(pseudonym, group_id, status, email if owner else None, name if owner else None)
         for pseudonym, group_id, status, email, name in await listing.panellist_rows(

@@ -95,7 +95,7 @@ async def list_exports(panel_access: PanelAccess, db_session: AsyncSession) -> l
             urls={f: f"{base}/{s.name}.{f}" for f in s.formats},
             available=has_results or not s.needs_results,
         )
-        for s in exports.available(panel_access.role)
+        for s in exports.available(panel_access.role, sees_contacts=panel_access.sees_contacts)
     ]
 
 
@@ -127,7 +127,9 @@ async def download_export(
     panel_access: PanelAccess, filename: ExportFile, db_session: AsyncSession
 ) -> Response[bytes]:
     frame = await load_frame(db_session, panel_access.panel)
-    return await export_response(db_session, frame, panel_access.role, filename)
+    return await export_response(
+        db_session, frame, panel_access.role, filename, sees_contacts=panel_access.sees_contacts
+    )
 
 
 HANDLERS: list[Any] = [get_attrition, get_final, list_exports, download_export]

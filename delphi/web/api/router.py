@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Router
 from litestar.di import Provide
 
-from delphi.web.api import moderation, panels, results, rounds
+from delphi.web.api import moderation, panels, results, rounds, team
 from delphi.web.api.auth import provide_api_account
 from delphi.web.guards import provide_checked_panel_access
 
@@ -15,7 +15,7 @@ def api_router() -> Router:
     ``panel_access`` validates ``panel_id`` (400) before checking the role (404/403)."""
     return Router(
         path="/api/v1",
-        route_handlers=[*panels.HANDLERS, *rounds.HANDLERS, *moderation.HANDLERS, *results.HANDLERS],
+        route_handlers=[*panels.HANDLERS, *rounds.HANDLERS, *moderation.HANDLERS, *results.HANDLERS, *team.HANDLERS],
         dependencies={
             "account": Provide(provide_api_account),
             "panel_access": Provide(provide_checked_panel_access),
