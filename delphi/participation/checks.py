@@ -1,5 +1,5 @@
-"""What a panellist may save, checked in one place: answers on the scale, text limits, a valid session,
-consent, an open round and statements of that round.
+"""What a panellist may save, checked in one place: answers on the scale, text limits, a valid session (one that
+has not run out or been signed out), consent, an open round and statements of that round.
 
 Every writer asks these functions: the rating page's save (:func:`delphi.participation.saving.save_ratings`),
 the single save (:func:`~delphi.participation.saving.save_rating`), the grouped background save
@@ -12,9 +12,10 @@ Pure: no SQLAlchemy, no Litestar, no I/O.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from delphi.domain import PanellistStatus, RoundStatus
 from delphi.errors import DelphiError
@@ -205,10 +206,60 @@ def link_usable(status: str, erased: bool) -> bool:
     return status != PanellistStatus.WITHDRAWN and not erased
 
 
-def session_valid(status: str, erased: bool, session_version: int, cookie_version: object) -> bool:
+def session_valid(
+    status: str,
+    erased: bool,
+    session_version: int,
+    cookie_version: object,
+    *,
+    ended_at: datetime | None,
+    started: object,
+) -> bool:
     """A session cookie still counts: made with the panellist's current link (``cookie_version`` equals their
-    ``session_version``; re-issuing a link bumps it) by someone whose link works (:func:`link_usable`)."""
-    return session_version == cookie_version and link_usable(status, erased)
+    ``session_version``; re-issuing a link bumps it) by someone whose link works (:func:`link_usable`), and
+    not signed out since it started (:func:`signed_out_since`; ``ended_at`` is ``Panellist.sessions_ended_at``,
+    ``started`` the cookie's start stamp)."""
+    return (
+        session_version == cookie_version
+        and link_usable(status, erased)
+        and not signed_out_since(started, ended_at)
+    )
+
+
+def epoch_stamp(value: object) -> float | None:
+    """A cookie's time stamp as epoch seconds; None for anything that is not a finite number (``bool`` too)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def signed_out_since(started: object, ended_at: datetime | None) -> bool:
+    """Whether the panellist signed out (``ended_at``, ``Panellist.sessions_ended_at``, UTC-aware) at or after
+    the session started (``started``: epoch seconds, sub-second, from the cookie).
+
+    Signing out ends every session started before it, on any browser; a session started later (their personal
+    link opened again) is not affected.  A ``started`` that is missing or not a number counts as ended when the
+    panellist has ever signed out.
+    """
+    if ended_at is None:
+        return False
+    start = epoch_stamp(started)
+    return start is None or start <= ended_at.timestamp()
+
+
+def session_timed_out(
+    started: object, last_used: object, now: float, idle: timedelta, longest: timedelta
+) -> bool:
+    """Whether a panellist session has run out at ``now``: more than ``idle`` since ``last_used`` or more than
+    ``longest`` since ``started`` (all three epoch seconds; ``settings.sessions.panellist_idle`` and
+    ``panellist_max``).
+
+    A stamp that is missing or not a number (a cookie from before sessions carried them) has run out too.
+    """
+    start, seen = epoch_stamp(started), epoch_stamp(last_used)
+    if start is None or seen is None:
+        return True
+    return now - seen > idle.total_seconds() or now - start > longest.total_seconds()
 
 
 def round_accepts_answers(status: str, closes_at: datetime | None, now: datetime) -> bool:

@@ -73,6 +73,13 @@ class SessionEnded(DelphiError):
     status_code = 403
 
 
+class SessionExpired(SessionEnded):
+    """A session that ran out (too long without activity, or too long in all) or was signed out: the personal
+    link signs in again, and nothing saved is lost.  401, so the rating page's script can tell it apart."""
+
+    status_code = 401
+
+
 class ConsentNeeded(Conflict):
     """A write before the panellist agreed to take part."""
 
@@ -105,3 +112,25 @@ def link_not_valid() -> LinkNotValid:
 def session_ended() -> SessionEnded:
     """The one answer for a session cookie that no longer names a panellist who may take part."""
     return fail(SessionEnded, N_("Please open the personal link in your e-mail to continue."))
+
+
+def session_timed_out() -> SessionExpired:
+    """The answer for a session past its idle or total lifetime (``settings.sessions.panellist_*``)."""
+    return fail(
+        SessionExpired,
+        N_(
+            "For your privacy, you were signed out after a while without activity. Nothing you saved is lost. "
+            "To carry on, open the personal link in your invitation e-mail: it signs you in again."
+        ),
+    )
+
+
+def session_signed_out() -> SessionExpired:
+    """The answer for a session started before the panellist signed out (on this or another browser)."""
+    return fail(
+        SessionExpired,
+        N_(
+            "You have been signed out of the panel on this browser. Nothing you saved is lost. To carry on, "
+            "open the personal link in your invitation e-mail: it signs you in again."
+        ),
+    )

@@ -1,9 +1,13 @@
-"""A panellist's way in: their personal link, the session cookie it gives, and their audit actor.
+"""A panellist's way in: their personal link, the session cookie it gives, signing out, and their audit actor.
 
 The link's token is looked up by its SHA-256 (:func:`delphi.security.token_digest`) in one place,
 :func:`panellist_for_token`; every refusal is the same :class:`~delphi.participation.issues.LinkNotValid` (or
 :class:`~delphi.participation.issues.SessionEnded` for a cookie), so an answer reveals nothing about whether
 anybody is on a panel.
+
+Signing out (:func:`end_sessions`) does not bump ``session_version``: the e-mailed token is derived from it
+(:func:`delphi.security.panellist_token`), so that would kill the personal link too.  It stamps
+``Panellist.sessions_ended_at`` instead, and a session whose start stamp is not after it is ended.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from delphi import audit
 from delphi.db.models import Panellist, utcnow
 from delphi.domain import Actor, PanellistStatus
-from delphi.participation.checks import link_usable, session_valid
-from delphi.participation.issues import link_not_valid, session_ended
+from delphi.participation.checks import link_usable, session_valid, signed_out_since
+from delphi.participation.issues import link_not_valid, session_ended, session_signed_out
 from delphi.security import token_digest
 
 #: Longest token looked up, in characters; a longer one is refused without a query.
@@ -58,18 +63,47 @@ async def exchange_link(session: AsyncSession, token: str, now: datetime | None 
     return panellist
 
 
-async def panellist_for_session(session: AsyncSession, panellist_id: object, version: object) -> Panellist:
+async def panellist_for_session(
+    session: AsyncSession, panellist_id: object, version: object, started: object
+) -> Panellist:
     """The panellist a session cookie names, if the session is still valid.
 
     A session is valid while its ``version`` equals the panellist's ``session_version`` (re-issuing a link
-    bumps it) and the panellist has neither withdrawn nor been erased (:func:`checks.session_valid
-    <delphi.participation.checks.session_valid>`); else :class:`SessionEnded`.
+    bumps it), the panellist has neither withdrawn nor been erased, and they have not signed out since the
+    session ``started`` (epoch seconds; :func:`checks.session_valid
+    <delphi.participation.checks.session_valid>`).  Raises :class:`SessionEnded` for the first two and
+    :class:`SessionExpired` (401, "you were signed out") for the last.  How long a session lasts is the web
+    layer's check, made before this one (:mod:`delphi.web.panellist.session`).
     """
     if not isinstance(panellist_id, int) or not isinstance(version, int):
         raise session_ended()
     panellist = await session.get(Panellist, panellist_id)
     if panellist is None or not session_valid(
-        panellist.status, panellist.erased_at is not None, panellist.session_version, version
+        panellist.status,
+        panellist.erased_at is not None,
+        panellist.session_version,
+        version,
+        ended_at=None,  # signing out is told apart below: it has an answer of its own
+        started=started,
     ):
         raise session_ended()
+    if signed_out_since(started, panellist.sessions_ended_at):
+        raise session_signed_out()
     return panellist
+
+
+def end_sessions(session: AsyncSession, panellist: Panellist, how: str, now: datetime | None = None) -> None:
+    """Sign the panellist out everywhere: every session started up to ``now`` stops working, a copy of the cookie
+    included (``Panellist.sessions_ended_at``); their personal link still works and starts a new session.
+
+    ``how``: ``"sign-out"`` or ``"quick-exit"``, recorded in a ``panellist.signed_out`` audit event.  The caller
+    commits (and clears the cookie).
+    """
+    panellist.sessions_ended_at = now or utcnow()
+    audit.record(
+        session,
+        actor=actor_of(panellist),
+        action="panellist.signed_out",
+        panel_id=panellist.panel_id,
+        detail={"panellist": panellist.pseudonym, "how": how},
+    )

@@ -50,11 +50,13 @@ from delphi.participation.writes import upsert_params, upsert_statement
 
 @dataclass(frozen=True, slots=True)
 class SaveJob:
-    """One background save: who (the session cookie's panellist id and session version) and what."""
+    """One background save: who (the session cookie's panellist id, session version and start stamp, epoch
+    seconds; None counts as signed out if the panellist ever signed out) and what."""
 
     panellist_id: int
     session_version: int
     item: RatingInput
+    session_started: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,7 @@ def _targets_query(dialect: str) -> Select[Any]:
         select(
             Panellist.id,
             Panellist.session_version,
+            Panellist.sessions_ended_at,
             Panellist.status,
             Panellist.erased_at,
             Panellist.consented_at,
@@ -152,7 +155,12 @@ def _may_write(row: Any, job: SaveJob, members: frozenset[int], now: datetime) -
     """Whether ``job`` passes the session and write checks of the full path, for its panellist's ``row`` of
     :func:`_targets_query` and its open round's statements ``members``."""
     return checks.session_valid(
-        row.status, row.erased_at is not None, row.session_version, job.session_version
+        row.status,
+        row.erased_at is not None,
+        row.session_version,
+        job.session_version,
+        ended_at=row.sessions_ended_at,
+        started=job.session_started,
     ) and (
         checks.write_refusal(
             consented=row.consented_at is not None,

@@ -62,8 +62,11 @@ class SaveQueue:
         self.batches = 0
         self.saves = 0
 
-    async def save(self, panellist_id: int, session_version: int, item: RatingInput) -> SaveResult | None:
-        """Store ``item`` for the panellist with the session ``session_version``; None = take the full path.
+    async def save(
+        self, panellist_id: int, session_version: int, item: RatingInput, session_started: float | None = None
+    ) -> SaveResult | None:
+        """Store ``item`` for the panellist with the session ``session_version`` started at ``session_started``
+        (epoch seconds, checked against a sign-out); None = take the full path.
 
         Returns once the answer is committed.  If the caller is cancelled before its batch starts, its save is
         dropped (nobody was told it was saved); once the batch has started it completes regardless.
@@ -73,7 +76,7 @@ class SaveQueue:
             self._start(loop)
         assert self._wake is not None
         future: asyncio.Future[SaveResult | None] = loop.create_future()
-        self._waiting.append((SaveJob(panellist_id, session_version, item), future))
+        self._waiting.append((SaveJob(panellist_id, session_version, item, session_started), future))
         self._wake.set()
         return await future
 

@@ -179,17 +179,18 @@ async def save_rating_alone(
     version: object,
     item: RatingInput | None,
     on_panellist: Callable[[Panellist], None],
+    started: object = None,
 ) -> SaveResult:
     """One answer saved in a transaction of its own, with every check phrased: the session cookie's
-    ``panellist_id`` and ``version`` that are not (or no longer) valid are refused first
-    (:func:`delphi.participation.links.panellist_for_session`), then a body that was not a JSON object (``item``
-    None), then whatever :func:`save_rating` refuses.  ``on_panellist`` is told the panellist as soon as the
+    ``panellist_id``, ``version`` and ``started`` (its start stamp, epoch seconds) that are not (or no longer)
+    valid are refused first (:func:`delphi.participation.links.panellist_for_session`), then a body that was
+    not a JSON object (``item`` None), then whatever :func:`save_rating` refuses.  ``on_panellist`` is told the panellist as soon as the
     session is found valid (the caller then answers a refusal in the panellist's language).  Commits on success.
     """
     async with AsyncSession(engine, expire_on_commit=False) as session:
         async with session.begin():
             await begin_write(session)  # the session check too is serialised with a close (SQLite)
-            panellist = await links.panellist_for_session(session, panellist_id, version)
+            panellist = await links.panellist_for_session(session, panellist_id, version, started)
             on_panellist(panellist)
             if item is None:
                 raise fail(InvalidInput, N_("Send the answer as a JSON object."))

@@ -10,9 +10,11 @@ No SQL here: every handler calls the use cases of :mod:`delphi.participation`.  
   saves (CSRF header ``x-csrftoken``).
 * :mod:`.steps` — the other ``/panel/...`` pages: home, consent, review and submit, receipt, suggestions, final
   results, leaving.
+* :mod:`.exit` — "Sign out" and "Quick exit" (in the header of every page) and the neutral signed-out page.
 * :mod:`.session` — the panellist in the signed session cookie (``panellist_id`` and ``panellist_v``, the
-  version checked against the row on every request); :mod:`.rendering` and :mod:`.errors` — pages and kind
-  error pages in the panellist's language.
+  version checked against the row on every request, with start and last-use stamps: a session ends after
+  ``settings.sessions.panellist_idle`` without use or ``panellist_max`` in all, and when the panellist signs
+  out); :mod:`.rendering` and :mod:`.errors` — pages and kind error pages in the panellist's language.
 
 Every page works without JavaScript; ``panellist.js`` only saves each answer as it is given.  Text goes
 through the panellist's gettext catalog (``Panellist.language``).

@@ -7,7 +7,7 @@ from litestar.exceptions import HTTPException
 
 from delphi.errors import DelphiError
 from delphi.locale import template_gettext
-from delphi.participation.issues import N_, LinkNotValid, SessionEnded
+from delphi.participation.issues import N_, LinkNotValid, SessionEnded, SessionExpired
 from delphi.web.errors import http_error_handler, problem
 from delphi.web.panellist.rendering import errors_of, language_of, render
 
@@ -42,6 +42,14 @@ def panellist_error_handler(request: Request, exc: Exception) -> Response:
             exc.status_code,
             errors[0][1] if errors else exc.message,
             extra={"errors": [{"field": f, "message": m} for f, m in errors]},
+        )
+    if isinstance(exc, SessionExpired):  # ran out or signed out: a page that names no panel
+        return render(
+            request,
+            "session_over.html",
+            None,
+            status_code=exc.status_code,
+            messages=[m for _, m in errors],
         )
     if isinstance(exc, LinkNotValid | SessionEnded):
         return render(request, "link_problem.html", None, status_code=exc.status_code)

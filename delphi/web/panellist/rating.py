@@ -19,7 +19,7 @@ from delphi.web.forms import read_form_multi
 from delphi.web.ids import possible_id
 from delphi.web.panellist.errors import EXCEPTION_HANDLERS
 from delphi.web.panellist.rendering import chart_for, errors_of, gettext_for, render
-from delphi.web.panellist.session import provide_panellist, remember_language, signed_in_as
+from delphi.web.panellist.session import live_session, provide_panellist, remember_language
 
 _FIELD = re.compile(r"^([scr])(\d{1,12})$")
 
@@ -163,9 +163,11 @@ class RatingController(Controller):
         The save goes through the process's :class:`~delphi.participation.save_queue.SaveQueue` (grouped with other
         panellists' saves in one transaction); whatever the queue does not save, from a bad value to an ended
         session, takes the full path in its own transaction (:func:`delphi.participation.saving.save_rating_alone`),
-        which gives the precise answer.
+        which gives the precise answer.  A session that ran out or was signed out is a 401 problem
+        (:class:`~delphi.participation.issues.SessionExpired`); the page's script shows its ``detail``.
         """
-        panellist_id, version = signed_in_as(request)
+        found = live_session(request)  # raises SessionExpired past the lifetimes, before any query
+        panellist_id, version, started = found.panellist_id, found.version, found.started
         body = await _json_body(request)
         item = (
             checks.RatingInput(statement_id, body.get("answer"), body.get("comment"), body.get("reason"))
@@ -174,7 +176,8 @@ class RatingController(Controller):
         )
         result = None
         if isinstance(panellist_id, int) and isinstance(version, int) and item is not None:
-            result = await request.app.state.save_queue.save(panellist_id, version, item)
+            stamp = checks.epoch_stamp(started)
+            result = await request.app.state.save_queue.save(panellist_id, version, item, stamp)
         if result is None:
             result = await saving.save_rating_alone(
                 request.app.state.engine,
@@ -182,5 +185,6 @@ class RatingController(Controller):
                 version,
                 item,
                 lambda panellist: remember_language(request, panellist),
+                started,
             )
         return _saved(result)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar import MediaType, Request
 from litestar.response import Template
@@ -16,6 +17,7 @@ from delphi.locale import template_gettext
 from delphi.participation import figures
 from delphi.participation.issues import Issue
 from delphi.web.charts import distribution_svg
+from delphi.web.headers import CSP
 
 
 def language_of(request: Request, panellist: Panellist | None = None) -> str:
@@ -56,6 +58,7 @@ def _context(request: Request, panellist: Panellist | None, **extra: Any) -> dic
         "errors": [],
         "field_errors": {},
         "notice": None,
+        "quick_exit_url": request.app.state.settings.quick_exit_url,
     }
     ctx.update(extra)
     if ctx["errors"] and not ctx["field_errors"]:
@@ -63,15 +66,32 @@ def _context(request: Request, panellist: Panellist | None, **extra: Any) -> dic
     return ctx
 
 
+@lru_cache(maxsize=8)
+def panellist_csp(quick_exit_url: str) -> str:
+    """The site's Content-Security-Policy with the quick-exit page's origin added to ``form-action``.
+
+    Browsers apply ``form-action`` to where a form's answer redirects too, so without it the "Quick exit"
+    form's 303 to another site would be blocked (Chromium does).  Nothing else is loosened.
+    """
+    parts = urlsplit(quick_exit_url)
+    return CSP.replace("form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}", 1)
+
+
 def render(
     request: Request, template: str, panellist: Panellist | None, status_code: int = 200, **extra: Any
 ) -> Template:
-    """Render a panellist template with the reader's translations and the shared helpers."""
+    """Render a panellist template with the reader's translations and the shared helpers.
+
+    Every panellist page has the "Quick exit" form (``panellist/_layout.html``), so each carries
+    :func:`panellist_csp`; ``Cache-Control: no-store`` comes from :mod:`delphi.web.headers`, so the back
+    button after signing out fetches the page again rather than showing the panel from the cache.
+    """
     return Template(
         f"panellist/{template}",
         context=_context(request, panellist, **extra),
         status_code=status_code,
         media_type=MediaType.HTML,
+        headers={"content-security-policy": panellist_csp(request.app.state.settings.quick_exit_url)},
     )
 
 

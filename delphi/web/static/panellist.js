@@ -1,14 +1,30 @@
 // Panellist pages, progressive enhancement only: every page works without this file.
 // On the rating page each answer is saved in the background as it is given (POST /panel/ratings/<id>, JSON,
 // CSRF header from the page's hidden _csrf_token input), and the "why" prompt shows only for a rating outside
-// last round's middle half.  The page's own buttons still save everything when pressed.
+// last round's middle half.  The page's own buttons still save everything when pressed.  A save refused because
+// the session ended (401: it ran out, or the panellist signed out) shows the server's message above the form and
+// leaves every answer on the page as it is.
+// On every page, "Quick exit" ends the session with a beacon and replaces the page in the history (so the back
+// button does not come back to it); without JavaScript, or without sendBeacon, the form posts as usual.
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
+
+  var exit = document.querySelector("form[data-quick-exit]");
+  if (exit && navigator.sendBeacon) {
+    exit.addEventListener("submit", function (event) {
+      if (navigator.sendBeacon(exit.action, "")) {
+        event.preventDefault();
+        window.location.replace(exit.dataset.quickExit);
+      }
+    });
+  }
+
   var form = document.querySelector("form[data-autosave]");
   if (!form || !window.fetch) { return; }
   var tokenInput = form.querySelector("input[name=_csrf_token]");
   var progress = document.getElementById("progress");
+  var sessionAlert = document.getElementById("session-alert");
   var timers = {};
   form.dataset.pending = "0";
 
@@ -17,6 +33,17 @@
     if (!el) { return; }
     el.textContent = text;
     el.classList.toggle("is-error", !!isError);
+  }
+
+  // The session ended: say so once, above the form (role=alert), in the server's words and the page's.
+  function signedOut(detail) {
+    if (!sessionAlert || sessionAlert.textContent !== "") { return; }
+    [detail, form.dataset.msgSignedOut].forEach(function (text) {
+      if (!text) { return; }
+      var p = document.createElement("p");
+      p.textContent = text;
+      sessionAlert.appendChild(p);
+    });
   }
 
   function checkedValue(id) {
@@ -71,6 +98,11 @@
       body: JSON.stringify(payload)
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
+        if (response.status === 401) {
+          signedOut(body && body.detail);
+          status(id, form.dataset.msgEnded || "Not saved", true);
+          return;
+        }
         if (!response.ok) {
           status(id, (body && body.detail) || form.dataset.msgFailed || "Not saved", true);
           return;
