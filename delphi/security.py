@@ -20,6 +20,8 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 MIN_PASSWORD_LENGTH = 10
+#: Longest password accepted, in characters: the login form reads no more than this.
+MAX_PASSWORD_LENGTH = 1000
 
 
 def new_token() -> tuple[str, str]:
@@ -73,3 +75,25 @@ def one_time_token(secret_key: str, link_id: int, nonce: str) -> str:
     key = derive_key(secret_key, "one-time-link")
     mac = hmac.new(key, f"{link_id}:{nonce}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def password_problems(
+    new: str, repeat: str | None = None, *, field: str = "new", repeat_field: str = "repeat"
+) -> list[tuple[str, str]]:
+    """What is wrong with ``new`` as a password, as ``(field, message)`` pairs ([] when nothing); the one rule
+    for every form that sets a password (change, reset, accepting an invitation, the command line).
+
+    Too short (under :data:`MIN_PASSWORD_LENGTH` characters) or too long (over :data:`MAX_PASSWORD_LENGTH`,
+    which could never be typed into the login form) is reported on ``field``; ``repeat``, when given, must
+    equal ``new`` (reported on ``repeat_field``).
+    """
+    problems = []
+    if len(new) < MIN_PASSWORD_LENGTH:
+        problems.append((field, f"The new password must have at least {MIN_PASSWORD_LENGTH} characters."))
+    elif len(new) > MAX_PASSWORD_LENGTH:
+        problems.append((field, f"The new password must have at most {MAX_PASSWORD_LENGTH} characters."))
+    if repeat is not None and repeat != new:
+        problems.append(
+            (repeat_field, "The two new passwords are not the same. Type the new password twice.")
+        )
+    return problems

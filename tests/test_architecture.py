@@ -56,6 +56,8 @@ RULES = [
         ("delphi.web", "litestar", "delphi.rounds", "delphi.participation", "delphi.results", "delphi.mail"),
     ),
     (("participation",), ("delphi.web", "litestar")),
+    # Accounts, sessions and passwords know nothing of panels being run or read.
+    (("accounts",), ("delphi.web", "litestar", "delphi.rounds", "delphi.participation", "delphi.results")),
     (
         ("formatting",),
         ("sqlalchemy", "litestar", "jinja2", "delphi.db", "delphi.web", "delphi.mail", "delphi.rounds"),

@@ -34,8 +34,6 @@ RESET_LIFETIME = timedelta(hours=1)
 #: At most one reset mail per account within this interval; a request inside it sends nothing (and says the
 #: same as always), so nobody can fill an inbox with reset mails.
 RESET_MAIL_INTERVAL = timedelta(minutes=5)
-#: Longest password accepted, in characters: the login form reads no more than this.
-MAX_PASSWORD_LENGTH = 1000
 LINK_UNUSABLE = (
     "This link does not work any more: it was used already, it is more than an hour old, or a newer link "
     "was sent since. Ask for a new one."
@@ -47,25 +45,6 @@ class LinkUnusable(NotFound):
 
     def __init__(self) -> None:
         super().__init__(LINK_UNUSABLE)
-
-
-def password_problems(new: str, repeat: str | None = None, *, field: str = "new") -> list[tuple[str, str]]:
-    """What is wrong with ``new`` as a password, as ``(field, message)`` pairs ([] when nothing).
-
-    Too short (under :data:`delphi.security.MIN_PASSWORD_LENGTH` characters) or too long (over
-    :data:`MAX_PASSWORD_LENGTH`) is reported on ``field``; ``repeat``, when given, must equal ``new`` (reported
-    on ``"repeat"``).
-    """
-    problems = []
-    if len(new) < security.MIN_PASSWORD_LENGTH:
-        problems.append(
-            (field, f"The new password must have at least {security.MIN_PASSWORD_LENGTH} characters.")
-        )
-    elif len(new) > MAX_PASSWORD_LENGTH:
-        problems.append((field, f"The new password must have at most {MAX_PASSWORD_LENGTH} characters."))
-    if repeat is not None and repeat != new:
-        problems.append(("repeat", "The two new passwords are not the same. Type the new password twice."))
-    return problems
 
 
 def _refuse(problems: list[tuple[str, str]]) -> None:
@@ -122,7 +101,7 @@ async def change_password(
         problems.append(("current", "Enter your current password."))
     elif not await asyncio.to_thread(security.verify_password, account.password_hash, current):
         problems.append(("current", "Your current password is not right."))
-    problems += password_problems(new, repeat)
+    problems += security.password_problems(new, repeat)
     _refuse(problems)
     await _store(session, account, new)
     await _spend_reset_links(session, account.id, now)
@@ -208,13 +187,13 @@ async def reset_password(
 
     Raises :class:`LinkUnusable` (one neutral message) for a link that is unknown, spent (also by a concurrent
     request), expired or of a deactivated account, and :class:`~delphi.errors.InvalidInput` listing every
-    problem of ``new`` / ``repeat`` (see :func:`password_problems`) without spending the link, so the form can be
+    problem of ``new`` / ``repeat`` (see :func:`delphi.security.password_problems`) without spending the link, so the form can be
     sent again.  Clears the lockout, ends every session of the account and spends its other reset links; audited
     as ``account.password_reset``.
     """
     now = now or utcnow()
     await check_reset_link(session, token, now)
-    _refuse(password_problems(new, repeat))
+    _refuse(security.password_problems(new, repeat))
     link = await use_link(session, token, LinkPurpose.PASSWORD_RESET, now)
     if link is None or link.account_id is None:
         raise LinkUnusable()
@@ -239,7 +218,7 @@ async def set_password(session: AsyncSession, account: Account, new: str, now: d
     ended (all of them).  InvalidInput on ``"password"`` for a too short or too long one.  Clears the lockout,
     spends unused reset links; audited as ``account.password_set``."""
     now = now or utcnow()
-    _refuse(password_problems(new, field="password"))
+    _refuse(security.password_problems(new, field="password"))
     await _store(session, account, new)
     await _spend_reset_links(session, account.id, now)
     audit.record(session, actor=SYSTEM, action="account.password_set", account_id=account.id)

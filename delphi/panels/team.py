@@ -34,7 +34,7 @@ from delphi.db.models import Account, OneTimeLink, Panel, PanelAccess, TeamInvit
 from delphi.domain import AccountRole, Actor, LinkPurpose, PanelRole
 from delphi.errors import Conflict, Forbidden, InvalidInput, NotFound
 from delphi.panels.access import OWNERS, can_see_contacts, panel_role
-from delphi.security import MIN_PASSWORD_LENGTH
+from delphi.security import password_problems
 
 #: How long an invitation link works.
 INVITATION_LIFETIME = timedelta(days=7)
@@ -545,17 +545,14 @@ async def view_invitation(
 
 def check_new_password(name: str, password: str, repeated: str, *, needs_password: bool) -> None:
     """Every problem of the accept form at once (InvalidInput with ``errors``): a name of 1 to 200 characters,
-    and (for a new account) a password of at least :data:`delphi.security.MIN_PASSWORD_LENGTH` characters typed
-    the same twice."""
+    and (for a new account) a password as :func:`delphi.security.password_problems` wants it, typed the same
+    twice."""
     if not needs_password:
         return
     problems = []
     if not 1 <= len(name.strip()) <= 200:
         problems.append(("name", "Enter your name (up to 200 characters)."))
-    if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(("password", f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters."))
-    elif password != repeated:
-        problems.append(("password_again", "The two passwords are not the same. Type the password again."))
+    problems += password_problems(password, repeated, field="password", repeat_field="password_again")
     if problems:
         raise InvalidInput(problems[0][1], field=problems[0][0], errors=problems)
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from delphi.accounts import passwords
 from delphi.db.models import Account
 from delphi.errors import InvalidInput
-from delphi.security import MIN_PASSWORD_LENGTH
+from delphi.security import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from delphi.settings import Settings
 from delphi.web.deps import signed_in
 from delphi.web.forms import read_form, render_form
@@ -30,7 +30,7 @@ from delphi.web.ratelimit import SlidingWindowLimiter, client_key
 #: address with an account (a link issued, a mail rendered and queued) and one without answer alike.
 ANSWER_FLOOR_S = 0.25
 #: Longest field value read from these forms, in characters (longer passwords are refused by the use cases).
-MAX_FIELD = passwords.MAX_PASSWORD_LENGTH + 1
+MAX_FIELD = MAX_PASSWORD_LENGTH + 1
 HINT = f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words make a good one."
 
 

@@ -160,7 +160,11 @@ async def test_a_bad_password_is_refused_before_the_link_is_spent(session: Async
     token = token_of((await share(session, world, "new@team.example")).link)
     with pytest.raises(InvalidInput) as caught:
         await team.accept_invitation(session, token, name="", password="short", password_again="")
-    assert [f for f, _ in caught.value.errors] == ["name", "password"]
+    assert [f for f, _ in caught.value.errors] == ["name", "password", "password_again"]
+    await rolled_back(session, world)
+    # longer than the login form reads (1,000 characters): it could never be used to sign in
+    with pytest.raises(InvalidInput, match="at most 1000"):
+        await team.accept_invitation(session, token, name="N", password="x" * 1001, password_again="x" * 1001)
     await rolled_back(session, world)
     with pytest.raises(InvalidInput, match="not the same"):
         await team.accept_invitation(session, token, name="N", password="x" * 12, password_again="y" * 12)
