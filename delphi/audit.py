@@ -88,7 +88,8 @@ ACTIONS: Mapping[str, ActionText] = MappingProxyType(
             "{member} was invited to the panel as {role} (may contact panellists: {can_contact}).",
         ),
         "team.invitation_resent": ActionText(
-            "Invitation sent again", "The invitation to {member} was sent again; the earlier link stopped working."
+            "Invitation sent again",
+            "The invitation to {member} was sent again; the earlier link stopped working.",
         ),
         "team.invitation_revoked": ActionText(
             "Invitation withdrawn", "The invitation to {member} was withdrawn; its link stopped working."

@@ -232,7 +232,11 @@ async def claim(
                 last_error="Not sent: the panellist has left the panel, or the link it carries no longer works.",
             )
         )
-        log.info("mail cancelled %d (panellist left, or its one-time link no longer works): ids %s", len(cancel), cancel[:20])
+        log.info(
+            "mail cancelled %d (panellist left, or its one-time link no longer works): ids %s",
+            len(cancel),
+            cancel[:20],
+        )
     if readdress:
         await session.execute(
             update(_T).where(_T.c.id == bindparam("b_id")).values(to_address=bindparam("b_to")), readdress

@@ -44,7 +44,9 @@ def can_see_contacts(role: PanelRole, can_contact: bool) -> bool:
     return role == PanelRole.FACILITATOR and can_contact
 
 
-async def panel_grant(session: AsyncSession, account: Account, panel_id: int) -> tuple[PanelRole, bool] | None:
+async def panel_grant(
+    session: AsyncSession, account: Account, panel_id: int
+) -> tuple[PanelRole, bool] | None:
     """``(role, can_contact)`` of the account on the panel (one query), None without access; admins act as
     owners of every panel."""
     if account.role == AccountRole.ADMIN:

@@ -68,7 +68,9 @@ async def provide_panel_access(
     request: Request, db_session: AsyncSession, account: Account, panel_id: int
 ) -> PanelAccess:
     """The ``panel_access`` of the pages: 404 or 403 as the module says."""
-    panel, role, sees_contacts = await load_panel_grant(db_session, account, panel_id, required_roles(request))
+    panel, role, sees_contacts = await load_panel_grant(
+        db_session, account, panel_id, required_roles(request)
+    )
     return PanelAccess(panel, role, sees_contacts)
 
 

@@ -130,7 +130,10 @@ def test_the_team_invitation_carries_its_one_time_link_and_says_who_invites_as_w
 
 def test_the_team_access_notice_links_to_the_panel() -> None:
     mail = render_mail(kinds.team_access.name, contexts()[kinds.team_access.name])
-    assert "http://testserver.local/panels/1" in mail.text and 'href="http://testserver.local/panels/1"' in mail.html
+    assert (
+        "http://testserver.local/panels/1" in mail.text
+        and 'href="http://testserver.local/panels/1"' in mail.html
+    )
     assert "as researcher (read and export)" in mail.text and ONE_TIME_LINK_PLACEHOLDER not in mail.text
 
 

@@ -261,9 +261,14 @@ def test_only_the_owner_is_offered_the_exports_that_name_people() -> None:
         assert not owner_only & {s.name for s in exports.available(role)}
 
 
-
-def test_a_facilitator_who_may_contact_panellists_is_offered_the_pseudonym_key_and_a_researcher_never() -> None:
+def test_a_facilitator_who_may_contact_panellists_is_offered_the_pseudonym_key_and_a_researcher_never() -> (
+    None
+):
     granted = {s.name for s in exports.available(PanelRole.FACILITATOR, sees_contacts=True)}
     assert "pseudonym-key" in granted and "honoraria" not in granted
-    assert "pseudonym-key" not in {s.name for s in exports.available(PanelRole.FACILITATOR, sees_contacts=False)}
-    assert "pseudonym-key" not in {s.name for s in exports.available(PanelRole.RESEARCHER, sees_contacts=True)}
+    assert "pseudonym-key" not in {
+        s.name for s in exports.available(PanelRole.FACILITATOR, sees_contacts=False)
+    }
+    assert "pseudonym-key" not in {
+        s.name for s in exports.available(PanelRole.RESEARCHER, sees_contacts=True)
+    }

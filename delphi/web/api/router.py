@@ -15,7 +15,13 @@ def api_router() -> Router:
     ``panel_access`` validates ``panel_id`` (400) before checking the role (404/403)."""
     return Router(
         path="/api/v1",
-        route_handlers=[*panels.HANDLERS, *rounds.HANDLERS, *moderation.HANDLERS, *results.HANDLERS, *team.HANDLERS],
+        route_handlers=[
+            *panels.HANDLERS,
+            *rounds.HANDLERS,
+            *moderation.HANDLERS,
+            *results.HANDLERS,
+            *team.HANDLERS,
+        ],
         dependencies={
             "account": Provide(provide_api_account),
             "panel_access": Provide(provide_checked_panel_access),
