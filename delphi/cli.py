@@ -161,25 +161,21 @@ def accounts() -> None:
 def accounts_create(email: str, role: str, name: str, password_stdin: bool) -> None:
     """Create an account; the password is asked for (or read from stdin)."""
     from delphi.accounts import create_account
-    from delphi.db.engine import make_engine, make_sessionmaker
-    from delphi.settings import load_settings
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    settings = load_settings(require_secret=False)
+    password = _read_password(password_stdin, "Password")
 
-    async def go() -> None:
-        engine = make_engine(settings.database, null_pool=True)
-        try:
-            async with make_sessionmaker(engine)() as session, session.begin():
-                await create_account(session, email=email, password=password, role=role, name=name)
-        finally:
-            await engine.dispose()
+    async def work(session: Any) -> None:
+        await create_account(session, email=email, password=password, role=role, name=name)
 
-    asyncio.run(go())
+    _in_transaction(work)
     click.echo(f"Created {role} account {email.strip().lower()}.")
+
+
+def _read_password(from_stdin: bool, prompt: str) -> str:
+    """The first line of standard input (``--password-stdin``), else asked for twice without echo."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt(prompt, hide_input=True, confirmation_prompt=True)
 
 
 def _in_transaction(work: Callable[[Any], Any]) -> Any:
@@ -210,10 +206,7 @@ def accounts_set_password(email: str, password_stdin: bool) -> None:
     from delphi.accounts.admin import account_by_email
     from delphi.accounts.passwords import set_password
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    password = _read_password(password_stdin, "New password")
 
     async def work(session: Any) -> tuple[str, int]:
         account = await account_by_email(session, email)

@@ -179,9 +179,3 @@ async def revoke_token(session: AsyncSession, account: Account, token_id: int) -
             detail={"token_id": row.id, "name": row.name},
         )
     return row
-
-
-async def active_account(session: AsyncSession, account_id: int) -> Account | None:
-    """The account with ``account_id`` if it exists and is active; else None."""
-    account = await session.get(Account, account_id)
-    return account if account is not None and account.is_active else None

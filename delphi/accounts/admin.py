@@ -8,13 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi import audit
 from delphi.accounts import normalise_email
+from delphi.accounts.links import spend_links
 from delphi.accounts.sessions import revoke_sessions
-from delphi.db.models import Account, OneTimeLink, utcnow
+from delphi.db.models import Account, utcnow
 from delphi.domain import SYSTEM
 from delphi.errors import NotFound
 
@@ -52,12 +53,7 @@ async def deactivate_account(session: AsyncSession, account: Account, now: datet
         return 0
     now = now or utcnow()
     account.is_active = False
-    await session.execute(
-        update(OneTimeLink)
-        .where(OneTimeLink.account_id == account.id, OneTimeLink.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    await spend_links(session, now, account_id=account.id)
     audit.record(session, actor=SYSTEM, action="account.deactivated", account_id=account.id)
     await session.flush()
     return await revoke_sessions(session, account.id, reason="deactivated", now=now)

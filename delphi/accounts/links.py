@@ -19,7 +19,7 @@ from delphi.domain import LinkPurpose
 from delphi.mail.outbox import ONE_TIME_LINK_PLACEHOLDER
 from delphi.security import one_time_token, token_digest
 
-__all__ = ["ONE_TIME_LINK_PLACEHOLDER", "find_link", "issue_link", "link_url", "use_link"]
+__all__ = ["ONE_TIME_LINK_PLACEHOLDER", "find_link", "issue_link", "link_url", "spend_links", "use_link"]
 #: Longest token looked up, in characters; a longer one is refused without a query.
 MAX_TOKEN = 200
 #: The path of each purpose's link under the base URL, followed by ``/<token>``.
@@ -48,17 +48,7 @@ async def issue_link(
     newest mailed link works.
     """
     now = now or utcnow()
-    owner = (
-        OneTimeLink.account_id == account_id
-        if account_id is not None
-        else (OneTimeLink.invitation_id == invitation_id)
-    )
-    await session.execute(
-        update(OneTimeLink)
-        .where(owner, OneTimeLink.purpose == purpose.value, OneTimeLink.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    await spend_links(session, now, purpose=purpose, account_id=account_id, invitation_id=invitation_id)
     row = OneTimeLink(
         purpose=purpose.value,
         email=email,
@@ -73,6 +63,28 @@ async def issue_link(
     row.token_hash = token_digest(one_time_token(secret_key, row.id, row.nonce))
     await session.flush()
     return row
+
+
+async def spend_links(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    purpose: LinkPurpose | None = None,
+    account_id: int | None = None,
+    invitation_id: int | None = None,
+) -> None:
+    """Mark spent, at ``now``, every unused link of the account ``account_id`` or else of the invitation
+    ``invitation_id``, of ``purpose`` only when it is given.  A queued mail carrying one of them is then
+    cancelled at delivery (:mod:`delphi.mail.claim`)."""
+    whose = (
+        OneTimeLink.account_id == account_id
+        if account_id is not None
+        else OneTimeLink.invitation_id == invitation_id
+    )
+    stmt = update(OneTimeLink).where(whose, OneTimeLink.used_at.is_(None))
+    if purpose is not None:
+        stmt = stmt.where(OneTimeLink.purpose == purpose.value)
+    await session.execute(stmt.values(used_at=now).execution_options(synchronize_session=False))
 
 
 async def find_link(

@@ -15,12 +15,12 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi import audit, security
 from delphi.accounts import normalise_email
-from delphi.accounts.links import find_link, issue_link, use_link
+from delphi.accounts.links import find_link, issue_link, spend_links, use_link
 from delphi.accounts.sessions import revoke_sessions
 from delphi.db.models import Account, OneTimeLink, utcnow
 from delphi.domain import SYSTEM, Actor, LinkPurpose
@@ -62,20 +62,6 @@ async def _store(session: AsyncSession, account: Account, new: str) -> None:
     await session.flush()
 
 
-async def _spend_reset_links(session: AsyncSession, account_id: int, now: datetime) -> None:
-    """Mark every unused reset link of the account spent (its queued mail is then cancelled at delivery)."""
-    await session.execute(
-        update(OneTimeLink)
-        .where(
-            OneTimeLink.account_id == account_id,
-            OneTimeLink.purpose == LinkPurpose.PASSWORD_RESET.value,
-            OneTimeLink.used_at.is_(None),
-        )
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-
-
 async def change_password(
     session: AsyncSession,
     account: Account,
@@ -104,7 +90,7 @@ async def change_password(
     problems += security.password_problems(new, repeat)
     _refuse(problems)
     await _store(session, account, new)
-    await _spend_reset_links(session, account.id, now)
+    await spend_links(session, now, purpose=LinkPurpose.PASSWORD_RESET, account_id=account.id)
     actor = Actor.account(account)
     audit.record(session, actor=actor, action="account.password_changed", account_id=account.id)
     return await revoke_sessions(
@@ -169,8 +155,8 @@ async def request_reset(
     )
 
 
-async def check_reset_link(session: AsyncSession, token: str, now: datetime | None = None) -> None:
-    """Raise :class:`LinkUnusable` unless ``token`` is a usable reset link of an active account (spends
+async def check_reset_link(session: AsyncSession, token: str, now: datetime | None = None) -> Account:
+    """The active account whose usable reset link ``token`` is; :class:`LinkUnusable` for anything else (spends
     nothing: for showing the form)."""
     link = await find_link(session, token, LinkPurpose.PASSWORD_RESET, now)
     if link is None or link.account_id is None:
@@ -178,6 +164,7 @@ async def check_reset_link(session: AsyncSession, token: str, now: datetime | No
     account = await session.get(Account, link.account_id)
     if account is None or not account.is_active:
         raise LinkUnusable()
+    return account
 
 
 async def reset_password(
@@ -192,16 +179,13 @@ async def reset_password(
     as ``account.password_reset``.
     """
     now = now or utcnow()
-    await check_reset_link(session, token, now)
+    account = await check_reset_link(session, token, now)
     _refuse(security.password_problems(new, repeat))
     link = await use_link(session, token, LinkPurpose.PASSWORD_RESET, now)
-    if link is None or link.account_id is None:
-        raise LinkUnusable()
-    account = await session.get(Account, link.account_id)
-    if account is None or not account.is_active:
+    if link is None:  # a concurrent request spent it first
         raise LinkUnusable()
     await _store(session, account, new)
-    await _spend_reset_links(session, account.id, now)
+    await spend_links(session, now, purpose=LinkPurpose.PASSWORD_RESET, account_id=account.id)
     audit.record(
         session,
         actor=SYSTEM,
@@ -220,6 +204,6 @@ async def set_password(session: AsyncSession, account: Account, new: str, now: d
     now = now or utcnow()
     _refuse(security.password_problems(new, field="password"))
     await _store(session, account, new)
-    await _spend_reset_links(session, account.id, now)
+    await spend_links(session, now, purpose=LinkPurpose.PASSWORD_RESET, account_id=account.id)
     audit.record(session, actor=SYSTEM, action="account.password_set", account_id=account.id)
     return await revoke_sessions(session, account.id, reason="password set by an admin", now=now)

@@ -22,18 +22,18 @@ members' addresses may be in the audit trail, panellists' never are.  Nothing he
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi import audit
 from delphi.accounts import create_account, normalise_email
-from delphi.accounts.links import find_link, issue_link, use_link
+from delphi.accounts.links import find_link, issue_link, spend_links, use_link
 from delphi.db.models import Account, OneTimeLink, Panel, PanelAccess, TeamInvitation, utcnow
 from delphi.domain import AccountRole, Actor, LinkPurpose, PanelRole
 from delphi.errors import Conflict, Forbidden, InvalidInput, NotFound
-from delphi.panels.access import OWNERS, can_see_contacts, panel_role
+from delphi.panels.access import OWNERS, can_see_contacts, load_panel
 from delphi.security import password_problems
 
 #: How long an invitation link works.
@@ -167,7 +167,7 @@ async def list_team(session: AsyncSession, panel_id: int, now: datetime | None =
                 inv.created_at,
                 by or "",
                 expires,
-                expires is not None and _aware(expires) > now,
+                expires is not None and expires > now,
             )
         )
     return Team(members, invitations)
@@ -187,11 +187,6 @@ async def _live_links(session: AsyncSession, invitation_ids: list[int]) -> dict[
         .group_by(OneTimeLink.invitation_id)
     )
     return {int(i): e for i, e in rows if i is not None}
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite gives naive UTC datetimes back; compare them as UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 # -- input --------------------------------------------------------------------------------------------------
@@ -219,17 +214,6 @@ def check_grant(role: PanelRole, can_contact: bool) -> None:
         raise GrantRefused(NO_CONTACT_FOR_RESEARCHERS, field="can_contact")
 
 
-async def require_owner(session: AsyncSession, account: Account, panel_id: int) -> None:
-    """Forbidden unless ``account`` owns the panel (admins do); NotFound when it has no access at all."""
-    role = await panel_role(session, account, panel_id)
-    if role is None:
-        raise NotFound("There is no panel at this address, or you have no access to it.")
-    if role not in OWNERS:
-        raise Forbidden(
-            f"Only the panel's owner can manage its team; your role on this panel is {role.value}."
-        )
-
-
 # -- the owner's changes ------------------------------------------------------------------------------------
 
 
@@ -251,14 +235,13 @@ async def share(
     ``errors``); :class:`GrantRefused` for a researcher with ``can_contact``; Conflict when the address has
     access already or a pending invitation (resend that instead); Forbidden for anyone but the owner.  Audited as ``team.shared`` or ``team.invited``.
     """
-    await require_owner(session, by, panel.id)
+    await load_panel(session, by, panel.id, OWNERS)
     problems: list[tuple[str, str]] = []
     address = ""
     try:
         address = normalise_email(email)
-    except InvalidInput as exc:
+    except InvalidInput:
         problems.append(("email", "Enter the e-mail address of the person, like name@example.org."))
-        del exc
     parsed: PanelRole | None = None
     try:
         parsed = parse_role(role)
@@ -386,7 +369,7 @@ async def change_member(
     contact grant; asking a researcher to have it is :class:`GrantRefused`.  NotFound for an account not on the team,
     Forbidden for the owner's row or a caller who is not the owner.  Audited as ``team.changed`` when something
     changed; returns the member as it is now."""
-    await require_owner(session, by, panel.id)
+    await load_panel(session, by, panel.id, OWNERS)
     access, account = await _member_row(session, panel.id, account_id)
     new_role = parse_role(role) if role is not None else None
     target_role = new_role or PanelRole(access.role)
@@ -422,7 +405,7 @@ async def change_member(
 async def revoke_member(session: AsyncSession, panel: Panel, account_id: int, *, by: Account) -> str:
     """Remove a member's access; it ends at once (every request checks the access row).  Returns the member's
     address.  NotFound / Forbidden as :func:`change_member`.  Audited as ``team.revoked``."""
-    await require_owner(session, by, panel.id)
+    await load_panel(session, by, panel.id, OWNERS)
     access, account = await _member_row(session, panel.id, account_id)
     role = access.role
     await session.execute(
@@ -457,16 +440,11 @@ async def revoke_invitation(
 ) -> TeamInvitation:
     """Withdraw a pending invitation: its links stop working at once.  NotFound for an invitation of another
     panel, accepted or withdrawn already.  Audited as ``team.invitation_revoked``."""
-    await require_owner(session, by, panel.id)
+    await load_panel(session, by, panel.id, OWNERS)
     invitation = await _pending(session, panel.id, invitation_id)
     now = now or utcnow()
     invitation.revoked_at = now
-    await session.execute(
-        update(OneTimeLink)
-        .where(OneTimeLink.invitation_id == invitation.id, OneTimeLink.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    await spend_links(session, now, invitation_id=invitation.id)
     audit.record(
         session,
         actor=Actor.account(by),
@@ -488,7 +466,7 @@ async def resend_invitation(
 ) -> Shared:
     """A new link for a pending invitation, working for :data:`INVITATION_LIFETIME` from ``now``; the earlier
     links stop working.  The caller queues its mail.  Audited as ``team.invitation_resent``."""
-    await require_owner(session, by, panel.id)
+    await load_panel(session, by, panel.id, OWNERS)
     invitation = await _pending(session, panel.id, invitation_id)
     link = await _new_link(session, secret_key, invitation, now or utcnow())
     audit.record(
