@@ -67,6 +67,15 @@ class CommentStatus(StrEnum):
     HIDDEN = "hidden"
 
 
+class PaymentMethod(StrEnum):
+    """How an honorarium was paid (:class:`delphi.db.models.Payment`)."""
+
+    CASH = "cash"
+    VOUCHER = "voucher"
+    BANK_TRANSFER = "bank_transfer"
+    OTHER = "other"
+
+
 class SuggestionKind(StrEnum):
     NEW = "new"
     REWORDING = "rewording"

@@ -10,13 +10,14 @@ Conventions
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -175,6 +176,14 @@ class Panel(Base):
     currency: Mapped[str] = mapped_column(String(3), default="GBP")
     suggestions_after_round1: Mapped[bool] = mapped_column(Boolean, default=False)
     ask_reason_outside_iqr: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The panel contact shown on every panellist page and in every mail ("" when not set).
+    contact_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    contact_email: Mapped[str] = mapped_column(String(320), default="", server_default="")
+    contact_phone: Mapped[str] = mapped_column(String(50), default="", server_default="")
+    #: Discreet mode: mail subjects, the sender name and printed cards use ``discreet_name`` and never the title.
+    discreet: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    #: The topic-neutral name used in discreet mode, e.g. "Service feedback study".
+    discreet_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     status: Mapped[str] = mapped_column(String(16), default=domain.PanelStatus.DRAFT)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
@@ -285,6 +294,8 @@ class Round(Base):
     reminder_offsets_hours: Mapped[list[Any]] = mapped_column(default=list)
     #: Offsets already sent, so a reminder goes once per offset.
     reminders_sent: Mapped[list[Any]] = mapped_column(default=list)
+    #: When the last reminder sent by hand ("Send a reminder now") went; None when none was.
+    reminded_at: Mapped[datetime | None]
     opened_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -324,6 +335,8 @@ class Rating(Base):
     unable: Mapped[bool] = mapped_column(Boolean, default=False)
     comment: Mapped[str] = mapped_column(Text, default="")
     comment_status: Mapped[str] = mapped_column(String(16), default=domain.CommentStatus.PENDING)
+    #: When a facilitator last edited (redacted) ``comment``; the wording before is in the audit trail.
+    comment_edited_at: Mapped[datetime | None]
     #: The panellist's reason for a rating outside last round's IQR, when the panel asks for one.
     reason: Mapped[str] = mapped_column(Text, default="")
     #: Moderation of ``reason``, apart from the comment's (see :func:`delphi.rounds.moderation.moderate`).
@@ -332,6 +345,18 @@ class Rating(Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RoundVisit(Base):
+    """A panellist's first visit to their link while ``round_id`` was open: "opened" on the monitor."""
+
+    __tablename__ = "round_visits"
+    __table_args__ = (UniqueConstraint("round_id", "panellist_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    panellist_id: Mapped[int] = mapped_column(ForeignKey("panellists.id", ondelete="CASCADE"), index=True)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Submission(Base):
@@ -395,6 +420,39 @@ class RoundResult(Base):
     counts: Mapped[list[Any]] = mapped_column(default=list)
     stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MailText(Base):
+    """A panel's own wording of one kind of mail (:mod:`delphi.mail.kinds`), replacing the shipped text."""
+
+    __tablename__ = "mail_texts"
+    __table_args__ = (UniqueConstraint("panel_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panel_id: Mapped[int] = mapped_column(ForeignKey("panels.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(500))
+    #: Plain text with ``{placeholder}`` fields; the HTML part is made from it.
+    body: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Payment(Base):
+    """One honorarium payment made to a panellist, in minor units of the panel's currency."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panel_id: Mapped[int] = mapped_column(ForeignKey("panels.id", ondelete="CASCADE"), index=True)
+    panellist_id: Mapped[int] = mapped_column(ForeignKey("panellists.id", ondelete="CASCADE"), index=True)
+    amount_minor: Mapped[int] = mapped_column(Integer)
+    paid_on: Mapped[date] = mapped_column(Date)
+    #: How it was paid: one of :class:`delphi.domain.PaymentMethod`.
+    method: Mapped[str] = mapped_column(String(16))
+    #: A voucher number or transfer reference; never the panellist's bank details.
+    reference: Mapped[str] = mapped_column(String(200), default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class OutboxMessage(Base):
