@@ -1,4 +1,4 @@
-"""A panel's stakeholder groups: add one before round 1 opens, delete one nobody is in.
+"""A panel's stakeholder groups: add one before round 1 opens, rename one at any time, delete one nobody is in.
 
 Each function checks its input, changes rows in the caller's session, writes an audit event and never commits.
 """
@@ -63,3 +63,37 @@ async def delete_group(session: AsyncSession, panel: Panel, group_id: int, actor
         action="group.deleted",
         detail={"group_id": group_id, "name": group.name},
     )
+
+
+async def rename_group(
+    session: AsyncSession, panel: Panel, group_id: int, name: str, actor: Actor
+) -> StakeholderGroup:
+    """Rename a group of the panel to ``name`` (spaces collapsed, 1-100 characters, unique on the panel ignoring
+    case; the group's own name in other capitals is allowed).  Allowed at any time: a name is a label, and
+    results, ratings and panellists refer to the group by its id.  NotFound for another panel's group; an
+    unchanged name changes nothing and records nothing; the audit event keeps the old and the new name."""
+    group = await of_panel(session, StakeholderGroup, group_id, panel, "group")
+    label = " ".join((name or "").split())
+    if not 1 <= len(label) <= 100:
+        raise InvalidInput("Enter a group name of 1 to 100 characters.", field="name")
+    others = (
+        await session.scalars(
+            select(StakeholderGroup.name).where(
+                StakeholderGroup.panel_id == panel.id, StakeholderGroup.id != group.id
+            )
+        )
+    ).all()
+    if any(other.lower() == label.lower() for other in others):
+        raise Conflict(f"There is a group called {label!r} already.", field="name")
+    if label == group.name:
+        return group
+    old, group.name = group.name, label
+    await session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        panel_id=panel.id,
+        action="group.renamed",
+        detail={"group_id": group.id, "old": old, "new": label},
+    )
+    return group

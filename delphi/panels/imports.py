@@ -1,7 +1,10 @@
 """Pure parsing of facilitator imports: panellists (CSV) and statements (CSV or pasted lines).
 
 Nothing is written here: parsers return every row and every problem with its line number, and the use cases
-(:mod:`delphi.panels.statements`, :mod:`delphi.panels.panellists`) import only a file without problems.
+(:mod:`delphi.panels.statements`, :mod:`delphi.panels.panellists`) import only a file without problems.  Both
+read their input with :func:`delphi.panels.textfile.read_text` (the encodings and line ends spreadsheets write)
+and take the delimiter (comma, semicolon or tab) from the header line; a file that cannot be read is one
+problem on line 0, whose message names what is wrong.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from delphi.panels import textfile
 
 EMAIL_RE = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
@@ -29,25 +34,16 @@ class PanellistRow:
 
 @dataclass(slots=True)
 class ParsedImport:
-    """Rows parsed and problems found; ``ok`` when there are rows and no problems."""
+    """Rows parsed and problems found (``(line, message)``, line 0 for the file as a whole); ``notes`` are
+    remarks that block nothing (a column that is not imported).  ``ok`` when there are rows and no problems."""
 
     rows: list = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return bool(self.rows) and not self.problems
-
-
-def _decode(data: bytes | str) -> str | None:
-    if isinstance(data, str):
-        return data
-    for enc in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    return None
 
 
 def _clean(value: str | None) -> str:
@@ -59,16 +55,20 @@ def parse_panellists(
 ) -> ParsedImport:
     """Parse a panellist CSV with columns ``email, group`` and optional ``name, language``.
 
-    Header names are case-insensitive.  ``group`` must name one of ``groups`` (case-insensitive); an e-mail may
+    ``data``: the file's bytes (see :mod:`delphi.panels.textfile` for the encodings read) or its text; cells
+    separated by commas, semicolons or tabs, as the header line shows.  Header names are case-insensitive.
+    ``group`` must name one of ``groups`` (case-insensitive); an e-mail may
     appear once in the file and must not be on the panel already (``existing_emails``, lower-case).  Line numbers
     count the header as line 1.
     """
     out = ParsedImport()
-    text = _decode(data)
-    if text is None:
-        out.problems.append((0, "The file is not readable text; save it as CSV (UTF-8) and try again."))
+    try:
+        text = textfile.read_text(data).text
+    except textfile.UnreadableFile as exc:
+        out.problems.append((0, exc.message))
         return out
-    reader = csv.reader(io.StringIO(text))
+    delimiter = textfile.sniff_delimiter(text.split("\n", 1)[0])
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
         header = [h.strip().lower() for h in next(reader)]
     except (StopIteration, csv.Error):
@@ -142,48 +142,180 @@ class StatementRow:
     text: str
 
 
-def parse_statements(data: bytes | str) -> ParsedImport:
-    """Parse statements from a CSV with a ``text`` column (and optional ``section``) or from pasted lines.
+#: Header names of the statements column (either) and of the optional section column, in lower case.
+STATEMENT_COLUMNS = ("statement", "text")
+SECTION_COLUMN = "section"
 
-    Pasted lines: one statement per line; a line starting with ``#`` names the section of the lines after it.
+
+def _key(text: str) -> str:
+    """What two statements must share to count as the same: their words, ignoring case and spacing."""
+    return " ".join(text.split()).casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class _Header:
+    """A recognised header line: its line number, delimiter and the index of each column it names."""
+
+    line: int
+    delimiter: str
+    text_col: int
+    section_col: int | None
+    ignored: tuple[str, ...]
+    single: bool
+
+
+def _statement_header(line_no: int, line: str) -> _Header | str | None:
+    """The header on ``line`` if one of its cells is ``statement`` or ``text`` (case-insensitive, any delimiter);
+    a message when it names both; None when the line is no header (then every line is a statement)."""
+    delimiter = textfile.sniff_delimiter(line)
+    cells = [c.strip().lower() for c in textfile.split_line(line, delimiter)]
+    named = [c for c in STATEMENT_COLUMNS if c in cells]
+    if not named:
+        return None
+    if len(named) > 1:
+        return "The header line has both a statement and a text column; keep one of them."
+    section = cells.index(SECTION_COLUMN) if SECTION_COLUMN in cells else None
+    ignored = tuple(c for c in cells if c and c not in (*STATEMENT_COLUMNS, SECTION_COLUMN))
+    single = len([c for c in cells if c]) == 1 and delimiter not in textfile.outside_quotes(line)
+    return _Header(line_no, delimiter, cells.index(named[0]), section, ignored, single)
+
+
+def _looks_like_a_table(lines: list[tuple[int, str]]) -> tuple[str, int] | None:
+    """``(delimiter, columns)`` when every non-blank line splits into the same two or more cells on semicolons
+    or tabs (a table whose header names no statement column); None otherwise.  Commas are not checked: a
+    statement written in words often has one."""
+    if len(lines) < 2:
+        return None
+    for delimiter in (";", "\t"):
+        if delimiter not in lines[0][1]:
+            continue
+        widths = {len(textfile.split_line(raw, delimiter)) for _, raw in lines}
+        if len(widths) == 1 and min(widths) >= 2:
+            return delimiter, widths.pop()
+    return None
+
+
+def parse_statements(data: bytes | str, existing: Iterable[str] = ()) -> ParsedImport:
+    """Parse statements from a CSV file or from pasted lines.
+
+    ``data``: the uploaded file's bytes (see :mod:`delphi.panels.textfile` for the encodings and line ends
+    read) or pasted text.  ``existing``: the texts of the panel's statements; a statement that matches one, or
+    an earlier line, ignoring case and spacing, is a problem.
+
+    - **CSV**: the first non-blank line is a header when one of its cells is ``statement`` or ``text``
+      (case-insensitive), optionally with ``section``, separated by commas, semicolons or tabs; the header is
+      never imported.  Other columns are not imported (a note says so).  A line whose statement cell is empty
+      while others are not is a problem; a blank line is skipped.
+    - **Pasted lines** (no such header): one statement per line; a line starting with ``#`` names the section
+      of the lines after it; a leading ``1.``, ``1)``, ``-``, ``*`` or ``•`` is dropped; blank lines are
+      skipped.  Lines that all split into the same columns on semicolons or tabs are a table without a known
+      header: one problem, so that its header is not imported as a statement.
+
+    Every problem carries its line number (1-based, counting blank lines and the header).  Text is stored
+    with its spacing collapsed, as :func:`delphi.panels.statements.add_statement` stores it.
     """
     out = ParsedImport()
-    text = _decode(data)
-    if text is None:
-        out.problems.append((0, "The text is not readable; save it as UTF-8 and try again."))
+    try:
+        text = textfile.read_text(data).text
+    except textfile.UnreadableFile as exc:
+        out.problems.append((0, exc.message))
         return out
-    lines = text.splitlines()
-    first = lines[0].strip().lower() if lines else ""
-    if first.replace('"', "").split(",")[:2] in (["text"], ["section", "text"], ["text", "section"]):
-        reader = csv.DictReader(io.StringIO(text))
-        reader.fieldnames = [f.strip().lower() for f in reader.fieldnames or []]
-        try:
-            for line, rec in enumerate(reader, start=2):
-                body, section = _clean(rec.get("text")), _clean(rec.get("section"))
-                if not body:
-                    continue
-                _add_statement(out, line, section, body)
-        except csv.Error as exc:
-            out.problems.append((reader.line_num, f"The CSV cannot be read here ({exc})."))
+    seen: dict[str, int] = {}
+    taken = {_key(t) for t in existing}
+    lines = text.split("\n")
+    filled = [(n, raw) for n, raw in enumerate(lines, start=1) if raw.strip()]
+    header = _statement_header(*filled[0]) if filled else None
+    if isinstance(header, str):
+        out.problems.append((filled[0][0], header))
+    elif header is not None:
+        _statements_from_table(out, lines, header, seen, taken)
+    elif (table := _looks_like_a_table(filled)) is not None:
+        delimiter, width = table
+        out.problems.append(
+            (
+                filled[0][0],
+                f"This looks like a table of {width} columns separated by {textfile.DELIMITER_NAMES[delimiter]},"
+                " but its first line names no column “statement”. Name the column of statements “statement”"
+                " (and the column of sections “section”) in the first line, or, if each line is one"
+                " statement, put a line reading just “statement” above them.",
+            )
+        )
     else:
-        section = ""
-        for line, raw in enumerate(lines, start=1):
-            item = _clean(raw)
-            if not item:
-                continue
-            if item.startswith("#"):
-                section = item.lstrip("#").strip()[:200]
-                continue
-            _add_statement(out, line, section, re.sub(r"^(\d+[.)]|[-*•])\s+", "", item))
+        _statements_from_lines(out, lines, seen, taken)
     if not out.rows and not out.problems:
-        out.problems.append((1, "There are no statements in the text."))
+        if header is not None:
+            out.problems.append((header.line + 1, "The file has a header line but no statements below it."))
+        else:
+            out.problems.append((1, "There are no statements in the text."))
     return out
 
 
-def _add_statement(out: ParsedImport, line: int, section: str, body: str) -> None:
-    if len(body) > MAX_STATEMENT:
-        out.problems.append((line, f"The statement is longer than {MAX_STATEMENT} characters."))
-    elif len(section) > 200:
-        out.problems.append((line, "The section name is longer than 200 characters."))
+def _statements_from_table(
+    out: ParsedImport, lines: list[str], header: _Header, seen: dict[str, int], taken: set[str]
+) -> None:
+    if header.ignored:
+        out.notes.append(f"Not imported: the column(s) {', '.join(header.ignored)}.")
+    # One column and no delimiter in the header: each line is one cell, commas and semicolons included.
+    delimiter = "\x1f" if header.single else header.delimiter
+    body = "\n".join(lines[header.line :])
+    reader = csv.reader(io.StringIO(body), delimiter=delimiter)
+    last = 0
+    try:
+        for record in reader:
+            line, last = header.line + last + 1, reader.line_num
+            if not any(cell.strip() for cell in record):
+                continue
+            if len(out.rows) + len(out.problems) >= MAX_ROWS:
+                out.problems.append((line, f"The file has more than {MAX_ROWS} statements; split it."))
+                return
+
+            def cell(i: int | None, record: list[str] = record) -> str:
+                return _clean(" ".join(record[i].split())) if i is not None and i < len(record) else ""
+
+            _add_statement(out, line, cell(header.section_col), cell(header.text_col), seen, taken)
+    except csv.Error as exc:
+        out.problems.append((header.line + reader.line_num, f"The CSV cannot be read here ({exc})."))
+
+
+def _statements_from_lines(
+    out: ParsedImport, lines: list[str], seen: dict[str, int], taken: set[str]
+) -> None:
+    section = ""
+    for line, raw in enumerate(lines, start=1):
+        item = " ".join(_clean(raw).split())
+        if not item:
+            continue
+        if item.startswith("#"):
+            section = item.lstrip("#").strip()
+            if len(section) > 200:
+                out.problems.append((line, "The section name is longer than 200 characters."))
+            continue
+        if len(out.rows) + len(out.problems) >= MAX_ROWS:
+            out.problems.append((line, f"The text has more than {MAX_ROWS} statements; split it."))
+            return
+        _add_statement(out, line, section[:200], re.sub(r"^(\d+[.)]|[-*•])\s+", "", item), seen, taken)
+
+
+def _add_statement(
+    out: ParsedImport, line: int, section: str, body: str, seen: dict[str, int], taken: set[str]
+) -> None:
+    """Add the statement of ``line`` to ``out.rows``, or every problem it has as one entry of ``out.problems``;
+    ``seen`` maps each statement's key to the line it was first on."""
+    problems = []
+    key = _key(body)
+    if not body:
+        problems.append("the statement is empty")
+    elif len(body) > MAX_STATEMENT:
+        problems.append(f"the statement is longer than {MAX_STATEMENT} characters ({len(body)})")
+    elif key in seen:
+        problems.append(f"the statement is the same as the one on line {seen[key]}")
+    elif key in taken:
+        problems.append("the statement is on this panel already")
+    if len(section) > 200:
+        problems.append("the section name is longer than 200 characters")
+    if body and key not in seen:
+        seen[key] = line
+    if problems:
+        out.problems.append((line, "; ".join(problems).capitalize() + "."))
     else:
         out.rows.append(StatementRow(line, section, body))

@@ -1,4 +1,5 @@
-"""A panel's statements and the draft round's list of them: add, import, edit, reword, include or drop, move.
+"""A panel's statements and the draft round's list of them: add, import, edit, reword, include or drop, move,
+delete (before round 1 opens).
 
 A statement never asked in an opened round is edited in place; one already asked is reworded (a new version that
 replaces it in the draft round), so past results keep their wording.  Each function checks its input, changes
@@ -8,14 +9,15 @@ rows in the caller's session, writes an audit event and never commits; errors ar
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi import audit
-from delphi.db.models import Panel, Round, RoundStatement, Statement
+from delphi.db.models import Panel, Rating, Round, RoundResult, RoundStatement, Statement, Suggestion
 from delphi.domain import Actor, PanelStatus, RoundStatus, StatementStatus
 from delphi.errors import Conflict, InvalidInput, NotFound
 from delphi.panels import imports
+from delphi.panels.numbering import panel_statement_labels
 from delphi.panels.owned import of_panel
 
 
@@ -88,15 +90,35 @@ async def add_statement(
     return statement
 
 
+async def preview_statement_import(
+    session: AsyncSession, panel: Panel, data: bytes | str
+) -> imports.ParsedImport:
+    """Parse statements to import (:func:`delphi.panels.imports.parse_statements`) against the panel's
+    statements (all but replaced versions), without writing anything."""
+    existing = (
+        await session.scalars(
+            select(Statement.text).where(
+                Statement.panel_id == panel.id, Statement.status != StatementStatus.WITHDRAWN
+            )
+        )
+    ).all()
+    return imports.parse_statements(data, existing)
+
+
 async def import_statements(
     session: AsyncSession, panel: Panel, data: bytes | str, actor: Actor
 ) -> list[Statement]:
-    """Import statements from CSV or pasted lines; nothing is imported when any line has a problem."""
-    parsed = imports.parse_statements(data)
+    """Import statements from a CSV file or pasted lines, as :func:`preview_statement_import` shows them.
+
+    Nothing is imported when any line has a problem: InvalidInput then lists every problem as
+    ``("line N", message)`` (``"file"`` for one about the whole file).  Each statement is added with
+    :func:`add_statement` (its own audit event).
+    """
+    parsed = await preview_statement_import(session, panel, data)
     if not parsed.ok:
-        errors = [(f"line {line}", msg) for line, msg in parsed.problems]
+        errors = [(f"line {line}" if line else "file", msg) for line, msg in parsed.problems]
         raise InvalidInput(
-            "Nothing was imported: " + "; ".join(f"line {ln}: {m}" for ln, m in parsed.problems[:5]),
+            f"Nothing was imported: {len(parsed.problems)} problem(s) need fixing.",
             field="statements",
             errors=errors,
         )
@@ -262,4 +284,66 @@ async def move_statement(
         panel_id=panel.id,
         action="statement.moved",
         detail={"statement_id": statement_id, "direction": direction},
+    )
+
+
+async def deleting_allowed(session: AsyncSession, panel: Panel) -> bool:
+    """Whether the panel's statements may be deleted at all: while no round has opened (the rule is not yet
+    locked and every round is a draft)."""
+    if panel.rule_locked_at is not None:
+        return False
+    opened = await session.scalar(
+        select(func.count())
+        .select_from(Round)
+        .where(Round.panel_id == panel.id, Round.status != RoundStatus.DRAFT)
+    )
+    return not opened
+
+
+async def why_not_deletable(session: AsyncSession, panel: Panel, statement: Statement) -> str | None:
+    """Why ``statement`` cannot be deleted, as a sentence for the facilitator; None when it can.
+
+    A statement can be deleted only while no round of the panel has opened (round 1 still a draft), because
+    from then on results, numbers and panellists' answers refer to it.  Answers, results, suggestions or a
+    rewording pointing at it also keep it (none exist before round 1 opens; checked so that nothing breaks).
+    """
+    if not await deleting_allowed(session, panel):
+        return (
+            "Statements can be deleted only before round 1 opens. Round 1 has opened, so results refer to this "
+            "statement; drop it from the next round instead."
+        )
+    for model, column in (
+        (Rating, Rating.statement_id),
+        (RoundResult, RoundResult.statement_id),
+        (Suggestion, Suggestion.statement_id),
+        (Suggestion, Suggestion.result_statement_id),
+        (Statement, Statement.parent_id),
+    ):
+        if await session.scalar(select(func.count()).select_from(model).where(column == statement.id)):
+            return "Answers, results, suggestions or a new version refer to this statement; it cannot be deleted."
+    return None
+
+
+async def delete_statement(session: AsyncSession, panel: Panel, statement_id: int, actor: Actor) -> None:
+    """Delete a statement of ``panel`` and its place in the draft round 1 (NotFound for another panel's).
+
+    Conflict, with the reason of :func:`why_not_deletable`, once a round has opened.  The statements after it
+    are renumbered (:mod:`delphi.panels.numbering` numbers the remaining ones in order); the audit event keeps
+    the number and text it had.
+    """
+    statement = await get_statement(session, panel, statement_id)
+    reason = await why_not_deletable(session, panel, statement)
+    if reason is not None:
+        raise Conflict(reason)
+    number = (await panel_statement_labels(session, panel.id)).get(statement.id, "")
+    text = statement.text
+    await session.execute(delete(RoundStatement).where(RoundStatement.statement_id == statement.id))
+    await session.delete(statement)
+    await session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        panel_id=panel.id,
+        action="statement.deleted",
+        detail={"statement_id": statement_id, "number": number, "text": text[:200]},
     )

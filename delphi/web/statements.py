@@ -1,4 +1,5 @@
-"""Facilitator pages of a panel's statements: the list, add one, import many, edit, reorder, pick for the draft.
+"""Facilitator pages of a panel's statements: the list, add one, import many (previewed first), edit, reorder,
+pick for the draft, delete one before round 1 opens.
 
 Controllers parse forms, call the :mod:`delphi.panels.statements` use cases, and either redirect (303) or
 re-show the page with an error summary (4xx, the transaction rolled back by
@@ -16,19 +17,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import Account
 from delphi.domain import Actor
-from delphi.errors import DelphiError, InvalidInput
+from delphi.errors import Conflict, DelphiError
 from delphi.panels import listing
 from delphi.panels.access import start_over
 from delphi.panels.statements import (
     add_statement,
     asked_in_opened_round,
+    delete_statement,
+    deleting_allowed,
     draft_round,
     edit_statement,
     get_statement,
     import_statements,
     move_statement,
+    preview_statement_import,
     set_in_draft,
+    why_not_deletable,
 )
+from delphi.panels.textfile import UnreadableFile, read_text
 from delphi.web.forms import read_form, refused_form, render_form
 from delphi.web.guards import EDITORS_ONLY, PanelAccess
 from delphi.web.panel_nav import panel_nav
@@ -43,6 +49,8 @@ async def _list_ctx(session: AsyncSession, access: PanelAccess, account: Account
         in_draft=await listing.statement_ids_in(session, draft.id) if draft is not None else set(),
         tab="statements",
         values={"text": "", "section": "", "bulk": ""},
+        can_delete=await deleting_allowed(session, access.panel),
+        preview=None,
     )
     return ctx
 
@@ -66,8 +74,9 @@ async def _edit_ctx(
     return ctx
 
 
-async def _posted_statements(request: Request) -> bytes | str:
-    """The import's data: the uploaded file's bytes when one was sent and is not empty, else the pasted text."""
+async def _posted_statements(request: Request) -> tuple[bytes | str, bool]:
+    """``(data, confirmed)``: the uploaded file's bytes when one was sent and is not empty, else the pasted
+    text (``bulk``, also what the preview sends back), and whether the preview's "Import" was pressed."""
     form = await request.form()
     upload = form.get("file")
     data: bytes | str = form.get("bulk", "") or ""
@@ -75,7 +84,7 @@ async def _posted_statements(request: Request) -> bytes | str:
         content = await upload.read()
         if content:
             data = content
-    return data
+    return data, form.get("confirm") == "1"
 
 
 def _at_statement(access: PanelAccess, statement_id: int) -> Redirect:
@@ -112,17 +121,38 @@ class StatementController(Controller):
     async def bulk(
         self, panel_access: PanelAccess, request: Request, db_session: AsyncSession, account: Account
     ) -> Redirect | Template:
+        """First post (upload or paste): a preview listing every statement and every problem with its line.
+        Posted again with ``confirm=1`` and no problems: imports the same text. A file with any problem
+        imports nothing."""
         panel = panel_access.panel
-        data = await _posted_statements(request)
+        data, confirmed = await _posted_statements(request)
+        ctx = await _list_ctx(db_session, panel_access, account)
         try:
-            await import_statements(db_session, panel, data, Actor.account(account))
-        except InvalidInput as exc:
-            await start_over(db_session, panel, account)
-            ctx = await _list_ctx(db_session, panel_access, account)
-            ctx["values"]["bulk"] = data if isinstance(data, str) else ""
-            errors = [("bulk", f"{where.capitalize()}: {msg}") for where, msg in exc.errors]
+            text = read_text(data).text
+        except UnreadableFile as exc:
+            where = "bulk" if isinstance(data, str) else "file"
+            return render_form(
+                "facilitator/statements.html", ctx, errors=[(where, exc.message)], status_code=422
+            )
+        ctx["values"]["bulk"] = text
+        if not text.strip():
+            errors = [("bulk", "Paste statements, one per line, or choose a CSV file.")]
             return render_form("facilitator/statements.html", ctx, errors=errors, status_code=422)
-        return Redirect(f"/panels/{panel.id}/statements", status_code=303)
+        preview = await preview_statement_import(db_session, panel, text)
+        if confirmed and preview.ok:
+            try:
+                added = await import_statements(db_session, panel, text, Actor.account(account))
+            except DelphiError as exc:
+                await start_over(db_session, panel, account)
+                ctx = await _list_ctx(db_session, panel_access, account)
+                ctx["values"]["bulk"] = text
+                return refused_form("facilitator/statements.html", ctx, exc, "bulk")
+            return Redirect(f"/panels/{panel.id}/statements?imported={len(added)}", status_code=303)
+        ctx["preview"] = preview
+        errors = [(f"line-{line}", f"Line {line}: {msg}" if line else msg) for line, msg in preview.problems]
+        return render_form(
+            "facilitator/statements_preview.html", ctx, errors=errors, status_code=422 if errors else 200
+        )
 
     @get("/{statement_id:int}/edit", opt=EDITORS_ONLY)
     async def edit_form(
@@ -184,3 +214,26 @@ class StatementController(Controller):
         include = form.get("include") == "1"
         await set_in_draft(db_session, panel_access.panel, statement_id, include, Actor.account(account))
         return _at_statement(panel_access, statement_id)
+
+    @get("/{statement_id:int}/delete", opt=EDITORS_ONLY)
+    async def delete_form(
+        self, panel_access: PanelAccess, statement_id: int, db_session: AsyncSession, account: Account
+    ) -> Template:
+        """The confirmation: the statement's text and a "Delete" button, or why it can no longer be deleted."""
+        ctx = await _edit_ctx(db_session, panel_access, account, statement_id, None)
+        ctx["refusal"] = await why_not_deletable(db_session, panel_access.panel, ctx["statement"])
+        return render_form("facilitator/statement_delete.html", ctx)
+
+    @post("/{statement_id:int}/delete")
+    async def delete(
+        self, panel_access: PanelAccess, statement_id: int, db_session: AsyncSession, account: Account
+    ) -> Redirect | Template:
+        panel = panel_access.panel
+        try:
+            await delete_statement(db_session, panel, statement_id, Actor.account(account))
+        except Conflict as exc:
+            await start_over(db_session, panel, account)
+            ctx = await _edit_ctx(db_session, panel_access, account, statement_id, None)
+            ctx["refusal"] = exc.message
+            return refused_form("facilitator/statement_delete.html", ctx, exc, "")
+        return Redirect(f"/panels/{panel.id}/statements?deleted=1", status_code=303)

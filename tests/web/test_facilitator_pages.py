@@ -27,6 +27,8 @@ PANEL_FORM = {
     "unable_label": "Can't say",
     "quantile_method": "linear",
     "unable_policy": "exclude",
+    "contact_name": "The research team",
+    "contact_email": "research-team@university.example",
 }
 
 
@@ -150,7 +152,7 @@ async def test_statements_can_be_pasted_with_sections(client: AsyncTestClient, e
     r = await post_form(
         client,
         f"{base}/statements/import",
-        {"bulk": "# Access\n1. Offer video information.\n- Offer audio information.\n"},
+        {"bulk": "# Access\n1. Offer video information.\n- Offer audio information.\n", "confirm": "1"},
         token_page=f"{base}/statements",
     )
     assert r.status_code == 200
