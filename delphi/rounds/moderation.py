@@ -1,6 +1,8 @@
 """Between rounds: a facilitator reviews panellists' suggestions and moderates their comments and reasons.
 
-Each function changes rows in the caller's session and writes an audit event; none commits.
+Moderating a text is publishing it, hiding it, or editing it (:func:`redact`: the facilitator takes out what
+could identify someone and keeps the rest; panellists only ever see the edited wording, and the original stays in
+the audit trail). Each function changes rows in the caller's session and writes an audit event; none commits.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from delphi import audit
 from delphi.db.models import Panel, Rating, Round, Statement, Suggestion, utcnow
 from delphi.domain import Actor, CommentStatus, RoundStatus, StatementOrigin, SuggestionKind, SuggestionStatus
 from delphi.errors import Conflict, InvalidInput, NotFound
+from delphi.panels.numbering import panel_statement_labels
 from delphi.panels.owned import of_panel
 from delphi.panels.statements import add_statement, draft_round, get_statement, reword_statement
 from delphi.rounds.lookup import get_round
@@ -131,5 +134,83 @@ async def moderate(
         panel_id=panel.id,
         action=f"{what}.published" if publish else f"{what}.hidden",
         detail={"rating_id": rating.id, "round": round_.number},
+    )
+    return rating
+
+
+def redaction_problems(text: str, limit: int, what: str) -> list[str]:
+    """Why ``text`` cannot replace a ``what`` (``"comment"`` or ``"reason"``) at most ``limit`` characters long;
+    [] when it can (pure).  ``text`` is taken as given: strip it first.
+
+    Empty text is refused, since a text with nothing left to show is hidden, not edited; a text longer than a
+    panellist may write is refused too, so an edit never stores what the rating page would not.
+    """
+    if not text:
+        return [
+            f"Enter the {what} as panellists should read it. To take the whole {what} down, hide it instead."
+        ]
+    if len(text) > limit:
+        return [f"The edited {what} is {len(text):,} characters long; it can be at most {limit:,}."]
+    return []
+
+
+def clean_redaction(raw: str) -> str:
+    """The edited wording as stored: NUL characters removed, Windows line ends made plain, ends stripped (pure)."""
+    return raw.replace("\x00", "").replace("\r\n", "\n").strip()
+
+
+async def redact(
+    session: AsyncSession,
+    panel: Panel,
+    number: int,
+    rating_id: int,
+    what: str,
+    text: str,
+    actor: Actor,
+    *,
+    limit: int,
+) -> Rating:
+    """Replace a rating's ``what`` (``"comment"`` or ``"reason"``) with the facilitator's edited ``text`` and
+    return the rating; its moderation status stays as it was (an edited published comment stays published).
+
+    A comment gets ``comment_edited_at`` (now, UTC); the audit event ``<what>.redacted`` keeps the wording
+    before and after (``original``, ``edited``) with the round, statement (id and label) and rating id, so the
+    original survives only in the audit trail, which shows it to the panel's editors only.  Allowed at any time,
+    like hiding: something that identifies someone can be taken out even after panellists saw it.  An edit that
+    changes nothing records nothing.
+
+    ``limit`` is the longest text a panellist may write there (``delphi.participation.checks.MAX_COMMENT`` or
+    ``MAX_REASON``).  Raises NotFound when the rating is not in round ``number`` of the panel or has no such
+    text, and InvalidInput (field ``text``) listing every problem of :func:`redaction_problems`.
+    """
+    text_attr, _ = MODERATED[what]
+    round_ = await get_round(session, panel, number)
+    rating = await session.get(Rating, rating_id)
+    if rating is None or rating.round_id != round_.id or not getattr(rating, text_attr):
+        raise NotFound(f"There is no such {what} in this round.")
+    edited = clean_redaction(text)
+    problems = redaction_problems(edited, limit, what)
+    if problems:
+        raise InvalidInput(problems[0], field="text", errors=[("text", p) for p in problems])
+    original = getattr(rating, text_attr)
+    if edited == original:
+        return rating
+    setattr(rating, text_attr, edited)
+    if what == "comment":
+        rating.comment_edited_at = utcnow()
+    labels = await panel_statement_labels(session, panel.id)
+    audit.record(
+        session,
+        actor=actor,
+        panel_id=panel.id,
+        action=f"{what}.redacted",
+        detail={
+            "rating_id": rating.id,
+            "round": round_.number,
+            "statement_id": rating.statement_id,
+            "statement": labels.get(rating.statement_id, ""),
+            "original": original,
+            "edited": edited,
+        },
     )
     return rating

@@ -217,7 +217,9 @@ async def test_exports_download_through_the_api_with_a_token(
 ) -> None:
     world, token = await world_and_token(session, client, settings, RESEARCHER)
     listing = (await client.get(f"/api/v1/panels/{world.pid}/exports", headers=bearer(token))).json()
-    assert {e["name"] for e in listing} == {"final-list", "ratings", "round-summaries", "codebook"}
+    assert {e["name"] for e in listing} == {
+        "final-list", "ratings", "round-summaries", "codebook", "comments", "suggestions", "reasons", "datapackage",
+    }  # fmt: skip
     url = next(e for e in listing if e["name"] == "ratings")["urls"]["csv"]
     response = await client.get(url, headers=bearer(token))
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")

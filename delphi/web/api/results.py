@@ -107,13 +107,14 @@ class ExportOperation(Operation):
         ok = (self.responses or {}).get("200")
         if ok is not None and not isinstance(ok, dict) and hasattr(ok, "content"):
             binary = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
-            ok.description = "The file: CSV, XLSX or JSON as the extension says."
+            ok.description = "The file: CSV, XLSX, JSON or ZIP as the extension says."
             ok.content = {
                 "text/csv": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING)),
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": OpenAPIMediaType(
                     schema=binary
                 ),
                 "application/json": OpenAPIMediaType(schema=Schema(type=OpenAPIType.OBJECT)),
+                "application/zip": OpenAPIMediaType(schema=binary),
             }
 
 
