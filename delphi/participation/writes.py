@@ -17,7 +17,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import case, literal
+from sqlalchemy import case, literal, null
 from sqlalchemy.sql.dml import Insert
 
 from delphi.db.dialect import insert_for
@@ -32,7 +32,8 @@ def upsert_statement(dialect: str, shape: tuple[bool, bool, bool]) -> Insert:
 
     Parameters are those of :func:`upsert_params`.  On conflict ``updated_at`` always changes; value and
     "unable" change when the shape has an answer, comment and reason when it has them.  A changed comment or
-    reason goes back to "pending" moderation (an edited published text is not shown unreviewed).
+    reason goes back to "pending" moderation (an edited published text is not shown unreviewed), and a changed
+    comment is no longer marked as edited by a facilitator (``comment_edited_at`` cleared).
     """
     has_answer, has_comment, has_reason = shape
     table = Rating.__table__
@@ -47,6 +48,10 @@ def upsert_statement(dialect: str, shape: tuple[bool, bool, bool]) -> Insert:
         set_["comment_status"] = case(
             (table.c.comment == new.comment, table.c.comment_status),
             else_=literal(CommentStatus.PENDING.value),
+        )
+        # The panellist's own new wording replaces a facilitator's edit of the old one.
+        set_["comment_edited_at"] = case(
+            (table.c.comment == new.comment, table.c.comment_edited_at), else_=null()
         )
     if has_reason:
         set_["reason"] = new.reason

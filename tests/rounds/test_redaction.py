@@ -146,10 +146,46 @@ async def test_the_api_edits_a_reasons_wording_with_patch_and_refuses_empty_text
         and edited.json()["status"] == "pending"
     )
     empty = await client.patch(url, json={"text": ""}, headers=bearer(token))
-    assert empty.status_code == 400 and empty.headers["content-type"].startswith(PROBLEM)  # outside the schema
+    assert empty.status_code == 400 and empty.headers["content-type"].startswith(
+        PROBLEM
+    )  # outside the schema
     await session.commit()
     event = await session.scalar(select(AuditEvent).where(AuditEvent.action == "reason.redacted"))
     assert event is not None and event.detail["original"] == PENDING_REASON
     await login(client, RESEARCHER)
     refused = await client.patch(url, json={"text": "x"}, headers={"x-csrftoken": await csrf_token(client)})
     assert refused.status_code == 403 and "role" in refused.text.lower()
+
+
+async def test_a_panellist_rewording_an_edited_comment_clears_the_edited_mark_and_an_unchanged_one_keeps_it(
+    session: AsyncSession,
+) -> None:
+    from delphi.participation.checks import RatingInput
+    from delphi.participation.saving import save_rating
+    from tests import factories as f
+
+    panel = await f.make_panel(session)
+    (group, _) = await f.make_groups(session, panel)
+    statements = await f.make_statements(session, panel, (("Information", 2),))
+    round_ = await f.make_round(session, panel, statements, 1)
+    panellist, _ = await f.make_panellist(session, panel, group, consented=True)
+    first, second = statements
+    for st in statements:
+        await save_rating(session, panellist, RatingInput(st.id, 7, comment="Ask the key worker."))
+    await session.flush()
+    edited_at = utcnow()
+    ratings = (
+        await session.scalars(
+            select(Rating).where(Rating.round_id == round_.id).order_by(Rating.statement_id)
+        )
+    ).all()
+    for rating in ratings:
+        rating.comment, rating.comment_edited_at = "Ask the worker.", edited_at
+    await session.flush()
+    await save_rating(session, panellist, RatingInput(first.id, 8, comment="Ask my own worker first."))
+    await save_rating(session, panellist, RatingInput(second.id, 8, comment="Ask the worker."))
+    await session.flush()
+    for rating in ratings:
+        await session.refresh(rating)
+    assert ratings[0].comment == "Ask my own worker first." and ratings[0].comment_edited_at is None
+    assert ratings[1].comment == "Ask the worker." and ratings[1].comment_edited_at is not None
