@@ -3,7 +3,10 @@
 Every action the code records is registered in :data:`ACTIONS` with a short label and a plain-language sentence
 built from the event's detail, so the audit page reads as sentences (:func:`describe`); :func:`record` refuses an
 action that is not registered, so a new action cannot be recorded without its sentence.  Details hold ids,
-pseudonyms, counts and labels: never a panellist's e-mail or a token.
+pseudonyms, counts and labels: never a panellist's e-mail or a token.  The one exception to "no free text" is an
+edited comment or reason (:data:`REDACTIONS`): its detail keeps the panellist's original wording, which may
+identify someone, so the audit page shows it only to the panel's editors (owner and facilitators, who moderate
+and read every text as written anyway), never to researchers.
 """
 
 from __future__ import annotations
@@ -104,6 +107,7 @@ ACTIONS: Mapping[str, ActionText] = MappingProxyType(
         "team.revoked": ActionText("Access revoked", "{member}'s access to the panel ({role}) was revoked."),
         "group.added": ActionText("Group added", "Stakeholder group “{name}” was added."),
         "group.deleted": ActionText("Group deleted", "Stakeholder group “{name}” was deleted."),
+        "group.renamed": ActionText("Group renamed", "Stakeholder group “{old}” was renamed “{new}”."),
         # statements
         "statement.added": ActionText("Statement added", "Statement {statement_id} was added ({origin})."),
         "statement.edited": ActionText("Statement edited", "Statement {statement_id} was edited."),
@@ -118,6 +122,11 @@ ACTIONS: Mapping[str, ActionText] = MappingProxyType(
             "Statement dropped", "Statement {statement_id} was dropped from draft round {round}."
         ),
         "statement.moved": ActionText("Statement moved", "Statement {statement_id} was moved {direction}."),
+        "statement.deleted": ActionText(
+            "Statement deleted",
+            "Statement {statement_id} ({number}: “{text}”) was deleted before round 1; "
+            "the others were renumbered.",
+        ),
         # panellists
         "panellist.added": ActionText("Panellist added", "Panellist {pseudonym} was added."),
         "panellist.imported": ActionText("Panellists imported", "{count} panellists were imported."),
@@ -183,13 +192,47 @@ ACTIONS: Mapping[str, ActionText] = MappingProxyType(
         "reason.hidden": ActionText(
             "Reason hidden", "A reason from round {round} (rating {rating_id}) was hidden."
         ),
+        # The wording before and after an edit is in the detail (``original``, ``edited``), never in the
+        # sentence: the audit page shows it to the panel's editors only (see REDACTIONS).
+        "comment.redacted": ActionText(
+            "Comment edited",
+            "A comment from round {round} on statement {statement} (rating {rating_id}) was edited; "
+            "panellists see only the edited wording.",
+        ),
+        "reason.redacted": ActionText(
+            "Reason edited",
+            "A reason from round {round} on statement {statement} (rating {rating_id}) was edited; "
+            "panellists see only the edited wording.",
+        ),
         # mail
         "mail.bounced": ActionText(
             "E-mail bounced", "A {kind} e-mail to panellist {pseudonym} bounced (SMTP {smtp_code})."
         ),
         "mail.retried": ActionText("E-mail retried", "{count} undelivered e-mails were queued again."),
+        "mail_text.saved": ActionText(
+            "E-mail text changed", "The panel's own wording of the {kind} e-mail was saved."
+        ),
+        "mail_text.restored": ActionText(
+            "E-mail text restored", "The {kind} e-mail went back to the shipped wording."
+        ),
     }
 )
+
+
+#: Actions whose detail holds a panellist's original wording (``original``) and its edit (``edited``).
+REDACTIONS = frozenset({"comment.redacted", "reason.redacted"})
+
+
+def redaction_wording(action: str, detail: Mapping[str, Any] | None) -> tuple[str, str] | None:
+    """``(original, edited)`` wording of a redaction event, None for any other event or a detail without them.
+
+    Only for those who may read what panellists wrote before moderation: the panel's editors."""
+    if action not in REDACTIONS or not detail:
+        return None
+    original, edited = detail.get("original"), detail.get("edited")
+    if not isinstance(original, str) or not isinstance(edited, str):
+        return None
+    return original, edited
 
 
 def record(

@@ -42,6 +42,11 @@ from delphi.rounds import lookup, schedule, transitions
 from delphi.settings import DatabaseSettings, Settings, load_settings
 
 DEMO_EMAIL = "facilitator@demo.example"
+#: The demo panel's contact, shown on every panellist page and in every mail, and its neutral name for discreet mode.
+DEMO_CONTACT_NAME = "Alex Morgan, research team"
+DEMO_CONTACT_EMAIL = "research-team@demo.example"
+DEMO_CONTACT_PHONE = "020 7946 0000"
+DEMO_DISCREET_NAME = "Service feedback study"
 DEMO_TITLE = "Involving people who use drug services in decisions about their treatment"
 DEMO_GROUPS = ("Service users", "Practitioners", "Experts")
 #: (section, text) of the draft recommendations.
@@ -130,6 +135,12 @@ async def seed_demo(session: AsyncSession, *, password: str) -> tuple[Account, P
             k_min=3,
             honorarium_minor=1500,
             currency="GBP",
+            contact_name=DEMO_CONTACT_NAME,
+            contact_email=DEMO_CONTACT_EMAIL,
+            contact_phone=DEMO_CONTACT_PHONE,
+            # not discreet, but ready to be: ticking "Discreet mode" in the settings is enough
+            discreet=False,
+            discreet_name=DEMO_DISCREET_NAME,
         ),
         account.id,
         actor,

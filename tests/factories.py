@@ -120,6 +120,9 @@ async def make_panel(
         "scale_labels": NINE_LABELS,
         "rule": COMET,
         "status": "running",
+        # a round cannot open without a panel contact
+        "contact_name": "The research team",
+        "contact_email": "research-team@university.example",
     }
     panel = Panel(title=title, **(columns | kw))
     session.add(panel)
@@ -444,7 +447,17 @@ async def build_draft_panel_by_services(session: AsyncSession, settings: Setting
     from delphi.rounds import lookup, schedule
 
     account = await make_account(session, "fac@example.org")
-    panel = await create_panel(session, PanelInput(title="Test panel", max_rounds=3), account.id, ACTOR)
+    panel = await create_panel(
+        session,
+        PanelInput(
+            title="Test panel",
+            max_rounds=3,
+            contact_name="The research team",
+            contact_email="research-team@university.example",
+        ),
+        account.id,
+        ACTOR,
+    )
     for i, name in enumerate(PATTERNS):
         await add_group(session, panel, name, ACTOR, lived_experience=i == 0)
     for i in range(4):

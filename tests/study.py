@@ -15,6 +15,8 @@ The study (``build_study``):
   the formula comment's rating, another published, a pending and a hidden one; closes with COMET;
 * round 2 (``rounds=2``): the unsettled statements are carried forward, S4 is reworded; the service user
   P-001 drops out (no submission, no rating); closes and, with ``max_rounds=2``, finishes the panel;
+* suggestions (round 1, reviewed before round 2): P-008's rewording of S4, accepted as S4b with the facilitator's
+  wording (:data:`SUGGESTED_REWORDING`), and P-009's new statement, rejected (:data:`SUGGESTED_NEW`);
 * with ``unsent_draft=True`` P-001 instead saves round-2 ratings (:data:`P001_DRAFT`) and never sends them:
   under the default analysis population (``submitted``) the frozen results are the same as without them.
 """
@@ -37,6 +39,7 @@ from delphi.db.models import (
     StakeholderGroup,
     Statement,
     Submission,
+    Suggestion,
 )
 from delphi.domain import Actor, CommentStatus, PanelRole, RoundStatus
 from delphi.rounds import transitions
@@ -54,6 +57,9 @@ FORMULA_REASON = '=HYPERLINK("http://evil.example","why")'
 PUBLISHED_REASON = "Peer workers need supervision our service cannot fund."
 PENDING_REASON = "Take-home doses let me keep my job at the Elm Street depot."
 HIDDEN_REASON = "As the only commissioner in the north I see every contract."
+#: Round-1 suggestions (``rounds=2``): a rewording of S4 accepted as S4b, and a new statement rejected.
+SUGGESTED_REWORDING = "Take-home doses once treatment is stable."
+SUGGESTED_NEW = "Evening opening hours at every service."
 
 
 @dataclass
@@ -72,6 +78,7 @@ class Study:
     rounds: dict[int, Round] = field(default_factory=dict)
     comments: dict[str, int] = field(default_factory=dict)
     reasons: dict[str, int] = field(default_factory=dict)
+    suggestions: dict[str, int] = field(default_factory=dict)
 
     @property
     def emails(self) -> list[str]:
@@ -344,7 +351,36 @@ async def build_study(
         assert link is not None, "S4 should have been carried forward"
         link.statement_id = s4b.id
         study.statements["S4b"] = s4b
+        reviewed = r1.closes_at + timedelta(days=1)
+        suggested = [
+            Suggestion(
+                panel_id=study.panel.id,
+                round_id=r1.id,
+                panellist_id=study.panellists[7].id,
+                kind="rewording",
+                statement_id=s4.id,
+                section="Care",
+                text=SUGGESTED_REWORDING,
+                status="accepted",
+                result_statement_id=s4b.id,
+                reviewed_at=reviewed,
+                created_at=r1.opened_at,
+            ),
+            Suggestion(
+                panel_id=study.panel.id,
+                round_id=r1.id,
+                panellist_id=study.panellists[8].id,
+                kind="new",
+                section="Access",
+                text=SUGGESTED_NEW,
+                status="rejected",
+                reviewed_at=reviewed,
+                created_at=r1.opened_at,
+            ),
+        ]
+        session.add_all(suggested)
         await session.flush()
+        study.suggestions = {"rewording": suggested[0].id, "new": suggested[1].id}
         r2 = await open_round(session, study, 2)
         await rate(session, study, r2, ROUND2)
         if unsent_draft:

@@ -61,8 +61,13 @@ RESEARCHER_DENIED_PAGES = frozenset(
     {
         "/panels/{panel_id:int}/settings",
         "/panels/{panel_id:int}/statements/{statement_id:int}/edit",
+        "/panels/{panel_id:int}/statements/{statement_id:int}/delete",
         "/panels/{panel_id:int}/panellists",
         "/panels/{panel_id:int}/mail",
+        "/panels/{panel_id:int}/mail/texts",
+        "/panels/{panel_id:int}/mail/texts/{kind:str}",
+        "/panels/{panel_id:int}/rounds/{number:int}/comments/{rating_id:int}/edit",
+        "/panels/{panel_id:int}/rounds/{number:int}/reasons/{rating_id:int}/edit",
     }
 )
 #: Where today's answer differs from the due one, with the reason; reported, not hidden. Remove when fixed.
@@ -139,6 +144,15 @@ def expected(method: str, template: str, role: str) -> Due:
             return 403  # only the owner manages the team
         # The owner: a share form without an address is re-shown; member and invitation 999999 do not exist.
         return 422 if template == "/panels/{panel_id:int}/team" else 404
+    if template.startswith("/panels/{panel_id:int}/mail/texts/{kind:str}") and method == "POST":
+        if not account:
+            return 303
+        if role == "outsider":
+            return 404
+        if role == "researcher":
+            return 403  # e-mail texts are for the panel's editors
+        # Editors: a text posted without subject or body is refused; restoring a text never saved changes nothing.
+        return 303 if template.endswith("/restore") else 422
     if template.startswith("/panels/{panel_id:int}"):
         if not account:
             return 303
@@ -166,6 +180,8 @@ def expected(method: str, template: str, role: str) -> Due:
             return 200
         if role == "outsider":
             return 404
+        if method == "PATCH" and role != "researcher":
+            return 400  # an edit of a comment's wording sent {"status": "hidden"}, without the text: refused
         if method != "GET":
             return 403 if role == "researcher" else 200
         return 200
@@ -202,7 +218,7 @@ class Case:
 PATH_PARAMETERS = frozenset(
     {
         "panel_id", "number", "rating_id", "filename", "group_id", "statement_id", "panellist_id",
-        "suggestion_id", "token_id", "token", "file_path", "path", "account_id", "invitation_id",
+        "suggestion_id", "token_id", "token", "file_path", "path", "account_id", "invitation_id", "kind",
     }
 )  # fmt: skip
 
@@ -223,6 +239,7 @@ def concrete(template: str, world: World) -> str:
         "path": "openapi.json",
         "account_id": 999_999,
         "invitation_id": 999_999,
+        "kind": "invitation",
     }
 
     assert set(values) == PATH_PARAMETERS

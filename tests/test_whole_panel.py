@@ -60,6 +60,8 @@ async def test_round_one_to_round_two_with_real_mail(
             "unable_label": "Can't say",
             "quantile_method": "linear",
             "unable_policy": "exclude",
+            "contact_name": "The research team",
+            "contact_email": "research-team@university.example",
         },
         token_page="/panels/new",
         follow_redirects=False,
@@ -71,7 +73,10 @@ async def test_round_one_to_round_two_with_real_mail(
             await post_form(client, f"{base}/groups", {"name": name}, token_page=f"{base}/groups")
         ).status_code == 200
     r = await post_form(
-        client, f"{base}/statements/import", {"bulk": STATEMENTS}, token_page=f"{base}/statements"
+        client,
+        f"{base}/statements/import",
+        {"bulk": STATEMENTS, "confirm": "1"},
+        token_page=f"{base}/statements",
     )
     assert r.status_code == 200 and "Offer induction groups." in r.text
     csv_text = "email,group,name\n" + "\n".join(

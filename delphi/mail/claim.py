@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from delphi.accounts.links import link_url
 from delphi.db.models import OneTimeLink, OutboxMessage, Panellist
 from delphi.domain import OutboxStatus, PanellistStatus
-from delphi.mail.outbox import LINK_PLACEHOLDER, ONE_TIME_LINK_PLACEHOLDER, WITHDRAW_PLACEHOLDER
+from delphi.mail.outbox import LINK_PLACEHOLDER, ONE_TIME_LINK_PLACEHOLDER, SENDER_NAME, WITHDRAW_PLACEHOLDER
 from delphi.security import one_time_token, panellist_token
 from delphi.settings import Settings
 
@@ -55,7 +55,11 @@ _CLAIM_COLUMNS = (
 
 @dataclass(slots=True)
 class Ready:
-    """A claimed row, ready to send: links filled in, headers known (``attempts``: tries before this one)."""
+    """A claimed row, ready to send: links filled in, headers known (``attempts``: tries before this one).
+
+    ``sender_name``: the display name to send under instead of the configured one (a discreet panel's neutral
+    name, taken out of the row's headers, :data:`delphi.mail.outbox.SENDER_NAME`); None for the configured one.
+    """
 
     id: int
     dedupe_key: str
@@ -69,6 +73,7 @@ class Ready:
     html: str
     headers: dict[str, str]
     attempts: int
+    sender_name: str | None = None
 
 
 def _due(now: datetime, lease: timedelta) -> Any:
@@ -109,7 +114,7 @@ def _one_time_ready(row: Any, link: Any, settings: Settings, now: datetime) -> R
         subject=row.subject,
         text=row.body_text.replace(ONE_TIME_LINK_PLACEHOLDER, url),
         html=row.body_html.replace(ONE_TIME_LINK_PLACEHOLDER, url_html),
-        headers={k: str(v) for k, v in (row.headers or {}).items()},
+        headers={k: str(v) for k, v in (row.headers or {}).items() if k != SENDER_NAME},
         attempts=row.attempts,
     )
 
@@ -121,6 +126,7 @@ def _ready(row: Any, person: Any, settings: Settings) -> Ready | None:
     pseudonym = None
     to = row.to_address
     headers = dict(row.headers or {})
+    sender = headers.pop(SENDER_NAME, None)
     if row.panellist_id is not None:
         if person is None or person.email is None or person.status == PanellistStatus.WITHDRAWN.value:
             return None
@@ -148,6 +154,7 @@ def _ready(row: Any, person: Any, settings: Settings) -> Ready | None:
         html=_fill(row.body_html, link_html, withdraw_html),
         headers={k: _fill(str(v), link, withdraw) for k, v in headers.items()},
         attempts=row.attempts,
+        sender_name=str(sender) if sender else None,
     )
 
 

@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email import policy
+from email.headerregistry import Address
 from email.utils import format_datetime, parseaddr
 from functools import lru_cache
 
@@ -37,6 +38,17 @@ def sender_domain(sender: str) -> str:
 def envelope_address(sender: str) -> str:
     """The bare address of ``sender`` for the SMTP envelope (MAIL FROM)."""
     return parseaddr(sender)[1] or sender
+
+
+def with_display_name(sender: str, name: str | None) -> str:
+    """``sender`` ("Delphi panel <delphi@example.org>") with its display name replaced by ``name``
+    ("Service feedback study <delphi@example.org>", quoted where needed); ``sender`` as it is when ``name`` is
+    empty.  The address never changes, so SPF and DKIM still hold."""
+    if not name or not name.strip():
+        return sender
+    if any(c in name for c in "\r\n"):
+        raise ComposeError("The sender name must be one line.")
+    return str(Address(display_name=name.strip(), addr_spec=envelope_address(sender)))
 
 
 def stable_message_id(key: bytes, message_key: str, domain: str) -> str:

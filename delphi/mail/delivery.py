@@ -8,7 +8,8 @@ Claiming (:mod:`delphi.mail.claim`)
 Sending (here)
     The claimed rows are shared by ``pool_size`` lanes, each sending one message at a time on its own reused
     connection.  Headers are added (Message-ID stable per row, Date, List-Unsubscribe for panellist mail,
-    Auto-Submitted).
+    Auto-Submitted); ``From`` is ``DELPHI_MAIL_FROM``, under a discreet panel's neutral name for its panellists'
+    mail (:attr:`~delphi.mail.claim.Ready.sender_name`).
 
 Marking (:mod:`delphi.mail.marking`)
     Results are written in small transactions every :data:`MARK_EVERY` messages, so progress survives a
@@ -36,7 +37,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from delphi.db.engine import make_sessionmaker
 from delphi.db.models import utcnow
 from delphi.mail.claim import LEASE, Ready, claim
-from delphi.mail.compose import ComposeError, compose, envelope_address, sender_domain, stable_message_id
+from delphi.mail.compose import (
+    ComposeError,
+    compose,
+    envelope_address,
+    sender_domain,
+    stable_message_id,
+    with_display_name,
+)
 from delphi.mail.marking import RELEASED, DeliveryReport, Ledger, Result, mark
 from delphi.mail.smtp import REJECTED, TEMPORARY, UNREACHABLE, Failure, SendFailed, SmtpPool
 from delphi.security import derive_key
@@ -103,7 +111,7 @@ async def _lane(run: _Run, pool: SmtpPool, lane: int, queue: deque[Ready], key: 
         item = queue.popleft()
         try:
             data = compose(
-                sender=mail.sender,
+                sender=with_display_name(mail.sender, item.sender_name),
                 to=item.to,
                 subject=item.subject,
                 text=item.text,

@@ -18,6 +18,13 @@ Privacy rules the templates keep: the subject never names the panel (a panel's t
 services, and subjects show on the lock screen of shared phones), the first line of a body is generic for the
 same reason, and no mail ever shows another recipient.
 
+Every panellist mail carries the panel contact (``contact_name``, ``contact_email``, ``contact_phone``; "" when
+unset), shown in its footer.  In discreet mode (``Panel.discreet``) ``panel_title`` is the panel's neutral
+``discreet_name``, and what could name the topic is left out: the invitation's ``panel_description`` is "" and
+the final mail's ``agreed`` list is empty (``n_agreed`` still counts them); delivery sends such mail from the
+neutral name too (:data:`delphi.mail.outbox.SENDER_NAME`).  The keys of a panellist kind's context are also the
+placeholders a panel's own wording of it may use (:mod:`delphi.mail.texts`).
+
 Usage from a service, in the transaction that changed the state::
 
     await enqueue_mail(
@@ -111,6 +118,11 @@ class _Panel(Protocol):
     description: str
     honorarium_minor: int | None
     currency: str
+    contact_name: str
+    contact_email: str
+    contact_phone: str
+    discreet: bool
+    discreet_name: str
 
 
 class _Round(Protocol):
@@ -127,6 +139,33 @@ class _Panellist(Protocol):
 
 def _person(panellist: _Panellist) -> dict[str, Any]:
     return {"name": (panellist.name or "").strip()}
+
+
+def is_discreet(panel: _Panel) -> bool:
+    """Whether mail to the panel's panellists is discreet: discreet mode on, with a neutral name to use."""
+    return bool(panel.discreet and (panel.discreet_name or "").strip())
+
+
+def panel_name(panel: _Panel) -> str:
+    """The name panellists' mail and pages call the panel: its neutral ``discreet_name`` in discreet mode, else
+    its title."""
+    return panel.discreet_name.strip() if is_discreet(panel) else panel.title
+
+
+def sender_name(panel: _Panel) -> str | None:
+    """The display name panellists' mail is sent under: the neutral name in discreet mode; None (the configured
+    ``DELPHI_MAIL_FROM`` as it is) otherwise."""
+    return panel.discreet_name.strip() if is_discreet(panel) else None
+
+
+def _panel(panel: _Panel) -> dict[str, Any]:
+    """What every panellist mail says about its panel: the name it goes by and the contact."""
+    return {
+        "panel_title": panel_name(panel),
+        "contact_name": (panel.contact_name or "").strip(),
+        "contact_email": (panel.contact_email or "").strip(),
+        "contact_phone": (panel.contact_phone or "").strip(),
+    }
 
 
 def _honorarium(panel: _Panel, panellist: _Panellist) -> str | None:
@@ -148,8 +187,8 @@ def invitation(
     """Invitation to round 1.  ``minutes``: rough time one round takes, shown when given."""
     return {
         **_person(panellist),
-        "panel_title": panel.title,
-        "panel_description": (panel.description or "").strip(),
+        **_panel(panel),
+        "panel_description": "" if is_discreet(panel) else (panel.description or "").strip(),
         "round_number": round_.number,
         "closes_at": round_.closes_at,
         "minutes": minutes,
@@ -166,7 +205,7 @@ def round_open(
     """
     return {
         **_person(panellist),
-        "panel_title": panel.title,
+        **_panel(panel),
         "round_number": round_.number,
         "closes_at": round_.closes_at,
         "summary": list(summary),
@@ -190,7 +229,7 @@ def reminder(
     """
     return {
         **_person(panellist),
-        "panel_title": panel.title,
+        **_panel(panel),
         "round_number": round_.number,
         "closes_at": round_.closes_at,
         "rated": rated,
@@ -205,7 +244,7 @@ def receipt(
     """Thanks for submitting a round; says answers can be changed until the round closes."""
     return {
         **_person(panellist),
-        "panel_title": panel.title,
+        **_panel(panel),
         "round_number": round_.number,
         "closes_at": round_.closes_at,
         "submitted_at": submitted_at,
@@ -218,12 +257,13 @@ def final_results(
     panel: _Panel, panellist: _Panellist, *, agreed: Sequence[str] = (), n_rounds: int
 ) -> dict[str, Any]:
     """The panel has finished.  ``agreed``: texts of the recommendations the panel agreed on (may be empty:
-    the mail then only links to the results page); ``n_rounds``: rounds held.
+    the mail then only links to the results page; always empty in discreet mode, where only their number is
+    given); ``n_rounds``: rounds held.
     """
     return {
         **_person(panellist),
-        "panel_title": panel.title,
-        "agreed": list(agreed),
+        **_panel(panel),
+        "agreed": [] if is_discreet(panel) else list(agreed),
         "n_agreed": len(agreed),
         "n_rounds": n_rounds,
     }

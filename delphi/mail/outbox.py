@@ -7,6 +7,11 @@ click cannot send a mail twice.
 Mails to a panellist carry :data:`LINK_PLACEHOLDER` and :data:`WITHDRAW_PLACEHOLDER` instead of the personal
 links; delivery replaces them at send time with links derived from the panellist's *current* link version, so
 the outbox never stores a usable token.
+
+A panel's mail to its panellists is rendered as the panel has it when it is queued: with the panel's own
+wording of the kind when there is one (:class:`delphi.db.models.MailText`, loaded once per call, so once per
+batch for :func:`enqueue_mail_many`), and in discreet mode with its neutral sender name, kept in the row's
+headers under :data:`SENDER_NAME` for delivery (which writes it into ``From`` and never sends that header).
 """
 
 from __future__ import annotations
@@ -17,14 +22,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.dialect import dialect_name, insert_for
-from delphi.db.models import OutboxMessage, utcnow
+from delphi.db.models import MailText, OutboxMessage, Panel, utcnow
 from delphi.domain import OutboxStatus
 from delphi.errors import InvalidInput
-from delphi.mail.kinds import MailKind
+from delphi.mail.kinds import MailKind, sender_name
 from delphi.mail.render import MailRenderer, RenderedMail, default_renderer, one_line
+from delphi.mail.texts import EDITABLE_KINDS, Wording
 
 log = logging.getLogger("delphi.mail")
 
@@ -35,6 +42,10 @@ WITHDRAW_PLACEHOLDER = "[[delphi:withdraw-link]]"
 #: Replaced at send time by the URL of the row's one-time link (``link_id``): a password reset or a team
 #: invitation (:mod:`delphi.accounts.links`).
 ONE_TIME_LINK_PLACEHOLDER = "[[delphi:one-time-link]]"
+
+#: The row header holding the display name a panellist mail is sent under (discreet mode); delivery moves it
+#: into ``From`` (:func:`delphi.mail.compose.with_display_name`) and never sends it as a header.
+SENDER_NAME = "X-Delphi-Sender-Name"
 
 _TABLE = OutboxMessage.__table__
 
@@ -131,6 +142,40 @@ async def enqueue_many(session: AsyncSession, rows: Sequence[Mapping[str, Any]])
     return inserted
 
 
+@dataclass(frozen=True, slots=True)
+class PanelMail:
+    """How a panel writes one kind of mail to its panellists: its own ``wording`` (None: the shipped text) and
+    the ``sender_name`` it goes out under (None: ``DELPHI_MAIL_FROM`` as it is)."""
+
+    wording: Wording | None = None
+    sender_name: str | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The row headers that carry the sender name to delivery."""
+        return {SENDER_NAME: self.sender_name} if self.sender_name else {}
+
+
+async def panel_mail(session: AsyncSession, panel_id: int | None, kind: str) -> PanelMail:
+    """The panel's wording of ``kind`` and its sender name; the shipped text and sender for no panel.
+
+    The panel usually is in the session already (no query); the wording is one query, made only for a kind a
+    panel may word itself (:data:`delphi.mail.texts.EDITABLE_KINDS`).
+    """
+    if panel_id is None:
+        return PanelMail()
+    panel = await session.get(Panel, panel_id)
+    if panel is None:
+        return PanelMail()
+    wording = None
+    if kind in EDITABLE_KINDS:
+        row = await session.scalar(
+            select(MailText).where(MailText.panel_id == panel_id, MailText.kind == kind)
+        )
+        wording = Wording(row.subject, row.body) if row is not None else None
+    return PanelMail(wording, sender_name(panel))
+
+
 def panellist_context(context: Mapping[str, Any]) -> dict[str, Any]:
     """``context`` plus ``link`` and ``withdraw_link`` set to the placeholders (unless already given)."""
     return {"link": LINK_PLACEHOLDER, "withdraw_link": WITHDRAW_PLACEHOLDER, **context}
@@ -160,9 +205,11 @@ def _mail_row(
     panel_id: int | None,
     round_id: int | None,
     now: datetime | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The :func:`outbox_row` of ``kind`` rendered as ``mail`` for ``person``."""
     return outbox_row(
+        headers=headers,
         dedupe_key=person.dedupe_key,
         kind=kind.name,
         to_address=person.to_address,
@@ -193,14 +240,17 @@ async def enqueue_mail(
     """Render ``kind``'s template triple with ``context`` (in ``language``) and queue it; see :func:`enqueue`.
 
     For a mail to a panellist (``panellist_id`` given) the context gets ``link`` and ``withdraw_link`` as
-    placeholders; for a mail carrying a one-time link (``link_id`` given), ``link`` is
-    :data:`ONE_TIME_LINK_PLACEHOLDER`.  ``kind.name`` is stored as the message's kind.
+    placeholders, and the panel's own wording and sender name apply (:func:`panel_mail`); for a mail carrying a
+    one-time link (``link_id`` given), ``link`` is :data:`ONE_TIME_LINK_PLACEHOLDER`.  ``kind.name`` is stored as
+    the message's kind.
     """
     if link_id is not None:
         context = {"link": ONE_TIME_LINK_PLACEHOLDER, **context}
     person = Recipient(to_address, dedupe_key, context, language, panellist_id)
-    mail = (renderer or default_renderer()).render(kind.name, _context(person, {}), language)
-    return await enqueue(session, {**_mail_row(kind, person, mail, panel_id, round_id), "link_id": link_id})
+    how = await panel_mail(session, panel_id, kind.name) if panellist_id is not None else PanelMail()
+    mail = (renderer or default_renderer()).render(kind.name, _context(person, {}), language, how.wording)
+    row = _mail_row(kind, person, mail, panel_id, round_id, headers=how.headers)
+    return await enqueue(session, {**row, "link_id": link_id})
 
 
 async def enqueue_mail_many(
@@ -215,14 +265,21 @@ async def enqueue_mail_many(
 ) -> int:
     """Render ``kind``'s template triple for each recipient (``common`` merged under each recipient's context) and
     queue them all with one bulk INSERT; returns the number of rows inserted.  For opening a round to a whole
-    panel: see :meth:`MailRenderer.render_many` for why 10,000 renderings are cheap.
+    panel: see :meth:`MailRenderer.render_many` for why 10,000 renderings are cheap.  Mail to panellists uses
+    the panel's own wording and sender name (:func:`panel_mail`, loaded once for the whole batch).
     """
     renderer = renderer or default_renderer()
     base = dict(common or {})
     now = utcnow()
     people = list(recipients)
-    mails = renderer.render_many(kind.name, [(_context(r, base), r.language) for r in people])
+    to_panellists = any(r.panellist_id is not None for r in people)
+    how = await panel_mail(session, panel_id, kind.name) if to_panellists else PanelMail()
+    mails = renderer.render_many(kind.name, [(_context(r, base), r.language) for r in people], how.wording)
+    headers = how.headers
     return await enqueue_many(
         session,
-        [_mail_row(kind, r, mail, panel_id, round_id, now) for r, mail in zip(people, mails, strict=True)],
+        [
+            _mail_row(kind, r, mail, panel_id, round_id, now, headers if r.panellist_id is not None else None)
+            for r, mail in zip(people, mails, strict=True)
+        ],
     )

@@ -8,10 +8,17 @@ another folder.
 
 The context of each kind of mail is built by its declared function in :mod:`delphi.mail.kinds`, which also
 names the triple (:func:`~delphi.mail.kinds.template_names`); this module only renders.
+
+A panel's own wording of a mail (:class:`~delphi.mail.texts.Wording`) replaces the subject and the body above the
+footer: its fields are filled by :func:`delphi.mail.texts.fill` (never by Jinja: a facilitator's text runs no
+template code), its HTML part is made from the text (``email/_own_text.html``), and the footer stays the shipped
+one.  A stored wording that no longer fits its kind (:func:`delphi.mail.texts.problems`) is set aside for the
+shipped text, with a warning in the log, rather than failing the mailing.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Mapping, Sequence
@@ -26,7 +33,11 @@ from delphi import resources
 from delphi.errors import DelphiError
 from delphi.formatting import JINJA_FILTERS
 from delphi.locale import catalog
+from delphi.mail import texts
 from delphi.mail.kinds import template_names
+from delphi.mail.texts import Wording
+
+log = logging.getLogger("delphi.mail")
 
 #: Longest subject kept (the outbox column holds 500 characters).
 MAX_SUBJECT = 300
@@ -102,8 +113,11 @@ class MailRenderer:
         env.filters.update(JINJA_FILTERS)
         return env
 
-    def render(self, name: str, context: Mapping[str, Any], language: str = "en") -> RenderedMail:
-        """Render the triple of the mail ``name`` (``email/<name>/``) with ``context`` in ``language``.
+    def render(
+        self, name: str, context: Mapping[str, Any], language: str = "en", wording: Wording | None = None
+    ) -> RenderedMail:
+        """Render the triple of the mail ``name`` (``email/<name>/``) with ``context`` in ``language``, or the
+        panel's own ``wording`` of it (see the module docstring).
 
         The subject is collapsed to one line (at most :data:`MAX_SUBJECT` characters); the bodies keep their
         line breaks, without leading or trailing blank lines.  Templates also see ``language``.
@@ -115,6 +129,11 @@ class MailRenderer:
         """
         env = self.environment(language)
         ctx = {"language": language, **context}
+        if wording is not None and name in texts.EDITABLE_KINDS:
+            if not texts.problems(name, wording.subject, wording.body):
+                return self._render_own(env, name, ctx, wording)
+        if wording is not None:
+            log.warning("the panel's own %s text no longer fits the mail; the shipped text is sent", name)
         try:
             subject, text, html = (env.get_template(t).render(ctx) for t in template_names(name))
         except TemplateNotFound as exc:
@@ -123,8 +142,29 @@ class MailRenderer:
             raise MailTemplateError(f"The mail {name!r} cannot be rendered: {exc.message}.") from exc
         return RenderedMail(subject=one_line(subject), text=text.strip("\n") + "\n", html=html.strip() + "\n")
 
-    def render_many(self, name: str, items: Sequence[tuple[Mapping[str, Any], str]]) -> list[RenderedMail]:
-        """Render ``email/<name>/`` for many ``(context, language)`` pairs, in order.
+    def _render_own(
+        self, env: Environment, name: str, ctx: Mapping[str, Any], wording: Wording
+    ) -> RenderedMail:
+        """``wording`` filled with ``ctx``: the text body above the shipped text footer, the HTML body made from
+        the text inside the shipped layout (which adds the HTML footer)."""
+        values = texts.field_values({k: v for k, v in ctx.items() if k != "language"})
+        subject = one_line(texts.fill(wording.subject.strip(), values))
+        body = texts.fill(wording.body.strip(), values)
+        try:
+            footer = env.get_template("email/_footer.txt").render(ctx)
+            html = env.get_template("email/_own_text.html").render(
+                {**ctx, "subject": subject, "blocks": texts.html_blocks(wording.body, values)}
+            )
+        except UndefinedError as exc:
+            raise MailTemplateError(f"The mail {name!r} cannot be rendered: {exc.message}.") from exc
+        text = (body.rstrip() + "\n" + footer).strip("\n") + "\n"
+        return RenderedMail(subject=subject, text=text, html=html.strip() + "\n")
+
+    def render_many(
+        self, name: str, items: Sequence[tuple[Mapping[str, Any], str]], wording: Wording | None = None
+    ) -> list[RenderedMail]:
+        """Render ``email/<name>/`` (or the panel's own ``wording`` of it) for many ``(context, language)`` pairs,
+        in order.
 
         A bulk mailing's contexts usually differ only in the person's ``name``: each group of contexts equal but
         for ``name`` is rendered once with a stand-in name, which is then replaced (HTML-escaped in the HTML
@@ -136,7 +176,7 @@ class MailRenderer:
         groups: dict[tuple[str, str, str], list[int]] = {}
         for i, (context, language) in enumerate(items):
             if "name" not in context:
-                out[i] = self.render(name, context, language)
+                out[i] = self.render(name, context, language, wording)
                 continue
             person = context["name"]
             rest = sorted((k, v) for k, v in context.items() if k != "name")
@@ -144,16 +184,16 @@ class MailRenderer:
             groups.setdefault((language, repr(person) if not person else "*", repr(rest)), []).append(i)
         for (language, person, _), members in groups.items():
             if person != "*":
-                same_mail = self.render(name, items[members[0]][0], language)
+                same_mail = self.render(name, items[members[0]][0], language, wording)
                 for i in members:
                     out[i] = same_mail
                 continue
             if len(members) < 3:
                 for i in members:
-                    out[i] = self.render(name, items[i][0], language)
+                    out[i] = self.render(name, items[i][0], language, wording)
                 continue
-            shape = self.render(name, {**items[members[0]][0], "name": _NAME_STANDIN}, language)
-            checks = {i: self.render(name, items[i][0], language) for i in (members[0], members[-1])}
+            shape = self.render(name, {**items[members[0]][0], "name": _NAME_STANDIN}, language, wording)
+            checks = {i: self.render(name, items[i][0], language, wording) for i in (members[0], members[-1])}
             same = all(_fill_name(shape, str(items[i][0]["name"])) == checks[i] for i in checks)
             for i in members:
                 if i in checks:
@@ -161,7 +201,7 @@ class MailRenderer:
                 elif same:
                     out[i] = _fill_name(shape, str(items[i][0]["name"]))
                 else:
-                    out[i] = self.render(name, items[i][0], language)
+                    out[i] = self.render(name, items[i][0], language, wording)
         return [m for m in out if m is not None]
 
 
@@ -188,6 +228,9 @@ def default_renderer() -> MailRenderer:
     return _default
 
 
-def render_mail(name: str, context: Mapping[str, Any], language: str = "en") -> RenderedMail:
-    """Render ``email/<name>/`` with the default renderer; see :meth:`MailRenderer.render`."""
-    return default_renderer().render(name, context, language)
+def render_mail(
+    name: str, context: Mapping[str, Any], language: str = "en", wording: Wording | None = None
+) -> RenderedMail:
+    """Render ``email/<name>/`` (or a panel's own ``wording`` of it) with the default renderer; see
+    :meth:`MailRenderer.render`."""
+    return default_renderer().render(name, context, language, wording)

@@ -13,6 +13,7 @@ Use cases change rows in the caller's session, write an audit event and never co
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -25,6 +26,7 @@ from delphi.db.models import Panel, PanelAccess, Round
 from delphi.domain import Actor, AnalysisPopulation, PanelRole, PanelStatus, RoundStatus
 from delphi.errors import Conflict, InvalidInput
 from delphi.panels.consent_text import DEFAULT_CONSENT_TEXT
+from delphi.panels.imports import EMAIL_RE
 from delphi.stats import QUANTILE_METHODS, UNABLE_POLICIES, ConsensusRule, rule_by_name, rule_problems
 
 #: The preset a new panel starts with, and the form's choice when a stored rule is no preset it offers.
@@ -174,6 +176,59 @@ def _check_rule(d: PanelInput) -> list[str]:
     return rule_problems(rule, d.scale_min, d.scale_max)
 
 
+#: Characters a contact phone number may hold besides digits: "+44 (0)20 7946-0000", "020 7946 0000 ext. 12".
+_PHONE = re.compile(r"^[0-9 +()./-]*(?:(?:ext\.?|x) ?[0-9]+)?$")
+#: Lengths of the contact columns and of the discreet name (:class:`delphi.db.models.Panel`).
+MAX_CONTACT_NAME, MAX_CONTACT_EMAIL, MAX_CONTACT_PHONE, MAX_DISCREET_NAME = 200, 320, 50, 100
+
+
+def _one_line(value: str) -> bool:
+    """No line break or other control character (a name that goes into a mail header or a page title)."""
+    return not any(ord(c) < 32 or ord(c) == 127 for c in value)
+
+
+def _check_contact_name(d: PanelInput) -> list[str]:
+    name = (d.contact_name or "").strip()
+    if len(name) > MAX_CONTACT_NAME or not _one_line(name):
+        return [f"Enter the contact's name on one line, with at most {MAX_CONTACT_NAME} characters."]
+    return []
+
+
+def _check_contact_email(d: PanelInput) -> list[str]:
+    """Empty is allowed here (a round cannot open without it, :func:`delphi.rounds.lifecycle.open_blockers`)."""
+    email = (d.contact_email or "").strip()
+    if email and (len(email) > MAX_CONTACT_EMAIL or not EMAIL_RE.match(email)):
+        return ["Enter the contact's e-mail address like name@example.org."]
+    return []
+
+
+def _check_contact_phone(d: PanelInput) -> list[str]:
+    phone = (d.contact_phone or "").strip()
+    if not phone:
+        return []
+    if len(phone) > MAX_CONTACT_PHONE or not _PHONE.match(phone) or sum(c.isdigit() for c in phone) < 5:
+        return [
+            f"Enter the contact's phone number with digits, spaces and + ( ) - only (at most "
+            f"{MAX_CONTACT_PHONE} characters), or leave it empty."
+        ]
+    return []
+
+
+def _check_discreet_name(d: PanelInput) -> list[str]:
+    """Required in discreet mode (turning it on names it too); never the panel's title (which may name the
+    topic)."""
+    name = (d.discreet_name or "").strip()
+    if len(name) > MAX_DISCREET_NAME or not _one_line(name) or any(c in name for c in '<>"'):
+        return [
+            f'Enter the neutral name on one line, with at most {MAX_DISCREET_NAME} characters and no < > ".'
+        ]
+    if d.discreet and not name:
+        return ['Enter a neutral name for discreet mode, such as "Service feedback study".']
+    if d.discreet and name.casefold() == d.title.strip().casefold():
+        return ["The neutral name for discreet mode must not be the panel's title."]
+    return []
+
+
 def _strip(value: str) -> str:
     return value.strip()
 
@@ -187,7 +242,11 @@ class PanelInput:
     """Panel settings from the panel form or a caller, checked by :func:`validate_panel_input`.
 
     ``rule`` is a :meth:`ConsensusRule.to_dict` dict, or None to keep the panel's (the default preset for a new
-    panel); ``honorarium_minor`` counts minor units of ``currency`` (None: no honorarium).
+    panel); ``honorarium_minor`` counts minor units of ``currency`` (None: no honorarium).  The panel contact
+    (``contact_name``, ``contact_email``, optional ``contact_phone``) is shown on every panellist page and in every
+    mail, and a round cannot open without a name and an address; ``discreet`` makes mail come from
+    ``discreet_name`` and never name the title (:mod:`delphi.mail.kinds`).  These five keep the panel's value
+    when None (the default), so a caller changing other settings leaves them alone.
     """
 
     title: str = _setting("Title", Form.TEXT, check=_check_title, store=_strip)
@@ -250,6 +309,30 @@ class PanelInput:
         Form.CHECKBOX,
         False,
         api=False,
+    )
+    # None keeps the panel's value (a caller changing other settings); the panel form always posts them.
+    contact_name: str | None = _setting(
+        "Contact name", Form.TEXT, None, check=_check_contact_name, store=_strip, none_keeps=True
+    )
+    contact_email: str | None = _setting(
+        "Contact e-mail address", Form.TEXT, None, check=_check_contact_email, store=_strip, none_keeps=True
+    )
+    contact_phone: str | None = _setting(
+        "Contact phone number (optional)",
+        Form.TEXT,
+        None,
+        check=_check_contact_phone,
+        store=_strip,
+        none_keeps=True,
+    )
+    discreet: bool | None = _setting("Discreet mode", Form.CHECKBOX, None, none_keeps=True)
+    discreet_name: str | None = _setting(
+        "Neutral name used in discreet mode",
+        Form.TEXT,
+        None,
+        check=_check_discreet_name,
+        store=_strip,
+        none_keeps=True,
     )
     rule: dict[str, Any] | None = _setting(  # noqa: RUF009 (a dataclasses.field with metadata, not a default)
         "Consensus rule", Form.RULE, None, check=_check_rule, none_keeps=True, locked="the consensus rule"

@@ -7,12 +7,19 @@ final-list       csv, xlsx, json  readers      the final consensus list
 ratings          csv, xlsx        readers      every rating, tidy long form
 round-summaries  csv, xlsx, json  readers      frozen statistics per round, statement, group
 codebook         csv, xlsx, json  readers      every column and setting
+comments         csv, xlsx, json  readers      every comment, any moderation status
+suggestions      csv, xlsx, json  readers      every suggestion, original and final wording
+reasons          csv, xlsx, json  readers      every reason for a rating outside the middle half
+datapackage      zip              readers      the whole study as a Frictionless Data Package
 pseudonym-key    csv              contacts     pseudonym to e-mail
 honoraria        csv, xlsx        owner        rounds completed and amounts owed
 ===============  ===============  ===========  ===============================================
 
 Readers are the panel's owner, facilitators and researchers; contacts are those who see panellists' addresses
 (:func:`delphi.panels.access.can_see_contacts`: the owner, and facilitators the owner lets contact panellists).
+
+The comments and reasons exports hold texts a facilitator held back (pending, hidden) too, with their status:
+researchers analysing them need them, and they carry pseudonyms only (:mod:`delphi.results.qualitative`).
 
 Data exports need at least one closed round (:class:`NothingToExport` otherwise); the codebook does not.
 The two exports that link pseudonyms to e-mail addresses re-identify every pseudonymous file: the pseudonym
@@ -30,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from delphi.db.models import utcnow
 from delphi.domain import PanelRole
 from delphi.errors import Conflict, Forbidden, InvalidInput, NotFound
-from delphi.results import codebook, final_list, people, summaries, tidy
+from delphi.results import codebook, datapackage, final_list, people, qualitative, summaries, tidy
 from delphi.results.frame import Frame
 from delphi.results.tables import Column, Table
 from delphi.results.writers import MEDIA_TYPES, write
@@ -54,7 +61,10 @@ class UnknownFormat(InvalidInput):
 class ExportSpec:
     """One export: its file stem, title, description, formats, the panel roles that may download it,
     whether it needs a closed round, its columns (for the codebook), the coroutine that builds it and whether
-    it names people (``names_people``: only for an account that sees panellists' contacts)."""
+    it names people (``names_people``: only for an account that sees panellists' contacts).
+
+    A package of several files (the open data package) has ``package`` instead of ``build``: the coroutine that
+    builds its bytes; ``parts`` lists the columns of the files only it holds, for the codebook."""
 
     name: str
     title: str
@@ -63,8 +73,15 @@ class ExportSpec:
     roles: frozenset[PanelRole]
     needs_results: bool
     columns: Callable[[Frame], tuple[Column, ...]]
-    build: Callable[[AsyncSession, Frame], Awaitable[Table]]
+    build: Callable[[AsyncSession, Frame], Awaitable[Table]] | None
     names_people: bool = False
+    package: Callable[[AsyncSession, Frame], Awaitable[bytes]] | None = None
+    parts: Callable[[Frame], tuple[tuple[str, tuple[Column, ...]], ...]] | None = None
+
+    def documented(self, frame: Frame) -> tuple[tuple[str, tuple[Column, ...]], ...]:
+        """``(name in the codebook, columns)`` of what the export holds: its own columns, then its parts'."""
+        own = self.columns(frame)
+        return (((self.name, own),) if own else ()) + (self.parts(frame) if self.parts else ())
 
     def allows(self, role: PanelRole, sees_contacts: bool | None = None) -> bool:
         """``role`` is among :attr:`roles`, and sees contacts when the export names people (``sees_contacts``
@@ -74,7 +91,7 @@ class ExportSpec:
 
 
 async def _codebook(session: AsyncSession, frame: Frame) -> Table:
-    specs = [(s.name, s.columns(frame)) for s in CATALOG if s.name != codebook.NAME]
+    specs = [part for s in CATALOG if s.name != codebook.NAME for part in s.documented(frame)]
     return codebook.codebook_table(frame, specs, utcnow())
 
 
@@ -121,6 +138,53 @@ CATALOG: tuple[ExportSpec, ...] = (
         False,
         lambda frame: codebook.COLUMNS,
         _codebook,
+    ),
+    ExportSpec(
+        qualitative.COMMENTS_NAME,
+        "Comments",
+        "Every comment with its round, statement and pseudonym, its moderation status (published, pending or "
+        "hidden: held-back comments are included, marked) and whether a facilitator edited it.",
+        ("csv", "xlsx", "json"),
+        READERS,
+        True,
+        qualitative.comment_columns,
+        qualitative.comments_table,
+    ),
+    ExportSpec(
+        qualitative.SUGGESTIONS_NAME,
+        "Suggestions",
+        "Every suggestion for a new statement or a rewording: the panellist's original wording, the outcome, "
+        "and the statement it became with its final wording.",
+        ("csv", "xlsx", "json"),
+        READERS,
+        True,
+        qualitative.suggestion_columns,
+        qualitative.suggestions_table,
+    ),
+    ExportSpec(
+        qualitative.REASONS_NAME,
+        "Reasons",
+        "Every reason given for a rating outside the middle half of the previous round, with the rating, its "
+        "moderation status (held-back reasons included, marked) and whether a facilitator edited it.",
+        ("csv", "xlsx", "json"),
+        READERS,
+        True,
+        qualitative.reason_columns,
+        qualitative.reasons_table,
+    ),
+    ExportSpec(
+        datapackage.NAME,
+        "Open data package",
+        "The whole study in one zip: settings, groups, statements with their lineage, rounds, ratings, "
+        "results, the figures panellists were shown, comments, suggestions and reasons, as CSV files with a "
+        "Frictionless Data Package descriptor (datapackage.json).",
+        ("zip",),
+        READERS,
+        True,
+        lambda frame: (),
+        None,
+        package=datapackage.build_package,
+        parts=datapackage.own_columns,
     ),
     ExportSpec(
         people.KEY_NAME,
@@ -192,6 +256,9 @@ async def produce(session: AsyncSession, frame: Frame, spec: ExportSpec, fmt: st
             "There is nothing to export yet: no round of this panel has closed. "
             "Results, ratings and the final list can be exported once round 1 has closed."
         )
+    if spec.package is not None:
+        return await spec.package(session, frame), datapackage.MEDIA_TYPE
+    assert spec.build is not None  # an export is a table or a package
     table = await spec.build(session, frame)
     return write(table, fmt), MEDIA_TYPES[fmt]
 

@@ -37,6 +37,8 @@ class PanelFacts:
     #: Why the (readable) rule cannot be applied to the panel's scale; see
     #: :func:`delphi.panels.settings.rule_fit_problems`.
     rule_problems: tuple[str, ...] = ()
+    #: Whether the panel has a contact (a name and an e-mail address) for panellists' pages and mail.
+    has_contact: bool = True
 
 
 def open_blockers(facts: PanelFacts, now: datetime) -> list[str]:
@@ -60,6 +62,11 @@ def open_blockers(facts: PanelFacts, now: datetime) -> list[str]:
         actions.append(
             "Change the consensus rule in the panel settings to one that fits the scale: "
             + " ".join(facts.rule_problems)
+        )
+    if not facts.has_contact:
+        actions.append(
+            "Add a panel contact (name and e-mail) in the panel settings: panellists see it on every page and "
+            "in every mail."
         )
     if facts.n_groups == 0:
         actions.append("Add at least one stakeholder group.")

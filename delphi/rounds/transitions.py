@@ -47,6 +47,7 @@ async def open_facts(session: AsyncSession, panel: Panel, round_: Round) -> life
         n_groups=n_groups or 0,
         n_statements=n_statements or 0,
         n_invitable_panellists=await count_invitable(session, panel.id),
+        has_contact=bool((panel.contact_name or "").strip() and (panel.contact_email or "").strip()),
         rule_is_valid=rule_ok,
         rule_problems=tuple(rule_fit_problems(panel)) if rule_ok else (),
         previous_round_status=previous,

@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from delphi import audit
 from delphi.db.models import Account
 from delphi.domain import Actor
-from delphi.errors import DelphiError, InvalidInput
+from delphi.errors import Conflict, DelphiError, InvalidInput
 from delphi.panels import listing
 from delphi.panels.access import require_panel_creator, start_over
-from delphi.panels.groups import add_group, delete_group
+from delphi.panels.groups import add_group, delete_group, rename_group
 from delphi.panels.settings import create_panel, locked_rule_repair, update_panel
 from delphi.rounds.overview import round_overview
 from delphi.stats import ConsensusRule
@@ -57,7 +57,7 @@ async def _settings_ctx(
 async def _groups_ctx(session: AsyncSession, access: PanelAccess, account: Account) -> dict[str, Any]:
     ctx = await panel_nav(session, access, account)
     rows = await listing.groups_with_counts(session, access.panel.id)
-    ctx.update(groups=rows, tab="groups", name="")
+    ctx.update(groups=rows, tab="groups", name="", renaming=None, rename_value="")
     return ctx
 
 
@@ -159,6 +159,28 @@ class PanelController(Controller):
             return refused_form("facilitator/groups.html", ctx, exc, "name")
         return Redirect(f"/panels/{panel.id}/groups", status_code=303)
 
+    @post("/{panel_id:int}/groups/{group_id:int}/rename")
+    async def rename_group(
+        self,
+        panel_access: PanelAccess,
+        group_id: int,
+        request: Request,
+        db_session: AsyncSession,
+        account: Account,
+    ) -> Redirect | Template:
+        """Rename a group (at any time); a refused name re-shows the page with that group's form open."""
+        panel = panel_access.panel
+        form = await read_form(request)
+        try:
+            await rename_group(db_session, panel, group_id, form.get("name", ""), Actor.account(account))
+        except (InvalidInput, Conflict) as exc:
+            await start_over(db_session, panel, account)
+            ctx = await _groups_ctx(db_session, panel_access, account)
+            ctx.update(renaming=group_id, rename_value=form.get("name", ""))
+            errors = [(f"rename-{group_id}", exc.message)]
+            return render_form("facilitator/groups.html", ctx, errors=errors, status_code=exc.status_code)
+        return Redirect(f"/panels/{panel.id}/groups?renamed=1", status_code=303)
+
     @post("/{panel_id:int}/groups/{group_id:int}/delete")
     async def delete_group(
         self, panel_access: PanelAccess, group_id: int, db_session: AsyncSession, account: Account
@@ -172,6 +194,16 @@ class PanelController(Controller):
     ) -> Template:
         ctx = await panel_nav(db_session, panel_access, account)
         events = await audit.latest_events(db_session, panel_access.panel.id)
-        entries = [(e, audit.who(e.actor), audit.describe(e.action, e.detail)) for e in events]
+        # An edited comment's original wording may identify someone: editors only (delphi.audit.REDACTIONS).
+        editor = panel_access.can_edit
+        entries = [
+            (
+                e,
+                audit.who(e.actor),
+                audit.describe(e.action, e.detail),
+                audit.redaction_wording(e.action, e.detail) if editor else None,
+            )
+            for e in events
+        ]
         ctx.update(entries=entries, tab="audit")
         return Template("facilitator/audit.html", context=ctx, media_type=MediaType.HTML)

@@ -13,6 +13,7 @@ def route_handlers(settings: Any = None) -> list[Any]:
     from delphi.web.devmail import dev_mail_handlers
     from delphi.web.home import HomeController
     from delphi.web.mail_pages import MailController
+    from delphi.web.mail_texts import MailTextController
     from delphi.web.panellist.exit import PanellistExitController
     from delphi.web.panellist.link import PanellistLinkController
     from delphi.web.panellist.rating import RatingController
@@ -33,6 +34,7 @@ def route_handlers(settings: Any = None) -> list[Any]:
         PanellistController,
         RoundController,
         MailController,
+        MailTextController,
         PanellistLinkController,
         PanellistPagesController,
         RatingController,

@@ -73,6 +73,13 @@ class Panel(msgspec.Struct):
     k_min: int
     honorarium_minor: int | None
     currency: str
+    #: The panel contact panellists see on every page and in every mail ("" when not set yet).
+    contact_name: str
+    contact_email: str
+    contact_phone: str
+    #: Discreet mode: mail to panellists comes from ``discreet_name`` and never names the title.
+    discreet: bool
+    discreet_name: str
     created_at: datetime
     finished_at: datetime | None
 

@@ -187,13 +187,15 @@ async def test_a_whole_panel_shows_no_one_anothers_identity_and_stores_or_logs_n
             "quantile_method": "linear",
             "unable_policy": "exclude",
             "honorarium": "15",
+            "contact_name": "The research team",
+            "contact_email": "research-team@university.example",
         },
         "/panels/new",
     )
     base = response.headers["location"]
     for name in ("Service users", "Practitioners"):
         await fac_post(f"{base}/groups", {"name": name}, f"{base}/groups")
-    await fac_post(f"{base}/statements/import", {"bulk": STATEMENTS}, f"{base}/statements")
+    await fac_post(f"{base}/statements/import", {"bulk": STATEMENTS, "confirm": "1"}, f"{base}/statements")
     csv_text = "email,group,name\n" + "\n".join(f"{e},{g},{n}" for e, g, n in PEOPLE)
     await fac_post(f"{base}/panellists/import", {"csv_text": csv_text, "confirm": "1"}, f"{base}/panellists")
     closes = (utcnow() + timedelta(days=10)).strftime("%Y-%m-%dT%H:%M")

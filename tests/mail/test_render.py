@@ -28,6 +28,11 @@ PANEL = SimpleNamespace(
     description="Short description.",
     honorarium_minor=1500,
     currency="GBP",
+    contact_name="Sam Patel",
+    contact_email="sam.patel@university.example",
+    contact_phone="020 7946 0000",
+    discreet=False,
+    discreet_name="",
 )
 ROUND = SimpleNamespace(id=4, number=2, closes_at=datetime(2030, 3, 3, 17, 0, tzinfo=UTC))
 PERSON = SimpleNamespace(id=9, name="Sam <script>", language="en")

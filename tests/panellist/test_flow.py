@@ -78,7 +78,7 @@ async def test_unknown_and_withdrawn_links_get_the_same_kind_page(client, world,
     withdrawn = await client.get(f"/p/{other_token}")
     assert unknown.status_code == withdrawn.status_code == 404
     assert "This link does not work" in unknown.text
-    assert "address in your invitation" in unknown.text
+    assert "the panel contact named at the end of the e-mail that brought you here" in unknown.text
     strip = re.compile(r'name="_csrf_token" value="[^"]*"')
     assert strip.sub("", unknown.text) == strip.sub("", withdrawn.text)
 

@@ -63,6 +63,8 @@ async def test_open_lists_every_missing_action(session: AsyncSession, settings: 
     with pytest.raises(PreconditionsUnmet) as err:
         await transitions.open_round(session, panel, round1, now=NOW, settings=settings, actor=ACTOR)
     assert err.value.actions == [
+        "Add a panel contact (name and e-mail) in the panel settings: panellists see it on every page and in "
+        "every mail.",
         "Add at least one stakeholder group.",
         "Add at least one statement to round 1.",
         "Add at least one panellist who can be invited.",
