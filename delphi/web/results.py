@@ -20,14 +20,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import Account
 from delphi.domain import Actor, AnalysisPopulation, PanelRole, RoundStatus
-from delphi.errors import InvalidInput
-from delphi.results import attrition, comments, exports, monitoring, reasons, report, round_results
+from delphi.errors import InvalidInput, NotFound
+from delphi.panels.access import start_over
+from delphi.participation.checks import MAX_COMMENT, MAX_REASON
+from delphi.results import (
+    attrition,
+    comments,
+    exports,
+    monitoring,
+    qualitative,
+    reasons,
+    report,
+    round_results,
+)
 from delphi.results.frame import Frame, load_frame
 from delphi.rounds import moderation
 from delphi.rounds.final import final_consensus_list
 from delphi.web.charts import distribution_svg
-from delphi.web.forms import read_form
-from delphi.web.guards import PanelAccess, provide_checked_panel_access
+from delphi.web.forms import read_form, render_form
+from delphi.web.guards import EDITORS_ONLY, PanelAccess, provide_checked_panel_access
 from delphi.web.schemas import RoundNumber, RowId
 
 
@@ -149,6 +160,9 @@ class ResultsController(Controller):
             pending=comments.pending_count(notes),
             reasons=comments.by_statement(why),
             pending_reasons=comments.pending_count(why),
+            edited=await qualitative.edited_texts(db_session, frame.panel.id, round_.id)
+            if editor
+            else {"comment": frozenset(), "reason": frozenset()},
             can_moderate=editor,
             next_open=next_round is not None and next_round.status != RoundStatus.DRAFT,
             rule_text=frame.rule.describe() if frame.rule else "",
@@ -180,6 +194,56 @@ class ResultsController(Controller):
     ) -> Redirect:
         """Publish or hide one reason (form field ``action``); one audit event each."""
         return await _moderate(request, db_session, panel_access, account, number, rating_id, "reason")
+
+    @get("/rounds/{number:int}/comments/{rating_id:int}/edit", name="results_redact", opt=EDITORS_ONLY)
+    async def redact_form(
+        self,
+        panel_access: PanelAccess,
+        number: RoundNumber,
+        rating_id: RowId,
+        db_session: AsyncSession,
+        account: Account,
+    ) -> Template:
+        """The form to edit a comment's wording (take out what could identify someone)."""
+        return await _redact_page(db_session, panel_access, account, number, rating_id, "comment")
+
+    @post("/rounds/{number:int}/comments/{rating_id:int}/edit", name="results_redact_save")
+    async def redact(
+        self,
+        panel_access: PanelAccess,
+        number: RoundNumber,
+        rating_id: RowId,
+        request: Request,
+        db_session: AsyncSession,
+        account: Account,
+    ) -> Response[Any]:
+        """Save the edited comment (form field ``text``); the form again, with every problem, when refused."""
+        return await _redact(request, db_session, panel_access, account, number, rating_id, "comment")
+
+    @get("/rounds/{number:int}/reasons/{rating_id:int}/edit", name="results_redact_reason", opt=EDITORS_ONLY)
+    async def redact_reason_form(
+        self,
+        panel_access: PanelAccess,
+        number: RoundNumber,
+        rating_id: RowId,
+        db_session: AsyncSession,
+        account: Account,
+    ) -> Template:
+        """The form to edit a reason's wording."""
+        return await _redact_page(db_session, panel_access, account, number, rating_id, "reason")
+
+    @post("/rounds/{number:int}/reasons/{rating_id:int}/edit", name="results_redact_reason_save")
+    async def redact_reason(
+        self,
+        panel_access: PanelAccess,
+        number: RoundNumber,
+        rating_id: RowId,
+        request: Request,
+        db_session: AsyncSession,
+        account: Account,
+    ) -> Response[Any]:
+        """Save the edited reason (form field ``text``)."""
+        return await _redact(request, db_session, panel_access, account, number, rating_id, "reason")
 
     @get("/attrition", name="results_attrition")
     async def attrition_page(
@@ -258,6 +322,65 @@ async def _moderate(
     await moderation.moderate(
         db_session, panel, number, rating_id, what, action == "publish", Actor.account(account)
     )
+    return Redirect(f"/panels/{panel.id}/rounds/{number}/results?moderated={rating_id}", status_code=303)
+
+
+#: The longest text a facilitator's edit may leave: what a panellist may write there.
+TEXT_LIMITS = {"comment": MAX_COMMENT, "reason": MAX_REASON}
+
+
+async def _redact_page(
+    session: AsyncSession,
+    access: PanelAccess,
+    account: Account,
+    number: int,
+    rating_id: int,
+    what: str,
+    *,
+    text: str | None = None,
+    errors: list[tuple[str, str]] | None = None,
+    status_code: int = 200,
+) -> Template:
+    """The edit form of rating ``rating_id``'s ``what``, holding ``text`` (default: the stored text) and
+    ``errors``; NotFound when round ``number`` has no such text."""
+    frame = await load_frame(session, access.panel)
+    item = await qualitative.load_moderated(session, frame.panel.id, number, rating_id, what)
+    if item is None:
+        raise NotFound(f"There is no such {what} in this round.")
+    ctx = nav_context(frame, access, account, f"round{number}")
+    ctx.update(
+        item=item,
+        what=what,
+        text=item.text if text is None else text,
+        limit=TEXT_LIMITS[what],
+        action=f"/panels/{frame.panel.id}/rounds/{number}/{what}s/{rating_id}/edit",
+        back=f"/panels/{frame.panel.id}/rounds/{number}/results#statement-{item.statement_id}",
+    )
+    return render_form("results/redact.html", ctx, errors=errors, status_code=status_code)
+
+
+async def _redact(
+    request: Request,
+    session: AsyncSession,
+    access: PanelAccess,
+    account: Account,
+    number: int,
+    rating_id: int,
+    what: str,
+) -> Response[Any]:
+    """The edit form's POST: store the edited wording, then back to the round's results; refused, the form
+    again with the posted text and every problem (422), nothing saved."""
+    panel = access.panel
+    text = (await read_form(request)).get("text", "")
+    try:
+        await moderation.redact(
+            session, panel, number, rating_id, what, text, Actor.account(account), limit=TEXT_LIMITS[what]
+        )
+    except InvalidInput as exc:
+        await start_over(session, panel, account)
+        return await _redact_page(
+            session, access, account, number, rating_id, what, text=text, errors=exc.errors, status_code=422
+        )
     return Redirect(f"/panels/{panel.id}/rounds/{number}/results?moderated={rating_id}", status_code=303)
 
 

@@ -28,6 +28,7 @@ from delphi.panels.panellists import (
     import_panellists,
     preview_panellist_import,
 )
+from delphi.panels.textfile import UnreadableFile, read_text
 from delphi.rounds import mailing
 from delphi.rounds.released import load_groups
 from delphi.settings import Settings
@@ -50,19 +51,17 @@ async def _ctx(session: AsyncSession, access: PanelAccess, account: Account) -> 
 
 
 async def _posted_csv(request: Request) -> tuple[str, bool]:
-    """``(CSV text, confirmed)``: the uploaded file (UTF-8, else cp1252) or the ``csv_text`` field sent back
-    by the preview, and whether the preview's "confirm" was pressed."""
+    """``(CSV text, confirmed)``: the uploaded file (decoded by :func:`delphi.panels.textfile.read_text`, which
+    raises UnreadableFile naming the problem) or the ``csv_text`` field sent back by the preview, and whether
+    the preview's "confirm" was pressed."""
     form = await request.form()
     upload = form.get("file")
-    text = form.get("csv_text", "") or ""
+    data: bytes | str = form.get("csv_text", "") or ""
     if upload is not None and not isinstance(upload, str):
         raw = await upload.read()
         if raw:
-            try:
-                text = raw.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                text = raw.decode("cp1252", errors="replace")
-    return text, form.get("confirm") == "1"
+            data = raw
+    return read_text(data).text, form.get("confirm") == "1"
 
 
 class PanellistController(Controller):
@@ -115,8 +114,13 @@ class PanellistController(Controller):
     ) -> Redirect | Template:
         """First post: upload → preview (every row, every problem). Confirm: imports the same text."""
         panel = panel_access.panel
-        text, confirmed = await _posted_csv(request)
         ctx = await _ctx(db_session, panel_access, account)
+        try:
+            text, confirmed = await _posted_csv(request)
+        except UnreadableFile as exc:
+            return render_form(
+                "facilitator/panellists.html", ctx, errors=[("file", exc.message)], status_code=422
+            )
         ctx["csv_text"] = text
         if not text.strip():
             return render_form(
