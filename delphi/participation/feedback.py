@@ -18,44 +18,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import Panel, Rating, Round, RoundResult
 from delphi.domain import POOLED_SCOPE, CommentStatus, RoundStatus
-from delphi.participation import figures
 from delphi.participation.facts import statements_by_id
-from delphi.rounds.released import ReleasedScopes, load_groups, release_scopes
+from delphi.rounds import figures
+from delphi.rounds.released import (
+    Distribution,
+    GroupFeedback,
+    feedback_figures,
+    load_groups,
+    release_scopes,
+)
 
 __all__ = ["Distribution", "GroupFeedback", "StatementFeedback", "feedback_figures", "load_feedback"]
-
-
-@dataclass(frozen=True, slots=True)
-class Distribution:
-    """Last round's figures for one scope, as panellists see them.
-
-    ``counts`` per scale point from ``scale_min``; ``n`` ratings (without "unable"), ``n_unable`` "unable"
-    answers; ``n_agree`` ratings in the agree band of ``pct_agree`` percent of ``denominator`` (``n``, or
-    ``n + n_unable`` when the panel counts "unable" in); quartiles may be None when too few rated.
-    """
-
-    n: int
-    n_unable: int
-    counts: tuple[int, ...]
-    median: float | None
-    q1: float | None
-    q3: float | None
-    n_agree: int
-    denominator: int
-    pct_agree: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class GroupFeedback:
-    """A stakeholder group's distribution, or None when it is hidden (disclosure control).
-
-    Hidden covers both a group under k and a group hidden so that the others cannot be worked out; the page
-    says the same for both, without a number.
-    """
-
-    group_id: int
-    name: str
-    distribution: Distribution | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,48 +47,6 @@ class StatementFeedback:
     comments: tuple[str, ...]
     #: The earlier wording, when this statement rewords the one rated last round; else None.
     previous_text: str | None
-
-
-def _distribution(
-    row: RoundResult, band: tuple[int, int], scale_min: int, include_unable: bool
-) -> Distribution:
-    counts = tuple(int(c or 0) for c in (row.counts or []))
-    n_agree = figures.count_in_band(counts, scale_min, band)
-    den = row.n + (row.n_unable if include_unable else 0)
-    return Distribution(
-        n=row.n,
-        n_unable=row.n_unable,
-        counts=counts,
-        median=row.median,
-        q1=row.q1,
-        q3=row.q3,
-        n_agree=n_agree,
-        denominator=den,
-        pct_agree=figures.percent(n_agree, den),
-    )
-
-
-def feedback_figures(
-    released: ReleasedScopes, band: tuple[int, int], scale_min: int, include_unable: bool
-) -> tuple[Distribution | None, tuple[GroupFeedback, ...]]:
-    """The figures a panellist is shown for one statement: the pooled distribution (None when withheld) and
-    each group's (``distribution`` None when hidden), in display order.  Pure: reads the released rows only.
-
-    ``band`` is the agree band; ``include_unable`` whether "unable" answers count in the percentage's
-    denominator (``panel.unable_policy == "include"``).
-    """
-    pooled = released.pooled_shown
-    if pooled is None:
-        return None, ()
-    groups = tuple(
-        GroupFeedback(
-            g.id,
-            g.name,
-            _distribution(row, band, scale_min, include_unable) if row is not None else None,
-        )
-        for g, row in released.groups_shown()
-    )
-    return _distribution(pooled, band, scale_min, include_unable), groups
 
 
 #: (round id, statement id) -> that statement's frozen RoundResult rows in that round, by scope.

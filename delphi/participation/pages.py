@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import Panel, Panellist, Rating, Round, utcnow
 from delphi.domain import PanelStatus
-from delphi.participation import checks, figures, paging
+from delphi.participation import checks, paging
 from delphi.participation.checks import Scale
 from delphi.participation.facts import (
     Progress,
@@ -29,6 +29,7 @@ from delphi.participation.facts import (
 from delphi.participation.feedback import StatementFeedback, load_feedback
 from delphi.participation.issues import N_, NoRoundOpen, fail
 from delphi.participation.paging import PageSpec
+from delphi.rounds import figures
 
 
 @dataclass(slots=True)

@@ -40,12 +40,13 @@ from delphi.db.locks import begin_write
 from delphi.db.models import Panel, Panellist, Rating, Round, RoundStatement
 from delphi.db.queries import ANSWERED
 from delphi.domain import RoundStatus
-from delphi.participation import checks, figures
+from delphi.participation import checks
 from delphi.participation.checks import CleanInput, RatingInput, Scale
 from delphi.participation.facts import Progress, scale_of
 from delphi.participation.feedback import load_feedback
 from delphi.participation.saving import SaveResult
 from delphi.participation.writes import upsert_params, upsert_statement
+from delphi.rounds import figures
 
 
 @dataclass(frozen=True, slots=True)

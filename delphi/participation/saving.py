@@ -20,12 +20,13 @@ from delphi.db.dialect import dialect_name
 from delphi.db.locks import begin_write
 from delphi.db.models import Panel, Panellist, Rating, Round, RoundStatement, utcnow
 from delphi.errors import InvalidInput
-from delphi.participation import checks, figures, links
+from delphi.participation import checks, links
 from delphi.participation.checks import RatingInput, Scale
 from delphi.participation.facts import Progress, current_round, progress, scale_of
 from delphi.participation.feedback import load_feedback
 from delphi.participation.issues import N_, fail, fail_many, session_ended
 from delphi.participation.writes import upsert_params, upsert_statement
+from delphi.rounds import figures
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,13 +45,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi import __version__
 from delphi.db.models import RoundResult, utcnow
-from delphi.participation import figures
-from delphi.participation.feedback import feedback_figures
 from delphi.results import codebook, qualitative, summaries, tidy
 from delphi.results.frame import Frame
 from delphi.results.tables import Column, Table
 from delphi.results.writers import iso_utc, to_csv
-from delphi.rounds.released import release_scopes
+from delphi.rounds import figures
+from delphi.rounds.released import feedback_figures, release_scopes
 
 NAME = "datapackage"
 MEDIA_TYPE = "application/zip"

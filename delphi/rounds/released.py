@@ -3,7 +3,8 @@
 Every panellist surface (the rating page's feedback, the final results page, the "round N is open" and "final
 results" e-mails, and the JSON answer to a save) goes through :func:`release_scopes` on the frozen
 ``RoundResult`` rows, so they all release the same figures (:mod:`delphi.stats.disclosure` decides which).
-Facilitator and researcher views do not come here: they show every group, with small ones flagged.
+:func:`feedback_figures` turns a release into the figures panellists read (:class:`Distribution` per scope), which
+the open data package exports as "feedback shown".  Facilitator and researcher views do not come here: they show every group, with small ones flagged.
 """
 
 from __future__ import annotations
@@ -16,9 +17,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import Panel, RoundResult, StakeholderGroup
 from delphi.domain import POOLED_SCOPE, group_scope
+from delphi.rounds import figures
 from delphi.stats.disclosure import Release, ScopeCounts, decide
 
-__all__ = ["ReleasedScopes", "load_groups", "load_released", "release_scopes", "rule_scope", "scope_counts"]
+__all__ = [
+    "Distribution",
+    "GroupFeedback",
+    "ReleasedScopes",
+    "feedback_figures",
+    "load_groups",
+    "load_released",
+    "release_scopes",
+    "rule_scope",
+    "scope_counts",
+]
 
 
 def scope_counts(row: RoundResult) -> ScopeCounts:
@@ -118,3 +130,78 @@ async def load_released(
         if released is not None:
             out[key] = released
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class Distribution:
+    """Last round's figures for one scope, as panellists see them.
+
+    ``counts`` per scale point from ``scale_min``; ``n`` ratings (without "unable"), ``n_unable`` "unable"
+    answers; ``n_agree`` ratings in the agree band of ``pct_agree`` percent of ``denominator`` (``n``, or
+    ``n + n_unable`` when the panel counts "unable" in); quartiles may be None when too few rated.
+    """
+
+    n: int
+    n_unable: int
+    counts: tuple[int, ...]
+    median: float | None
+    q1: float | None
+    q3: float | None
+    n_agree: int
+    denominator: int
+    pct_agree: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupFeedback:
+    """A stakeholder group's distribution, or None when it is hidden (disclosure control).
+
+    Hidden covers both a group under k and a group hidden so that the others cannot be worked out; the page
+    says the same for both, without a number.
+    """
+
+    group_id: int
+    name: str
+    distribution: Distribution | None
+
+
+def _distribution(
+    row: RoundResult, band: tuple[int, int], scale_min: int, include_unable: bool
+) -> Distribution:
+    counts = tuple(int(c or 0) for c in (row.counts or []))
+    n_agree = figures.count_in_band(counts, scale_min, band)
+    den = row.n + (row.n_unable if include_unable else 0)
+    return Distribution(
+        n=row.n,
+        n_unable=row.n_unable,
+        counts=counts,
+        median=row.median,
+        q1=row.q1,
+        q3=row.q3,
+        n_agree=n_agree,
+        denominator=den,
+        pct_agree=figures.percent(n_agree, den),
+    )
+
+
+def feedback_figures(
+    released: ReleasedScopes, band: tuple[int, int], scale_min: int, include_unable: bool
+) -> tuple[Distribution | None, tuple[GroupFeedback, ...]]:
+    """The figures a panellist is shown for one statement: the pooled distribution (None when withheld) and
+    each group's (``distribution`` None when hidden), in display order.  Pure: reads the released rows only.
+
+    ``band`` is the agree band; ``include_unable`` whether "unable" answers count in the percentage's
+    denominator (``panel.unable_policy == "include"``).
+    """
+    pooled = released.pooled_shown
+    if pooled is None:
+        return None, ()
+    groups = tuple(
+        GroupFeedback(
+            g.id,
+            g.name,
+            _distribution(row, band, scale_min, include_unable) if row is not None else None,
+        )
+        for g, row in released.groups_shown()
+    )
+    return _distribution(pooled, band, scale_min, include_unable), groups

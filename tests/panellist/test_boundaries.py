@@ -26,7 +26,7 @@ async def test_guessing_links_is_rate_limited(client, world) -> None:
         "participation/issues.py",
         "participation/checks.py",
         "participation/paging.py",
-        "participation/figures.py",
+        "rounds/figures.py",
         "web/charts.py",
     ],
 )

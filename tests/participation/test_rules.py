@@ -8,7 +8,8 @@ import pytest
 
 from delphi.errors import InvalidInput
 from delphi.formatting import format_money
-from delphi.participation import checks, figures, issues, paging
+from delphi.participation import checks, issues, paging
+from delphi.rounds import figures
 
 NINE = checks.Scale(1, 9, ("Strongly disagree", "", "", "", "", "", "", "", "Strongly agree"))
 NOW = datetime(2026, 3, 3, 12, tzinfo=UTC)

@@ -7,7 +7,7 @@ out by differencing the total and the cells shown (Hundepool et al., *Statistica
 
 The property test runs random panels through the code the pages use (``analyse_round`` as a round close does,
 frozen ``RoundResult`` rows, :func:`delphi.rounds.released.release_scopes`, then
-:func:`delphi.participation.feedback.feedback_figures` for the rating page and
+:func:`delphi.rounds.released.feedback_figures` for the rating page and
 :func:`delphi.rounds.final_shown.shown_statement` for the final results page) and checks what comes out.
 """
 
@@ -22,10 +22,9 @@ from hypothesis import strategies as st
 
 from delphi.db.models import RoundResult, StakeholderGroup
 from delphi.domain import POOLED_SCOPE, group_scope
-from delphi.participation.feedback import Distribution, feedback_figures
 from delphi.rounds.final import FinalFigures, FinalStatement
 from delphi.rounds.final_shown import WITHHELD, shown_statement
-from delphi.rounds.released import release_scopes
+from delphi.rounds.released import Distribution, feedback_figures, release_scopes
 from delphi.stats import AnalysisSettings, analyse_round, rule_by_name
 from delphi.stats.disclosure import ScopeCounts, decide, remainder, safe_total
 

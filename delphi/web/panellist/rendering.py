@@ -14,8 +14,8 @@ from delphi.db.models import Panellist
 from delphi.errors import DelphiError
 from delphi.formatting import format_money
 from delphi.locale import template_gettext
-from delphi.participation import figures
 from delphi.participation.issues import Issue
+from delphi.rounds import figures
 from delphi.web.charts import distribution_svg
 from delphi.web.headers import CSP
 

@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import Panellist
 from delphi.errors import InvalidInput
-from delphi.participation import consent, figures, final, pages, submit, suggest
+from delphi.participation import consent, final, pages, submit, suggest
 from delphi.participation.issues import N_, Issue
+from delphi.rounds import figures
 from delphi.web.forms import read_form
 from delphi.web.ids import possible_id
 from delphi.web.panellist.errors import EXCEPTION_HANDLERS
