@@ -4,7 +4,8 @@ Every panellist surface (the rating page's feedback, the final results page, the
 results" e-mails, and the JSON answer to a save) goes through :func:`release_scopes` on the frozen
 ``RoundResult`` rows, so they all release the same figures (:mod:`delphi.stats.disclosure` decides which).
 :func:`feedback_figures` turns a release into the figures panellists read (:class:`Distribution` per scope), which
-the open data package exports as "feedback shown".  Facilitator and researcher views do not come here: they show every group, with small ones flagged.
+the open data package exports as "feedback shown".  Facilitator and researcher views do not come here: they
+show every group, with small ones flagged.
 """
 
 from __future__ import annotations
