@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.results.frame import Frame, settings_record
+from delphi.results.qualitative import frame_labels
 from delphi.results.tables import Column, Table
 from delphi.rounds.final import FinalConsensusList, final_consensus_list
 
@@ -25,6 +26,9 @@ VERDICT_ORDER = ("in", "out", "none", "insufficient")
 def columns(frame: Frame) -> tuple[Column, ...]:
     return (
         Column("statement", "Statement id (of the last wording).", "integer"),
+        Column(
+            "statement_label", "The statement's number as pages and the report show it (S4, S4.2).", "text"
+        ),
         Column("statement_version", "1 for an original statement, +1 for each rewording.", "integer"),
         Column("section", "The statement's section.", "text"),
         Column("text", "The statement's final wording.", "text"),
@@ -70,8 +74,13 @@ def columns(frame: Frame) -> tuple[Column, ...]:
     )
 
 
-def final_rows(final: FinalConsensusList, versions: Mapping[int, int]) -> list[tuple[Any, ...]]:
-    """In first, then out, then none and insufficient; the panel's order within each part (pure)."""
+def final_rows(
+    final: FinalConsensusList, versions: Mapping[int, int], labels: Mapping[int, str] | None = None
+) -> list[tuple[Any, ...]]:
+    """In first, then out, then none and insufficient; the panel's order within each part (pure).
+
+    ``labels`` maps statement ids to their numbers (:mod:`delphi.panels.numbering`); missing ones are ``""``."""
+    labels = labels or {}
     rank = {v: i for i, v in enumerate(VERDICT_ORDER)}
     ordered = sorted(final.statements, key=lambda s: rank.get(s.verdict, len(rank)))
     out = []
@@ -80,6 +89,7 @@ def final_rows(final: FinalConsensusList, versions: Mapping[int, int]) -> list[t
         out.append(
             (
                 s.statement_id,
+                labels.get(s.statement_id, ""),
                 versions.get(s.statement_id, 1),
                 s.section,
                 s.text,
@@ -105,7 +115,7 @@ def final_rows(final: FinalConsensusList, versions: Mapping[int, int]) -> list[t
 
 async def final_table(session: AsyncSession, frame: Frame) -> Table:
     final = await final_consensus_list(session, frame.panel.id)
-    rows = final_rows(final, {sid: s.version for sid, s in frame.statements.items()})
+    rows = final_rows(final, {sid: s.version for sid, s in frame.statements.items()}, frame_labels(frame))
     meta = {
         "panel": {"id": frame.panel.id, "title": frame.panel.title},
         "rounds_closed": final.rounds_closed,

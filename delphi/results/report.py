@@ -2,15 +2,18 @@
 
 Sections: aims; panel composition by group; the consensus definition and when it was fixed (with any change
 after that); rounds with dates and response; the participant flow per round and group; statements added,
-dropped or reworded per round with provenance; per-statement results per round, with the published reasons for
-ratings outside the middle half; the final list; the attrition check; every setting used. Reads only; a draft
-panel gives a report with empty sections.
+dropped or reworded per round with provenance; per-statement results per round, pooled and per group (groups
+under k shown but marked, the report being for facilitators and researchers), with the published reasons for
+ratings outside the middle half; how comments and suggestions were handled; the stopping rule applied and the
+stopping advice of each round (:mod:`delphi.stats.stopping`); the final list; the attrition check; every setting
+used. Statements are named by :mod:`delphi.panels.numbering` ("S4.2") as on every page and export. Reads only; a
+draft panel gives a report with empty sections.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -18,14 +21,34 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi import audit
-from delphi.db.models import AuditEvent, Panellist, Rating, Round, RoundResult, Submission
+from delphi.db.models import (
+    AuditEvent,
+    Panellist,
+    Rating,
+    Round,
+    RoundResult,
+    Statement,
+    Submission,
+    Suggestion,
+)
 from delphi.db.queries import in_population
-from delphi.domain import POOLED_SCOPE, AnalysisPopulation, CommentStatus, PanellistStatus, RoundStatus
+from delphi.domain import (
+    POOLED_SCOPE,
+    AnalysisPopulation,
+    CommentStatus,
+    PanellistStatus,
+    PanelStatus,
+    RoundStatus,
+    SuggestionStatus,
+    group_scope,
+)
+from delphi.panels.numbering import panel_statement_labels
 from delphi.results import attrition
 from delphi.results.frame import Frame, settings_record
 from delphi.results.reasons import Reason, load_closed_round_reasons
 from delphi.rounds.final import FinalConsensusList, final_consensus_list
 from delphi.stats.presets import Preset, preset_of
+from delphi.stats.stopping import ListAdvice, list_advice, statement_advice
 
 WORDS = {"in": "consensus to include", "out": "consensus to exclude"}
 #: Audit actions that concern the consensus rule: the registry's ``rule.*`` actions, and settings changes (kept
@@ -87,13 +110,77 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupCell:
+    """One group's figures for a statement in one round; ``small`` when it has fewer than k ratings (panellists
+    were not shown them; the report shows them, marked)."""
+
+    name: str
+    n: int
+    median: float | None
+    iqr: float | None
+    pct_agree: float | None
+    small: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Cell:
-    """A statement's pooled result in one round."""
+    """A statement's pooled result in one round, with each group's (``groups``, in display order) and, under a
+    balanced rule, the group-balanced figures that decided the verdict (``balanced``, see
+    :attr:`delphi.results.round_results.StatementResult.balanced`)."""
 
     median: float | None
     iqr: float | None
     pct_agree: float | None
     verdict: str
+    n: int | None = None
+    groups: tuple[GroupCell, ...] = ()
+    balanced: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Handling:
+    """How one round's comments and suggestions were handled (counts).
+
+    Comments: ``received`` non-empty comments, of which ``published``, ``hidden`` and ``pending`` by status and
+    ``edited`` (worded anew by a facilitator, any status). Suggestions made in the round: ``suggestions`` in all,
+    ``accepted`` (became a statement), ``merged`` (folded into a statement), ``rejected`` and ``undecided``.
+    """
+
+    round: int
+    received: int = 0
+    published: int = 0
+    hidden: int = 0
+    pending: int = 0
+    edited: int = 0
+    suggestions: int = 0
+    accepted: int = 0
+    merged: int = 0
+    rejected: int = 0
+    undecided: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestionResult:
+    """A suggestion accepted or merged: its round, kind, ``status`` and the statement that came of it."""
+
+    round: int
+    kind: str
+    status: str
+    statement_id: int
+    label: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoppingRule:
+    """The stopping rule applied: at most ``max_rounds`` rounds; ``ended`` is ``settled`` (no statement left
+    without consensus), ``max_rounds`` (the last round allowed closed), ``by_hand`` (a facilitator finished the
+    panel) or ``running``; ``text`` says it in words; ``advice`` is each closed round's stopping advice."""
+
+    max_rounds: int
+    ended: str
+    text: str
+    advice: tuple[tuple[int, ListAdvice], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +192,7 @@ class ResultLine:
     section: str
     text: str
     cells: tuple[Cell | None, ...]
+    label: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +214,11 @@ class Report:
     reasons_withheld: int = 0
     #: The preset the panel's rule is (its description is shown with the rule's sentence), or None.
     rule_preset: Preset | None = None
+    #: ``{statement id: "S4.2"}`` (:mod:`delphi.panels.numbering`).
+    labels: Mapping[int, str] = field(default_factory=dict)
+    handling: tuple[Handling, ...] = ()
+    suggestion_results: tuple[SuggestionResult, ...] = ()
+    stopping: StoppingRule | None = None
 
 
 def composition(rows: Iterable[tuple[int, str, bool, int]], frame: Frame) -> tuple[GroupComposition, ...]:
@@ -152,13 +245,17 @@ def composition(rows: Iterable[tuple[int, str, bool, int]], frame: Frame) -> tup
     return tuple(out)
 
 
-def statement_changes(frame: Frame, rounds: Sequence[Round]) -> tuple[Change, ...]:
+def statement_changes(
+    frame: Frame, rounds: Sequence[Round], labels: Mapping[int, str] | None = None
+) -> tuple[Change, ...]:
     """Statements entering and leaving each opened round (pure), with provenance.
 
     A statement new in round n is ``reworded`` when its parent was asked in an earlier round, else ``added``
     (``initial`` in round 1); one asked in round n - 1 but not in n has ``settled`` when its verdict there was
     in or out, else it was ``dropped`` (or replaced by its rewording, which is reported as ``reworded``).
+    A rewording's detail names its parent by ``labels`` (statement numbers), else by id.
     """
+    labels = labels or {}
     out: list[Change] = []
     seen: set[int] = set()
     previous: list[int] = []
@@ -207,7 +304,11 @@ def statement_changes(frame: Frame, rounds: Sequence[Round]) -> tuple[Change, ..
             if st.parent_id is not None and st.parent_id in seen:
                 out.append(
                     Change(
-                        r.number, "reworded", sid, st.text, f"rewording of statement {st.parent_id}; {source}"
+                        r.number,
+                        "reworded",
+                        sid,
+                        st.text,
+                        f"rewording of {labels.get(st.parent_id, f'statement {st.parent_id}')}; {source}",
                     )
                 )
             elif r.number == 1:
@@ -221,13 +322,26 @@ def statement_changes(frame: Frame, rounds: Sequence[Round]) -> tuple[Change, ..
 
 
 def result_lines(
-    frame: Frame, pooled: Mapping[tuple[int, int], RoundResult]
+    frame: Frame,
+    pooled: Mapping[tuple[int, int], RoundResult],
+    by_group: Mapping[tuple[int, int, int], RoundResult] | None = None,
+    labels: Mapping[int, str] | None = None,
 ) -> tuple[tuple[int, ...], tuple[ResultLine, ...]]:
-    """Per-statement pooled results per closed round (pure); statements in the panel's order.
+    """Per-statement results per closed round (pure); statements in the panel's order.
 
-    ``pooled`` maps ``(round number, statement id)`` to the pooled RoundResult; the verdict shown is the
-    rule's verdict under its scope (RoundStatement.verdict), else the pooled one.
+    ``pooled`` maps ``(round number, statement id)`` to the pooled RoundResult, ``by_group`` ``(round number,
+    statement id, group id)`` to a group's; the verdict shown is the rule's verdict under its scope
+    (RoundStatement.verdict), else the pooled one. Groups with fewer than the panel's k ratings are marked
+    ``small``.
     """
+    by_group = by_group or {}
+    labels = labels or {}
+    k = frame.panel.k_min
+    outcomes = {
+        (n, link.statement_id): dict(link.outcome or {})
+        for n in (r.number for r in frame.closed_rounds)
+        for link in frame.links.get(n, ())
+    }
     numbers = tuple(r.number for r in frame.closed_rounds)
     verdicts = {(n, link.statement_id): link.verdict for n in numbers for link in frame.links.get(n, ())}
     asked = {sid for n in numbers for sid in frame.asked(n)}
@@ -243,15 +357,23 @@ def result_lines(
             if (n, st.id) not in verdicts:
                 cells.append(None)
                 continue
+            groups = tuple(
+                GroupCell(g.name, g_row.n, g_row.median, g_row.iqr, g_row.pct_agree, g_row.n < k)
+                for g in frame.groups
+                if (g_row := by_group.get((n, st.id, g.id))) is not None
+            )
             cells.append(
                 Cell(
                     median=row.median if row else None,
                     iqr=row.iqr if row else None,
                     pct_agree=row.pct_agree if row else None,
                     verdict=verdicts[(n, st.id)] or (row.verdict if row else "insufficient"),
+                    n=row.n if row else None,
+                    groups=groups,
+                    balanced=outcomes.get((n, st.id), {}).get("balanced"),
                 )
             )
-        lines.append(ResultLine(st.id, st.version, st.section, st.text, tuple(cells)))
+        lines.append(ResultLine(st.id, st.version, st.section, st.text, tuple(cells), labels.get(st.id, "")))
     return numbers, tuple(lines)
 
 
@@ -287,18 +409,24 @@ async def build_report(session: AsyncSession, frame: Frame) -> Report:
     subs = await attrition.load_submissions(session, panel_id)
     members = await attrition.load_membership(session, panel_id)
     flow = attrition.participant_flow(members, subs, frame.rounds, frame.groups)
-    pooled_rows = (
+    result_rows = (
         await session.execute(
             select(Round.number, RoundResult)
             .join(Round, Round.id == RoundResult.round_id)
-            .where(
-                Round.panel_id == panel_id,
-                Round.status == RoundStatus.CLOSED,
-                RoundResult.scope == POOLED_SCOPE,
-            )
+            .where(Round.panel_id == panel_id, Round.status == RoundStatus.CLOSED)
         )
     ).all()
-    numbers, lines = result_lines(frame, {(int(n), r.statement_id): r for n, r in pooled_rows})
+    labels = await panel_statement_labels(session, panel_id)
+    numbers, lines = result_lines(
+        frame,
+        {(int(n), r.statement_id): r for n, r in result_rows if r.scope == POOLED_SCOPE},
+        {
+            (int(n), r.statement_id, r.group_id): r
+            for n, r in result_rows
+            if r.group_id is not None and r.scope == group_scope(r.group_id)
+        },
+        labels,
+    )
     bias: tuple[attrition.BiasSummary, ...] = ()
     last = frame.last_closed
     if last is not None:
@@ -313,7 +441,7 @@ async def build_report(session: AsyncSession, frame: Frame) -> Report:
         rule_events=rule_events(events),
         rounds=rounds,
         flow=flow,
-        changes=statement_changes(frame, frame.rounds),
+        changes=statement_changes(frame, frame.rounds, labels),
         result_rounds=numbers,
         results=lines,
         final=await final_consensus_list(session, panel_id),
@@ -321,6 +449,10 @@ async def build_report(session: AsyncSession, frame: Frame) -> Report:
         reasons=tuple(published),
         reasons_withheld=len(why) - len(published),
         rule_preset=rule_preset(frame),
+        labels=labels,
+        handling=await handling(session, frame),
+        suggestion_results=await suggestion_results(session, panel_id, labels),
+        stopping=stopping_rule(frame, await last_close(session, panel_id)),
     )
 
 
@@ -386,3 +518,148 @@ def default_bands(frame: Frame) -> tuple[tuple[int, int], tuple[int, int]]:
     lo, hi = frame.panel.scale_min, frame.panel.scale_max
     third = max((hi - lo + 1) // 3, 1)
     return (hi - third + 1, hi), (lo, lo + third - 1)
+
+
+async def handling(session: AsyncSession, frame: Frame) -> tuple[Handling, ...]:
+    """Comments and suggestions per opened round, by status (two queries); rounds without any give zeros."""
+    panel_id = frame.panel.id
+    comment_rows = (
+        await session.execute(
+            select(
+                Round.number,
+                Rating.comment_status,
+                func.count(),
+                func.count(Rating.comment_edited_at),
+            )
+            .join(Round, Round.id == Rating.round_id)
+            .where(Round.panel_id == panel_id, Rating.comment != "")
+            .group_by(Round.number, Rating.comment_status)
+        )
+    ).all()
+    suggestion_rows = (
+        await session.execute(
+            select(Round.number, Suggestion.status, func.count())
+            .join(Round, Round.id == Suggestion.round_id)
+            .where(Suggestion.panel_id == panel_id)
+            .group_by(Round.number, Suggestion.status)
+        )
+    ).all()
+    return handling_lines(
+        [r.number for r in frame.rounds if r.status != RoundStatus.DRAFT],
+        [(int(n), s, int(c), int(e)) for n, s, c, e in comment_rows],
+        [(int(n), s, int(c)) for n, s, c in suggestion_rows],
+    )
+
+
+def handling_lines(
+    numbers: Sequence[int],
+    comments: Iterable[tuple[int, str, int, int]],
+    suggestions: Iterable[tuple[int, str, int]],
+) -> tuple[Handling, ...]:
+    """:class:`Handling` per round in ``numbers`` from ``(round, comment status, count, edited)`` and
+    ``(round, suggestion status, count)`` rows (pure); a round only in the rows is added in order."""
+    acc: dict[int, dict[str, int]] = {n: {} for n in numbers}
+    status_key = {
+        CommentStatus.PUBLISHED: "published",
+        CommentStatus.HIDDEN: "hidden",
+        CommentStatus.PENDING: "pending",
+    }
+    for n, status, count, edited in comments:
+        d = acc.setdefault(n, {})
+        d["received"] = d.get("received", 0) + count
+        d["edited"] = d.get("edited", 0) + edited
+        key = status_key.get(status, "pending")
+        d[key] = d.get(key, 0) + count
+    suggestion_key = {
+        SuggestionStatus.ACCEPTED: "accepted",
+        SuggestionStatus.MERGED: "merged",
+        SuggestionStatus.REJECTED: "rejected",
+        SuggestionStatus.PENDING: "undecided",
+    }
+    for n, status, count in suggestions:
+        d = acc.setdefault(n, {})
+        d["suggestions"] = d.get("suggestions", 0) + count
+        key = suggestion_key.get(status, "undecided")
+        d[key] = d.get(key, 0) + count
+    return tuple(Handling(n, **acc[n]) for n in sorted(acc))
+
+
+async def suggestion_results(
+    session: AsyncSession, panel_id: int, labels: Mapping[int, str]
+) -> tuple[SuggestionResult, ...]:
+    """Accepted and merged suggestions with the statement that came of each, by round (one query)."""
+    target = func.coalesce(Suggestion.result_statement_id, Suggestion.statement_id)
+    rows = (
+        await session.execute(
+            select(Round.number, Suggestion.kind, Suggestion.status, Statement.id, Statement.text)
+            .join(Round, Round.id == Suggestion.round_id)
+            .join(Statement, Statement.id == target)
+            .where(
+                Suggestion.panel_id == panel_id,
+                Suggestion.status.in_((SuggestionStatus.ACCEPTED, SuggestionStatus.MERGED)),
+            )
+            .order_by(Round.number, Suggestion.id)
+        )
+    ).all()
+    return tuple(
+        SuggestionResult(int(n), kind, status, sid, labels.get(sid, ""), text)
+        for n, kind, status, sid, text in rows
+    )
+
+
+async def last_close(session: AsyncSession, panel_id: int) -> dict[str, Any] | None:
+    """The detail of the panel's last ``round.closed`` audit event (one query), None before any close."""
+    event = await session.scalar(
+        select(AuditEvent)
+        .where(AuditEvent.panel_id == panel_id, AuditEvent.action == "round.closed")
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .limit(1)
+    )
+    return dict(event.detail or {}) if event is not None else None
+
+
+def round_advice(frame: Frame, number: int) -> ListAdvice:
+    """The stopping advice of closed round ``number`` from the frame's frozen outcomes (pure; see
+    :func:`delphi.results.round_results.stopping`, which gives the same for the round page)."""
+    before = {x.statement_id: x.verdict for x in frame.links.get(number - 1, ()) if x.verdict}
+    items = []
+    for link in frame.links.get(number, ()):
+        verdict = link.verdict or "insufficient"
+        previous = before.get(link.statement_id)
+        st = frame.statements.get(link.statement_id)
+        if previous is None and st is not None and st.parent_id is not None:
+            previous = before.get(st.parent_id)
+        stab = (link.outcome or {}).get("stability")
+        items.append((statement_advice(link.statement_id, stab, verdict, previous), verdict))
+    return list_advice(items)
+
+
+def stopping_rule(frame: Frame, close: Mapping[str, Any] | None) -> StoppingRule:
+    """The stopping rule applied (pure), from the panel, its closed rounds and ``close``, the detail of its last
+    ``round.closed`` event (``finished``: whether that close finished the panel; ``carried_forward``: statements
+    left for another round)."""
+    panel = frame.panel
+    m = panel.max_rounds
+    advice = tuple((r.number, round_advice(frame, r.number)) for r in frame.closed_rounds)
+    rule = f"At most {m} round{'s' if m != 1 else ''}; statements with consensus leave the list after their round"
+    if panel.status != PanelStatus.FINISHED:
+        return StoppingRule(m, "running", f"{rule}. The panel has not finished.", advice)
+    if close and close.get("finished"):
+        last = close.get("round")
+        if not close.get("carried_forward"):
+            return StoppingRule(
+                m,
+                "settled",
+                f"{rule}. It ended after round {last}: no statement was left to ask again.",
+                advice,
+            )
+        return StoppingRule(
+            m, "max_rounds", f"{rule}. It ended when round {last}, the last round allowed, closed.", advice
+        )
+    done = len(frame.closed_rounds)
+    return StoppingRule(
+        m,
+        "by_hand",
+        f"{rule}. A facilitator finished the panel by hand after {done} round{'s' if done != 1 else ''}.",
+        advice,
+    )

@@ -29,6 +29,7 @@ from delphi.results.scope_row import FROZEN_FIGURES
 from delphi.rounds.released import scope_counts
 from delphi.stats.disclosure import decide
 from delphi.stats.presets import PRESETS, SENSITIVITY_RULE_NAMES
+from delphi.stats.stopping import ListAdvice, list_advice, statement_advice
 
 #: Flag keys and their labels, in display order.
 FLAGS: dict[str, str] = {
@@ -97,6 +98,10 @@ class StatementResult:
     stability: dict[str, Any] | None
     flags: frozenset[str]
     lived_split: bool
+    #: Under a balanced rule, the group-balanced figures that decided the verdict (``median``, ``q1``, ``q3``,
+    #: ``iqr`` in scale points; ``pct_agree``, ``pct_disagree`` as the mean of the group shares, 0-100;
+    #: ``verdict``), frozen at close; None under another rule or for a round closed before they were frozen.
+    balanced: dict[str, Any] | None = None
 
 
 async def load_round_results(
@@ -193,6 +198,7 @@ def assemble(
                 stability=outcome.get("stability"),
                 flags=frozenset(flags),
                 lived_split=lived_experience_split(group_figures),
+                balanced=outcome.get("balanced"),
             )
         )
     return out
@@ -253,3 +259,28 @@ def tally(results: Iterable[StatementResult]) -> dict[str, int]:
     counts = {v: sum(r.verdict == v for r in items) for v in VERDICTS}
     counts.update({f: sum(f in r.flags for r in items) for f in FLAGS})
     return counts
+
+
+async def previous_verdicts(session: AsyncSession, round_: Round) -> dict[int, str]:
+    """``{statement id: verdict}`` of the round before ``round_`` (one query; ``{}`` for round 1)."""
+    if round_.number <= 1:
+        return {}
+    rows = await session.execute(
+        select(RoundStatement.statement_id, RoundStatement.verdict)
+        .join(Round, Round.id == RoundStatement.round_id)
+        .where(Round.panel_id == round_.panel_id, Round.number == round_.number - 1)
+    )
+    return {int(sid): v for sid, v in rows.all() if v}
+
+
+def stopping(results: Iterable[StatementResult], previous: Mapping[int, str]) -> ListAdvice:
+    """The stopping advice of a closed round (:mod:`delphi.stats.stopping`), pure: each statement's frozen
+    stability and its verdict against ``previous`` (verdicts of the round before, by statement id; a rewording
+    is compared with the version it rewords)."""
+    items = []
+    for r in results:
+        before = previous.get(r.statement_id)
+        if before is None and r.parent_id is not None:
+            before = previous.get(r.parent_id)
+        items.append((statement_advice(r.statement_id, r.stability, r.verdict, before), r.verdict))
+    return list_advice(items)

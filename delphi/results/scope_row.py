@@ -23,6 +23,7 @@ from delphi.results.tables import Column
 from delphi.stats.presets import sensitivity_names
 
 __all__ = [
+    "BALANCED",
     "DIVERGENCE",
     "FIRST_COLUMNS",
     "FROZEN_FIGURES",
@@ -30,6 +31,7 @@ __all__ = [
     "SETTING_NAMES",
     "STABILITY",
     "STATISTICS",
+    "STOPPING",
     "row_columns",
     "setting_columns",
 ]
@@ -139,6 +141,39 @@ STABILITY: tuple[Column, ...] = (
         PCT,
     ),
     Column("delta_iqr", "IQR this round minus IQR in the previous round.", "number", "scale points"),
+)
+
+#: Stopping advice against the previous round (pooled rows), :mod:`delphi.stats.stopping`.
+STOPPING: tuple[Column, ...] = (
+    Column(
+        "stability",
+        "stable (under 15% changed side, Wilcoxon p >= 0.05, IQR changed by under 1 point, same verdict), "
+        "moving (still moving) or no_comparison (round 1 or first asked this round); see docs/statistics.md 7.",
+        "text",
+        "",
+    ),
+)
+#: Under a balanced rule, the group-balanced figures that decided the verdict (pooled rows); the unweighted
+#: pooled figures stay in median, q1, q3, iqr, pct_agree and pct_disagree.
+BALANCED: tuple[Column, ...] = (
+    Column(
+        "decided_by",
+        "Which figures decided the verdict on this row: pooled (unweighted), balanced (each group weighs the "
+        "same: the balanced_* columns) or every_group (each group's own verdict).",
+        "text",
+        "",
+    ),
+    Column(
+        "balanced_median",
+        "Median, each group weighing the same (weighted inverted-CDF).",
+        "number",
+        "scale points",
+    ),
+    Column("balanced_q1", "First quartile, each group weighing the same.", "number", "scale points"),
+    Column("balanced_q3", "Third quartile, each group weighing the same.", "number", "scale points"),
+    Column("balanced_iqr", "balanced_q3 - balanced_q1.", "number", "scale points"),
+    Column("balanced_pct_agree", "Mean of the groups' shares in the agree band.", "number", PCT),
+    Column("balanced_pct_disagree", "Mean of the groups' shares in the disagree band.", "number", PCT),
 )
 
 _NAMES = [c.name for c in STATISTICS]

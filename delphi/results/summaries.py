@@ -3,7 +3,9 @@
 The columns are the per-scope row of :mod:`delphi.results.scope_row`, which ``delphi analyse`` writes too (same
 names, same order, same coding), followed by ``statement_version``, ``section``, ``suppressed`` and
 ``shown_to_panellists``, so a researcher can put the engine's results and their
-own re-analysis of the tidy ratings side by side. ``group`` is ``all`` for the pooled panel; on ``all`` rows
+own re-analysis of the tidy ratings side by side; then ``statement_label`` (:mod:`delphi.panels.numbering`),
+the stopping state against the previous round (:data:`~delphi.results.scope_row.STOPPING`) and, under a
+balanced rule, the group-balanced figures that decided the verdict (:data:`~delphi.results.scope_row.BALANCED`). ``group`` is ``all`` for the pooled panel; on ``all`` rows
 ``verdict`` is the rule's verdict under its scope, on group rows the group's own verdict. Statement-level
 columns (divergence, verdicts under the alternative definitions, stability against the previous round) are
 filled on ``all`` rows only.
@@ -20,16 +22,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from delphi.db.models import Round, RoundResult, RoundStatement
 from delphi.domain import POOLED_SCOPE, RoundStatus
 from delphi.results.frame import Frame
+from delphi.results.qualitative import frame_labels
 from delphi.results.round_results import shown_to_panellists
 from delphi.results.scope_row import (
+    BALANCED,
     DIVERGENCE,
     FROZEN_FIGURES,
     STABILITY,
     STATISTICS,
+    STOPPING,
     row_columns,
 )
 from delphi.results.tables import Column, Table
 from delphi.stats.presets import sensitivity_names
+from delphi.stats.stopping import statement_advice
 
 NAME = "round-summaries"
 
@@ -39,6 +45,11 @@ def columns(frame: Frame) -> tuple[Column, ...]:
     p = frame.panel
     cols = row_columns(p.scale_min, p.scale_max, p.analysis_population)
     cols += [
+        Column(
+            "statement_label", "The statement's number as pages and the report show it (S4, S4.2).", "text"
+        ),
+        *STOPPING,
+        *BALANCED,
         Column("statement_version", "1 for an original statement, +1 for each rewording.", "integer"),
         Column("section", "The statement's section.", "text"),
         Column(
@@ -78,8 +89,11 @@ def summary_rows(frame: Frame, results: Iterable[tuple[int, RoundResult]]) -> li
     rule_name = (frame.rule.name if frame.rule else "") or ""
     p = frame.panel
     sens = sensitivity_names(p.scale_min, p.scale_max)
+    labels = frame_labels(frame)
+    scope = frame.rule.scope if frame.rule else "pooled"
     out = []
     for r in frame.closed_rounds:
+        before = {x.statement_id: x.verdict for x in frame.links.get(r.number - 1, ()) if x.verdict}
         for link in frame.links.get(r.number, ()):
             scopes = by_key.get((r.number, link.statement_id), {})
             ordered: list[tuple[str, RoundResult]] = []
@@ -90,6 +104,10 @@ def summary_rows(frame: Frame, results: Iterable[tuple[int, RoundResult]]) -> li
             for label, row in ordered:
                 values = _row_values(row, label, r.number, link, frame, sens, rule_name)
                 values["shown_to_panellists"] = row.scope in shown
+                values["statement_label"] = labels.get(link.statement_id, "")
+                if label == "all":
+                    values.update(_decisive(link, scope))
+                    values["stability"] = _stability_state(link, frame, before)
                 values.update(
                     population=p.analysis_population,
                     quantile_method=p.quantile_method,
@@ -137,6 +155,28 @@ def _row_values(
         stability = outcome.get("stability") or {}
         v.update({c.name: stability.get(c.name) for c in STABILITY})
     return v
+
+
+def _decisive(link: RoundStatement, scope: str) -> dict[str, Any]:
+    """``decided_by`` and the frozen ``balanced_*`` figures of a pooled row (the latter under a balanced rule)."""
+    balanced = (link.outcome or {}).get("balanced")
+    if scope != "balanced" or not balanced:
+        return {"decided_by": "every_group" if scope == "every_group" else "pooled"}
+    values: dict[str, Any] = {"decided_by": "balanced"}
+    values.update({f"balanced_{name}": balanced.get(name) for name in ("median", "q1", "q3", "iqr")})
+    values.update({f"balanced_{name}": balanced.get(name) for name in ("pct_agree", "pct_disagree")})
+    return values
+
+
+def _stability_state(link: RoundStatement, frame: Frame, before: dict[int, str]) -> str:
+    """The statement's stopping state (:func:`delphi.stats.stopping.statement_advice`) against ``before``."""
+    sid = link.statement_id
+    previous = before.get(sid)
+    statement = frame.statements.get(sid)
+    if previous is None and statement is not None and statement.parent_id is not None:
+        previous = before.get(statement.parent_id)
+    stability = (link.outcome or {}).get("stability")
+    return statement_advice(sid, stability, link.verdict or "insufficient", previous).state
 
 
 async def summaries_table(session: AsyncSession, frame: Frame) -> Table:

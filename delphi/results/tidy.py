@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from delphi.db.models import Panellist, Rating, Round, Submission
 from delphi.domain import AnalysisPopulation, CommentStatus, RoundStatus
 from delphi.results.frame import Frame
+from delphi.results.qualitative import frame_labels
 from delphi.results.reasons import published_reason
 from delphi.results.tables import Column, Table
 
@@ -38,6 +39,9 @@ def columns(frame: Frame) -> tuple[Column, ...]:
         Column("round", "Round number, from 1.", "integer"),
         Column(
             "statement", "Statement id; a reworded statement has a new id (see statement_version).", "integer"
+        ),
+        Column(
+            "statement_label", "The statement's number as pages and the report show it (S4, S4.2).", "text"
         ),
         Column("statement_version", "1 for an original statement, +1 for each rewording.", "integer"),
         Column(
@@ -103,8 +107,11 @@ def tidy_rows(
     group_names: Mapping[int, str],
     versions: Mapping[int, int],
     population: AnalysisPopulation,
+    labels: Mapping[int, str] | None = None,
 ) -> list[tuple[Any, ...]]:
-    """Rows of the ratings table from :func:`load_rows` output (pure); ``counted`` follows ``population``."""
+    """Rows of the ratings table from :func:`load_rows` output (pure); ``counted`` follows ``population``;
+    ``labels`` gives statement numbers (:mod:`delphi.panels.numbering`), ``""`` where missing."""
+    labels = labels or {}
     out = []
     for number, pseudonym, group_id, sid, value, unable, comment, status, submission, reason, why in rows:
         rating: Any = "unable" if unable else value
@@ -115,6 +122,7 @@ def tidy_rows(
                 group_names.get(group_id, ""),
                 number,
                 sid,
+                labels.get(sid, ""),
                 versions.get(sid, 1),
                 rating,
                 bool(unable),
@@ -133,5 +141,6 @@ async def ratings_table(session: AsyncSession, frame: Frame) -> Table:
         frame.group_names,
         {sid: s.version for sid, s in frame.statements.items()},
         AnalysisPopulation(frame.panel.analysis_population),
+        frame_labels(frame),
     )
     return Table(NAME, "Every rating, in tidy long form", columns(frame), rows)

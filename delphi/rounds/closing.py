@@ -99,7 +99,8 @@ async def classify(session: AsyncSession, panel: Panel, round_: Round, frozen: F
 
     Reads the round's RoundStatement links and the panel's lived-experience groups.  Writes each link's
     ``verdict`` and ``outcome`` (sensitivity, divergence test, split, the groups under ``panel.k_min``
-    suppressed, lived-experience split, stability), and retires each statement settled ``in`` or ``out``
+    suppressed, lived-experience split, stability, and under a balanced rule the group-balanced figures that
+    decided the verdict), and retires each statement settled ``in`` or ``out``
     (``Statement.status`` retired_in / retired_out, ``status_round`` = this round's number).
     """
     analysis, sids, gids = frozen.analysis, frozen.statement_ids, frozen.group_ids
@@ -120,6 +121,7 @@ async def classify(session: AsyncSession, panel: Panel, round_: Round, frozen: F
             await session.scalars(select(RoundStatement).where(RoundStatement.round_id == round_.id))
         ).all()
     }
+    balanced = _balanced_records(analysis)
     verdicts: dict[int, str] = {}
     for rec in analysis.statement_records():
         i = rec["statement_index"]
@@ -139,6 +141,8 @@ async def classify(session: AsyncSession, panel: Panel, round_: Round, frozen: F
             "lived_experience_split": bool(rec["split"] and lived),
             "stability": _stability_record(frozen.stability, i),
         }
+        if balanced:
+            link.outcome["balanced"] = balanced[i]
     for sid, verdict in verdicts.items():
         if verdict in ("in", "out"):
             await session.execute(
@@ -185,6 +189,22 @@ async def draft_next(session: AsyncSession, panel: Panel, round_: Round, carried
             ],
         )
     return nxt
+
+
+#: The group-balanced figures frozen in ``RoundStatement.outcome["balanced"]`` when the rule's scope is balanced.
+BALANCED_FIGURES: tuple[str, ...] = ("median", "q1", "q3", "iqr", "pct_agree", "pct_disagree", "verdict")
+
+
+def _balanced_records(analysis: RoundAnalysis) -> dict[int, dict[str, Any]]:
+    """``{statement index: balanced figures}`` (:data:`BALANCED_FIGURES`, NaN as None; percentages 0-100,
+    quartiles in scale points) when the rule weighs groups equally and there are groups; else ``{}``."""
+    if analysis.rule.scope != "balanced" or analysis.balanced is None:
+        return {}
+    return {
+        rec["statement_index"]: {name: rec[name] for name in BALANCED_FIGURES}
+        for rec in analysis.records(include_balanced=True)
+        if rec["scope"] == "balanced"
+    }
 
 
 def _stability_record(stab: tuple[np.ndarray, Stability | None] | None, i: int) -> dict[str, Any] | None:

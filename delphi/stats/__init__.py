@@ -26,6 +26,7 @@ from delphi.stats.rand_ucla import classic_k, ipras
 from delphi.stats.rules import SCOPES, ConsensusRule, rule_problems
 from delphi.stats.settings import QUANTILE_METHODS, UNABLE_POLICIES, AnalysisSettings
 from delphi.stats.stability import Stability, WilcoxonResult, stability, wilcoxon_signed_rank
+from delphi.stats.stopping import ListAdvice, StatementAdvice, list_advice, statement_advice
 from delphi.stats.summary import plain_summary
 from delphi.stats.tabulate import Tabulation, tabulate
 from delphi.stats.verdicts import VERDICT_LABELS, Verdict, verdict_labels
@@ -47,6 +48,7 @@ __all__ = [
     "Divergence",
     "GroupTest",
     "KendallW",
+    "ListAdvice",
     "MedianIQR",
     "PercentAgreement",
     "Preset",
@@ -54,6 +56,7 @@ __all__ = [
     "RoundAnalysis",
     "ScopeStats",
     "Stability",
+    "StatementAdvice",
     "Tabulation",
     "Verdict",
     "WilcoxonResult",
@@ -66,6 +69,7 @@ __all__ = [
     "ipras",
     "kendalls_w",
     "kruskal_wallis_from_counts",
+    "list_advice",
     "mann_whitney_from_counts",
     "plain_summary",
     "preset_of",
@@ -74,6 +78,7 @@ __all__ = [
     "rule_by_name",
     "rule_problems",
     "stability",
+    "statement_advice",
     "tabulate",
     "verdict_labels",
     "weighted_quantile_from_counts",

@@ -18,11 +18,14 @@ from litestar.di import Provide
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from delphi import resources
 from delphi.db.models import Account
 from delphi.domain import Actor, AnalysisPopulation, PanelRole, RoundStatus
 from delphi.errors import InvalidInput, NotFound
 from delphi.panels.access import start_over
+from delphi.panels.numbering import panel_statement_labels
 from delphi.participation.checks import MAX_COMMENT, MAX_REASON
+from delphi.pdf import html_to_pdf
 from delphi.results import (
     attrition,
     comments,
@@ -166,6 +169,11 @@ class ResultsController(Controller):
             can_moderate=editor,
             next_open=next_round is not None and next_round.status != RoundStatus.DRAFT,
             rule_text=frame.rule.describe() if frame.rule else "",
+            labels=await panel_statement_labels(db_session, frame.panel.id),
+            stopping=round_results.stopping(
+                everything, await round_results.previous_verdicts(db_session, round_)
+            ),
+            balanced_rule=bool(frame.rule and frame.rule.scope == "balanced"),
         )
         return page("results/round.html", ctx)
 
@@ -269,7 +277,10 @@ class ResultsController(Controller):
         """Statements in, out and without consensus, with their final figures."""
         frame = await load_frame(db_session, panel_access.panel)
         ctx = nav_context(frame, panel_access, account, "final")
-        ctx.update(final=await final_consensus_list(db_session, frame.panel.id))
+        ctx.update(
+            final=await final_consensus_list(db_session, frame.panel.id),
+            labels=await panel_statement_labels(db_session, frame.panel.id),
+        )
         return page("results/final.html", ctx)
 
     @get("/report", name="results_report")
@@ -281,6 +292,31 @@ class ResultsController(Controller):
         ctx = nav_context(frame, panel_access, account, "report")
         ctx.update(report=await report.build_report(db_session, frame), generated_at=datetime.now(UTC))
         return page("results/report.html", ctx)
+
+    @get("/report.pdf", name="results_report_pdf")
+    async def report_pdf(
+        self, request: Request, panel_access: PanelAccess, db_session: AsyncSession, account: Account
+    ) -> Response:
+        """The same report as a PDF (WeasyPrint, print CSS); 503 problem answer when Pango is missing."""
+        frame = await load_frame(db_session, panel_access.panel)
+        ctx = nav_context(frame, panel_access, account, "report")
+        ctx.update(
+            report=await report.build_report(db_session, frame),
+            generated_at=datetime.now(UTC),
+            pdf=True,
+            csrf_input="",
+            request=request,
+        )
+        html = request.app.template_engine.engine.get_template("results/report.html").render(ctx)
+        data = html_to_pdf(html, resources.STATIC_DIR.as_uri() + "/")
+        return Response(
+            data,
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="panel-{frame.panel.id}-report.pdf"',
+                "Cache-Control": "no-store",
+            },
+        )
 
     @get("/exports", name="results_exports")
     async def exports_page(

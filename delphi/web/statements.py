@@ -20,6 +20,7 @@ from delphi.domain import Actor
 from delphi.errors import Conflict, DelphiError
 from delphi.panels import listing
 from delphi.panels.access import start_over
+from delphi.panels.numbering import panel_statement_labels
 from delphi.panels.statements import (
     add_statement,
     asked_in_opened_round,
@@ -51,6 +52,7 @@ async def _list_ctx(session: AsyncSession, access: PanelAccess, account: Account
         values={"text": "", "section": "", "bulk": ""},
         can_delete=await deleting_allowed(session, access.panel),
         preview=None,
+        labels=await panel_statement_labels(session, access.panel.id),
     )
     return ctx
 

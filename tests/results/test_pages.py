@@ -122,7 +122,9 @@ async def test_round_results_filter_by_verdict_section_and_flag(
         response = await client.get(base + query)
         assert response.status_code == 200
         titles = re.findall(
-            r'<h2 id="statement-\d+-title">(?:<span class="muted">[^<]*</span> )?([^<]+)</h2>', response.text
+            r'<h2 id="statement-\d+-title"><span class="statement-label">S\d+</span> '
+            r'(?:<span class="muted">[^<]*</span> )?([^<]+)</h2>',
+            response.text,
         )
         assert titles == expected, query
     assert (await client.get(base + "?verdict=maybe")).status_code == 422
@@ -232,16 +234,17 @@ async def test_report_covers_every_section_of_a_write_up_and_prints_cleanly(
         "5. Participant flow",
         "6. Statements added, dropped and reworded",
         "7. Results per statement and round",
-        "8. Final consensus list",
-        "9. Every setting used",
+        "Results per group",
+        "8. How comments and suggestions were handled",
+        "9. Stopping rule and stopping advice",
+        "10. Final consensus list",
+        "11. Every setting used",
     ):
         assert heading in page
     assert "At least 70% rate 7–9 and fewer than 15% rate 1–3" in page
     assert "Fixed 2 March 2026, 09:00 UTC, when round 1 opened" in page
-    assert "2 retired (consensus) 1. Same-week appointments. consensus to include in round 1" in page
-    assert (
-        "2 reworded 5. Take-home doses after four weeks of stable treatment. rewording of statement 4" in page
-    )
+    assert "2 retired (consensus) S1 Same-week appointments. consensus to include in round 1" in page
+    assert "2 reworded S4.2 Take-home doses after four weeks of stable treatment. rewording of S4" in page
     assert "quantile_method linear" in page and "unable_policy exclude" in page
     assert "@people.example" not in response.text
     assert (await client.get("/static/print.css")).status_code == 200

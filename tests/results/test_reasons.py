@@ -192,10 +192,7 @@ async def test_the_report_shows_published_reasons_and_counts_the_others(
     html = (await client.get(f"/panels/{world.pid}/report")).text
     page = text_of(html)
     assert "Reasons for ratings outside the middle half" in page
-    assert (
-        f"1 {world.study.statements['S2'].id}. Peer workers at every service. P-007 2 {PUBLISHED_REASON}"
-        in page
-    )
+    assert f"1 S2 Peer workers at every service. P-007 2 {PUBLISHED_REASON}" in page
     assert shown(FORMULA_REASON, html)
     assert PENDING_REASON not in html and HIDDEN_REASON not in html
     assert "2 further reasons were not published (pending or hidden by a facilitator)" in page
