@@ -12,7 +12,7 @@ suggestions      csv, xlsx, json  readers      every suggestion, original and fi
 reasons          csv, xlsx, json  readers      every reason for a rating outside the middle half
 datapackage      zip              readers      the whole study as a Frictionless Data Package
 pseudonym-key    csv              contacts     pseudonym to e-mail
-honoraria        csv, xlsx        owner        rounds completed and amounts owed
+honoraria        csv, xlsx        owner        rounds completed, amounts owed, paid and due
 ===============  ===============  ===========  ===============================================
 
 Readers are the panel's owner, facilitators and researchers; contacts are those who see panellists' addresses
@@ -201,7 +201,8 @@ CATALOG: tuple[ExportSpec, ...] = (
     ExportSpec(
         people.HONORARIA_NAME,
         "Honoraria",
-        "Pseudonym, e-mail, rounds completed and amount owed. Owner only (it links pseudonyms to people).",
+        "Pseudonym, e-mail, rounds completed and the amounts owed, paid and due (the honoraria page's sheet). "
+        "Owner only (it links pseudonyms to people).",
         ("csv", "xlsx"),
         OWNER_ONLY,
         True,

@@ -3,9 +3,12 @@
 Both link a pseudonym to an e-mail address, so both are for the panel's owner only: with either file, every
 pseudonymous export can be re-identified. Erased panellists appear with empty e-mail and name.
 
-Honoraria: one payment per submitted closed round at the panel's rate (``honorarium_minor`` in the currency's
-minor units, shown in major units by :func:`delphi.formatting.major_amount`, e.g. 15.0 GBP). The engine records no payments, so ``amount_owed`` is the total earned; the sheet
-is the list a finance office pays from. Amounts are empty when the panel pays no honorarium.
+Honoraria: the sheet of :func:`delphi.panels.honoraria.load_sheet` (the one source of the honoraria page and
+this export): rounds submitted, the rate (``honorarium_minor`` in the currency's minor units, shown in major
+units by :func:`delphi.formatting.major_amount`, e.g. 15.0 GBP), and amounts owed, paid (payments recorded on
+the honoraria page) and due. Owed, rate and due are empty when the panel pays no honorarium; due is negative
+for a panellist paid more than owed. :func:`honoraria_sheet_table` leaves e-mail and name out for a reader
+who does not see contacts (the honoraria page's CSV).
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from delphi.db.models import Panel, Panellist, Round, Submission
+from delphi.db.models import Panellist, Round, Submission
 from delphi.domain import RoundStatus
 from delphi.formatting import major_amount
+from delphi.panels.honoraria import Sheet, load_sheet
 from delphi.results.frame import Frame
 from delphi.results.tables import Column, Table
 
@@ -37,20 +41,33 @@ def key_columns(frame: Frame) -> tuple[Column, ...]:
     )
 
 
-def honoraria_columns(frame: Frame) -> tuple[Column, ...]:
-    currency = frame.panel.currency
+def honoraria_columns(
+    frame: Frame | None = None, *, currency: str = "", contacts: bool = True
+) -> tuple[Column, ...]:
+    """The honoraria sheet's columns in ``frame``'s currency (or ``currency``); e-mail and name only with
+    ``contacts``."""
+    unit = frame.panel.currency if frame is not None else currency
+    who = (
+        (
+            Column("email", "E-mail address; empty once erased.", "text"),
+            Column("name", "Name, if one was given.", "text"),
+        )
+        if contacts
+        else ()
+    )
     return (
         Column("panellist", "Pseudonym.", "text"),
         Column("group", "Stakeholder group.", "text"),
-        Column("email", "E-mail address; empty once erased.", "text"),
-        Column("name", "Name, if one was given.", "text"),
-        Column("rounds_completed", "Closed rounds the panellist submitted.", "integer"),
-        Column("rate", "Honorarium per completed round.", "number", currency),
+        *who,
+        Column("rounds_completed", "Rounds the panellist submitted (open or closed).", "integer"),
+        Column("rate", "Honorarium per completed round; empty when the panel pays none.", "number", unit),
+        Column("amount_owed", "rounds_completed x rate; empty when the panel pays none.", "number", unit),
+        Column("amount_paid", "Sum of the payments recorded on the honoraria page.", "number", unit),
         Column(
-            "amount_owed",
-            "rounds_completed x rate (no payments are recorded by the engine).",
+            "amount_due",
+            "amount_owed - amount_paid; negative when overpaid; empty when the panel pays none.",
             "number",
-            currency,
+            unit,
         ),
         Column("currency", "ISO 4217 currency code.", "text"),
     )
@@ -92,19 +109,27 @@ def key_rows(people: Iterable[tuple[Any, ...]], group_names: Mapping[int, str]) 
     ]
 
 
-def honoraria_rows(
-    people: Iterable[tuple[Any, ...]], group_names: Mapping[int, str], panel: Panel
-) -> list[tuple[Any, ...]]:
-    minor = panel.honorarium_minor
-    rate = None if minor is None else float(major_amount(minor, panel.currency))
-    out = []
-    for pseudonym, gid, email, name, _status, _erased, done in people:
-        n = int(done or 0)
-        owed = None if minor is None else float(major_amount(minor * n, panel.currency))
-        out.append(
-            (pseudonym, group_names.get(gid, ""), email or "", name or "", n, rate, owed, panel.currency)
+def honoraria_sheet_table(sheet: Sheet, *, contacts: bool) -> Table:
+    """The honoraria sheet as a table (amounts in major units); e-mail and name only with ``contacts``."""
+    panel = sheet.panel
+    currency = panel.currency
+
+    def money(minor: int | None) -> float | None:
+        return None if minor is None else float(major_amount(minor, currency))
+
+    rate = money(panel.honorarium_minor)
+    rows = []
+    for r in sheet.rows:
+        who = (r.email or "", r.name or "") if contacts else ()
+        rows.append(
+            (r.pseudonym, r.group, *who, r.rounds, rate, money(r.owed), money(r.paid), money(r.due), currency)
         )
-    return out
+    return Table(
+        HONORARIA_NAME,
+        "Honoraria: rounds completed, amounts owed, paid and due",
+        honoraria_columns(currency=currency, contacts=contacts),
+        rows,
+    )
 
 
 async def key_table(session: AsyncSession, frame: Frame) -> Table:
@@ -115,7 +140,4 @@ async def key_table(session: AsyncSession, frame: Frame) -> Table:
 
 
 async def honoraria_table(session: AsyncSession, frame: Frame) -> Table:
-    rows = honoraria_rows(await load_people(session, frame.panel.id), frame.group_names, frame.panel)
-    return Table(
-        HONORARIA_NAME, "Honoraria: completed rounds and amounts owed", honoraria_columns(frame), rows
-    )
+    return honoraria_sheet_table(await load_sheet(session, frame.panel), contacts=True)

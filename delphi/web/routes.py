@@ -10,8 +10,10 @@ def route_handlers(settings: Any = None) -> list[Any]:
     from delphi.web.api.router import api_router
     from delphi.web.apitokens import ApiTokenController
     from delphi.web.auth import AuthController
+    from delphi.web.cards import CardController
     from delphi.web.devmail import dev_mail_handlers
     from delphi.web.home import HomeController
+    from delphi.web.honoraria import HonorariaController
     from delphi.web.mail_pages import MailController
     from delphi.web.mail_texts import MailTextController
     from delphi.web.panellist.exit import PanellistExitController
@@ -32,6 +34,8 @@ def route_handlers(settings: Any = None) -> list[Any]:
         PanelController,
         StatementController,
         PanellistController,
+        CardController,
+        HonorariaController,
         RoundController,
         MailController,
         MailTextController,
