@@ -13,8 +13,8 @@ can still be recorded (a voucher given by hand, a travel refund).
 
 The arithmetic (:func:`sheet_rows`, :func:`sheet_totals`) and the checks of a payment (:func:`check_payment`) are
 pure; :func:`load_sheet`, :func:`record_payment` and :func:`delete_payment` are the use cases (each in the
-caller's transaction, writing an audit event, never committing).  Who sees names and e-mail addresses on the
-sheet is :func:`delphi.panels.access.can_see_contacts`: :func:`load_sheet` leaves them empty for everyone else.
+caller's transaction, writing an audit event, never committing).  The sheet's rows carry names and e-mail
+addresses; the page and the CSV show them only to those :func:`delphi.panels.access.can_see_contacts` allows.
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi import audit
-from delphi.db.models import Account, Panel, Panellist, Payment, StakeholderGroup, Submission, utcnow
+from delphi.db.models import Panel, Panellist, Payment, StakeholderGroup, Submission, utcnow
 from delphi.domain import Actor, PaymentMethod
 from delphi.errors import InvalidInput, NotFound
-from delphi.formatting import major_amount, minor_per_major
+from delphi.formatting import format_money, minor_per_major
 
 #: The largest single payment, in major units of the panel's currency (100,000: a typing slip, not a payment).
 MAX_PAYMENT_MAJOR = 100_000
@@ -82,6 +82,19 @@ def parse_amount(text: str, currency: str) -> int | None:
     return int(minor)
 
 
+class PaymentProblems(InvalidInput):
+    """A payment that cannot be recorded: ``problems`` lists every one as ``(field, message)`` pairs (fields
+    ``amount``, ``paid_on``, ``method``, ``reference``), in the form's order."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__(
+            f"The payment was not recorded: {len(problems)} thing(s) to fix.",
+            field=problems[0][0] if problems else None,
+            errors=problems,
+        )
+        self.problems = problems
+
+
 @dataclass(frozen=True, slots=True)
 class PaymentValues:
     """A checked payment: ``amount_minor`` > 0, ``paid_on`` a date, ``method`` a PaymentMethod value, ``reference``
@@ -93,37 +106,30 @@ class PaymentValues:
     reference: str
 
 
-def check_payment(
-    *,
-    amount: str,
-    paid_on: str,
-    method: str,
-    reference: str,
-    currency: str,
-    earliest: date,
-    today: date,
-) -> tuple[PaymentValues | None, list[tuple[str, str]]]:
-    """``(values, [])`` for an acceptable payment, else ``(None, problems)`` with every problem at once as
-    ``(field, message)`` pairs (fields ``amount``, ``paid_on``, ``method``, ``reference``).
+def check_payment(form: Mapping[str, str], currency: str, *, today: date, earliest: date) -> PaymentValues:
+    """The payment of ``form`` (its ``amount``, ``paid_on``, ``method`` and ``reference`` texts), checked;
+    raises :class:`PaymentProblems` with every problem at once.
 
     The amount is more than 0 and at most :data:`MAX_PAYMENT_MAJOR` in major units of ``currency``; the date
     (ISO ``2026-12-01``) lies between ``earliest`` (the day the panel was created) and ``today``, both included;
     the method is one of :class:`~delphi.domain.PaymentMethod`; the reference has at most :data:`MAX_REFERENCE`
     characters.
     """
+    amount, paid_on = form.get("amount", "") or "", form.get("paid_on", "") or ""
+    method, reference = form.get("method", "") or "", form.get("reference", "") or ""
     problems: list[tuple[str, str]] = []
     minor = parse_amount(amount, currency)
     limit = MAX_PAYMENT_MAJOR * minor_per_major(currency)
-    if not (amount or "").strip():
+    if not amount.strip():
         problems.append(("amount", "Enter the amount paid, like 15 or 15.00."))
     elif minor is None:
         problems.append(("amount", "Enter the amount as a number, like 15 or 15.00."))
     elif minor <= 0:
         problems.append(("amount", "The amount must be more than 0."))
     elif minor > limit:
-        problems.append(("amount", f"The amount can be at most {MAX_PAYMENT_MAJOR:,} {currency}."))
+        problems.append(("amount", f"The amount can be at most {format_money(limit, currency)}."))
     day: date | None = None
-    if not (paid_on or "").strip():
+    if not paid_on.strip():
         problems.append(("paid_on", "Enter the date it was paid, like 2026-12-01."))
     else:
         try:
@@ -132,46 +138,42 @@ def check_payment(
             problems.append(("paid_on", "Enter the date like 2026-12-01."))
     if day is not None and day > today:
         problems.append(("paid_on", "The date cannot be in the future."))
-        day = None
     elif day is not None and day < earliest:
         problems.append(
             ("paid_on", f"The date cannot be before the panel was created ({earliest.isoformat()}).")
         )
-        day = None
     if method not in {m.value for m in PaymentMethod}:
         problems.append(("method", "Choose how it was paid."))
-    ref = (reference or "").strip()
+    ref = reference.strip()
     if len(ref) > MAX_REFERENCE:
         problems.append(
             ("reference", f"The reference can be at most {MAX_REFERENCE} characters; it has {len(ref)}.")
         )
     if problems or minor is None or day is None:
-        return None, problems
-    return PaymentValues(minor, day, method, ref), []
+        raise PaymentProblems(problems)
+    return PaymentValues(minor, day, method, ref)
 
 
 # -- pure: the sheet's arithmetic ---------------------------------------------------------------------------
 
-
-@dataclass(frozen=True, slots=True)
-class Person:
-    """One panellist as the sheet needs them: ``email`` and ``name`` empty unless the reader sees contacts."""
-
-    panellist_id: int
-    pseudonym: str
-    group: str
-    language: str
-    email: str
-    name: str
-    rounds_submitted: int
+#: One panellist as the sheet reads them: ``(panellist_id, pseudonym, group, email, name, language,
+#: rounds_submitted)``; email None once erased.
+PersonRow = tuple[int, str, str, str | None, str, str, int]
 
 
 @dataclass(frozen=True, slots=True)
 class SheetRow:
     """One panellist's line: amounts in minor units; ``owed`` and ``due`` None when the panel pays no
-    honorarium; ``due`` < 0 when overpaid."""
+    honorarium; ``due`` < 0 when overpaid.  ``email`` and ``name`` are the panellist's: show them only to those
+    :func:`delphi.panels.access.can_see_contacts` allows."""
 
-    person: Person
+    panellist_id: int
+    pseudonym: str
+    group: str
+    email: str | None
+    name: str
+    language: str
+    rounds: int
     owed: int | None
     paid: int
     due: int | None
@@ -183,34 +185,38 @@ class SheetRow:
 
 @dataclass(frozen=True, slots=True)
 class Totals:
-    """Sums over the sheet's rows, minor units; ``owed`` and ``due`` None without an honorarium."""
+    """Sums over the sheet's rows (minor units; ``rounds``: submissions); ``owed`` and ``due`` None without an
+    honorarium."""
 
+    rounds: int
     owed: int | None
     paid: int
     due: int | None
-    panellists: int
 
 
 def sheet_rows(
-    people: Iterable[Person], paid: Mapping[int, int], honorarium_minor: int | None
+    people: Iterable[PersonRow], paid: Mapping[int, int], honorarium_minor: int | None
 ) -> list[SheetRow]:
     """Each person's owed (rate × rounds submitted), paid (``paid[panellist_id]``, 0 when absent) and due
-    (owed − paid), in the order given.  Without a rate (None) owed and due are None."""
+    (owed − paid, negative when overpaid), in the order given.  Without a rate (None) owed and due are None."""
     out = []
-    for p in people:
-        got = int(paid.get(p.panellist_id, 0))
-        owed = None if honorarium_minor is None else honorarium_minor * p.rounds_submitted
-        out.append(SheetRow(p, owed, got, None if owed is None else owed - got))
+    for pid, pseudonym, group, email, name, language, rounds in people:
+        got = int(paid.get(pid, 0))
+        n = int(rounds or 0)
+        owed = None if honorarium_minor is None else honorarium_minor * n
+        due = None if owed is None else owed - got
+        out.append(SheetRow(pid, pseudonym, group, email, name or "", language or "en", n, owed, got, due))
     return out
 
 
 def sheet_totals(rows: Sequence[SheetRow], honorarium_minor: int | None) -> Totals:
-    """The sums of :func:`sheet_rows`' columns (overpayments lower the total due)."""
+    """The sums of :func:`sheet_rows`' columns (an overpayment lowers the total due)."""
+    rounds = sum(r.rounds for r in rows)
     paid = sum(r.paid for r in rows)
     if honorarium_minor is None:
-        return Totals(None, paid, None, len(rows))
+        return Totals(rounds, None, paid, None)
     owed = sum(r.owed or 0 for r in rows)
-    return Totals(owed, paid, owed - paid, len(rows))
+    return Totals(rounds, owed, paid, owed - paid)
 
 
 # -- use cases ----------------------------------------------------------------------------------------------
@@ -218,37 +224,19 @@ def sheet_totals(rows: Sequence[SheetRow], honorarium_minor: int | None) -> Tota
 
 @dataclass(frozen=True, slots=True)
 class Sheet:
-    """The honoraria sheet of a panel: ``rows`` by pseudonym, their ``totals``, the panel's ``currency`` and
-    ``honorarium_minor`` (None: the panel pays no honorarium), and whether names and e-mails are in it."""
+    """The honoraria sheet of ``panel``: ``rows`` by pseudonym, their ``totals``, and ``payments`` per panellist
+    id (newest date first)."""
 
+    panel: Panel
     rows: list[SheetRow]
     totals: Totals
-    currency: str
-    honorarium_minor: int | None
-    with_contacts: bool
+    payments: dict[int, list[Payment]]
 
 
-@dataclass(frozen=True, slots=True)
-class PaymentLine:
-    """A recorded payment as listed on the page (``recorded_by``: the account's e-mail, "" once deleted)."""
-
-    id: int
-    panellist_id: int
-    pseudonym: str
-    amount_minor: int
-    paid_on: date
-    method: str
-    reference: str
-    recorded_by: str
-
-    @property
-    def method_label(self) -> str:
-        return METHOD_LABELS.get(self.method, self.method)
-
-
-async def load_sheet(session: AsyncSession, panel: Panel, *, with_contacts: bool) -> Sheet:
+async def load_sheet(session: AsyncSession, panel: Panel) -> Sheet:
     """The panel's sheet (three queries): every panellist by pseudonym, erased ones too (they may have been paid
-    or be owed); e-mail and name only ``with_contacts`` (:func:`delphi.panels.access.can_see_contacts`)."""
+    or still be owed), with every payment recorded.  Rows carry e-mail and name: the caller shows them only to
+    those who see contacts."""
     submitted = (
         select(Submission.panellist_id.label("pid"), func.count(Submission.id).label("n"))
         .join(Panellist, Panellist.id == Submission.panellist_id)
@@ -261,9 +249,9 @@ async def load_sheet(session: AsyncSession, panel: Panel, *, with_contacts: bool
             Panellist.id,
             Panellist.pseudonym,
             StakeholderGroup.name,
-            Panellist.language,
             Panellist.email,
             Panellist.name,
+            Panellist.language,
             submitted.c.n,
         )
         .join(StakeholderGroup, StakeholderGroup.id == Panellist.group_id)
@@ -271,93 +259,54 @@ async def load_sheet(session: AsyncSession, panel: Panel, *, with_contacts: bool
         .where(Panellist.panel_id == panel.id)
         .order_by(Panellist.pseudonym)
     )
-    people = [
-        Person(
-            pid,
-            pseudonym,
-            group,
-            language or "en",
-            (email or "") if with_contacts else "",
-            (name or "") if with_contacts else "",
-            int(n or 0),
-        )
-        for pid, pseudonym, group, language, email, name, n in rows.all()
-    ]
-    sums = await session.execute(
-        select(Payment.panellist_id, func.sum(Payment.amount_minor))
+    people = [tuple(r) for r in rows.all()]
+    payments: dict[int, list[Payment]] = {}
+    found = await session.scalars(
+        select(Payment)
         .where(Payment.panel_id == panel.id)
-        .group_by(Payment.panellist_id)
-    )
-    paid = {pid: int(total or 0) for pid, total in sums.all()}
-    lines = sheet_rows(people, paid, panel.honorarium_minor)
-    return Sheet(
-        lines,
-        sheet_totals(lines, panel.honorarium_minor),
-        panel.currency,
-        panel.honorarium_minor,
-        with_contacts,
-    )
-
-
-async def payments_of(session: AsyncSession, panel_id: int) -> list[PaymentLine]:
-    """Every payment recorded on the panel, newest date first (one query)."""
-    rows = await session.execute(
-        select(Payment, Panellist.pseudonym, Account.email)
-        .join(Panellist, Panellist.id == Payment.panellist_id)
-        .outerjoin(Account, Account.id == Payment.recorded_by_id)
-        .where(Payment.panel_id == panel_id)
         .order_by(Payment.paid_on.desc(), Payment.id.desc())
     )
-    return [
-        PaymentLine(
-            p.id, p.panellist_id, pseudonym, p.amount_minor, p.paid_on, p.method, p.reference, email or ""
-        )
-        for p, pseudonym, email in rows.all()
-    ]
+    for pay in found.all():
+        payments.setdefault(pay.panellist_id, []).append(pay)
+    paid = {pid: sum(p.amount_minor for p in pays) for pid, pays in payments.items()}
+    lines = sheet_rows(people, paid, panel.honorarium_minor)  # type: ignore[arg-type]
+    return Sheet(panel, lines, sheet_totals(lines, panel.honorarium_minor), payments)
 
 
-def _amount_text(minor: int, currency: str) -> str:
-    return f"{major_amount(minor, currency)} {currency}"
+def _detail(payment: Payment, pseudonym: str, currency: str) -> dict[str, object]:
+    """What the audit trail keeps of a payment: never a name or an address."""
+    return {
+        "payment_id": payment.id,
+        "panellist": pseudonym,
+        "amount": format_money(payment.amount_minor, currency),
+        "amount_minor": payment.amount_minor,
+        "paid_on": payment.paid_on.isoformat(),
+        "method": METHOD_LABELS.get(payment.method, payment.method).lower(),
+        "reference": payment.reference,
+    }
 
 
 async def record_payment(
     session: AsyncSession,
     panel: Panel,
-    *,
-    panellist_id: int | None,
-    amount: str,
-    paid_on: str,
-    method: str,
-    reference: str = "",
+    panellist_id: int,
+    form: Mapping[str, str],
     actor: Actor,
+    *,
     today: date | None = None,
 ) -> Payment:
-    """Record a payment to a panellist of ``panel`` (the form's texts, checked by :func:`check_payment`).
+    """Record a payment to panellist ``panellist_id`` of ``panel`` from the form's texts (:func:`check_payment`;
+    ``today`` defaults to the current UTC date, the earliest date is the day the panel was created).
 
-    Raises InvalidInput listing every problem at once (an unknown panellist among them); nothing is written
-    then.  ``today`` defaults to the current UTC date.  Audit: ``payment.recorded`` (pseudonym, amount, date,
-    method; never the reference, which might name a person).
+    Raises :class:`PaymentProblems` listing every problem at once, or InvalidInput for a panellist who is not on
+    the panel; nothing is written then.  Audit: ``payment.recorded``.
     """
-    problems: list[tuple[str, str]] = []
-    person = await session.get(Panellist, panellist_id) if panellist_id else None
+    person = await session.get(Panellist, panellist_id)
     if person is None or person.panel_id != panel.id:
-        problems.append(("panellist_id", "Choose the panellist who was paid."))
-    values, more = check_payment(
-        amount=amount,
-        paid_on=paid_on,
-        method=method,
-        reference=reference,
-        currency=panel.currency,
-        earliest=panel.created_at.date(),
-        today=today or utcnow().date(),
+        raise InvalidInput("There is no such panellist on this panel.")
+    values = check_payment(
+        form, panel.currency, today=today or utcnow().date(), earliest=panel.created_at.date()
     )
-    problems += more
-    if problems or values is None or person is None:
-        raise InvalidInput(
-            f"The payment was not recorded: {len(problems)} thing(s) to fix.",
-            field=problems[0][0],
-            errors=problems,
-        )
     payment = Payment(
         panel_id=panel.id,
         panellist_id=person.id,
@@ -375,20 +324,14 @@ async def record_payment(
         actor=actor,
         action="payment.recorded",
         panel_id=panel.id,
-        detail={
-            "panellist": person.pseudonym,
-            "amount": _amount_text(values.amount_minor, panel.currency),
-            "paid_on": values.paid_on.isoformat(),
-            "method": values.method,
-            "payment_id": payment.id,
-        },
+        detail=_detail(payment, person.pseudonym, panel.currency),
     )
     return payment
 
 
-async def delete_payment(session: AsyncSession, panel: Panel, payment_id: int, *, actor: Actor) -> None:
+async def delete_payment(session: AsyncSession, panel: Panel, payment_id: int, actor: Actor) -> None:
     """Delete a payment recorded by mistake; NotFound when it is no payment of ``panel``.  The audit event
-    ``payment.deleted`` keeps what it was (pseudonym, amount, date, method)."""
+    ``payment.deleted`` keeps what it was (pseudonym, amount, date, method, reference)."""
     payment = await session.get(Payment, payment_id)
     if payment is None or payment.panel_id != panel.id:
         raise NotFound("There is no such payment on this panel.")
@@ -398,13 +341,7 @@ async def delete_payment(session: AsyncSession, panel: Panel, payment_id: int, *
         actor=actor,
         action="payment.deleted",
         panel_id=panel.id,
-        detail={
-            "panellist": person.pseudonym if person else "",
-            "amount": _amount_text(payment.amount_minor, panel.currency),
-            "paid_on": payment.paid_on.isoformat(),
-            "method": payment.method,
-            "payment_id": payment.id,
-        },
+        detail=_detail(payment, person.pseudonym if person else "", panel.currency),
     )
     await session.delete(payment)
     await session.flush()
