@@ -138,6 +138,19 @@ ACTIONS: Mapping[str, ActionText] = MappingProxyType(
             "Link re-issued",
             "Panellist {panellist} was given a new personal link; the old one stopped working.",
         ),
+        "panellist.card_printed": ActionText(
+            "Invitation cards printed",
+            "{count} invitation card(s) with a new personal link were printed ({choice}): {panellists}; "
+            "their old links stopped working.",
+        ),
+        "payment.recorded": ActionText(
+            "Payment recorded",
+            "A payment of {amount} ({method}, {paid_on}) to panellist {panellist} was recorded.",
+        ),
+        "payment.deleted": ActionText(
+            "Payment deleted",
+            "The payment of {amount} ({method}, {paid_on}) to panellist {panellist} was deleted as a mistake.",
+        ),
         "panellist.consented": ActionText("Consent given", "A panellist gave their consent."),
         "panellist.withdrawn": ActionText(
             "Panellist withdrew", "Panellist {panellist} withdrew from the panel ({how})."

@@ -68,8 +68,21 @@ RESEARCHER_DENIED_PAGES = frozenset(
         "/panels/{panel_id:int}/mail/texts/{kind:str}",
         "/panels/{panel_id:int}/rounds/{number:int}/comments/{rating_id:int}/edit",
         "/panels/{panel_id:int}/rounds/{number:int}/reasons/{rating_id:int}/edit",
+        # the confirmation pages before a round action or a new link
+        "/panels/{panel_id:int}/rounds/{number:int}/open",
+        "/panels/{panel_id:int}/rounds/{number:int}/close",
+        "/panels/{panel_id:int}/rounds/{number:int}/remind",
+        "/panels/{panel_id:int}/rounds/{number:int}/finish",
+        "/panels/{panel_id:int}/panellists/{panellist_id:int}/reissue",
     }
 )
+#: Posts of invitation cards and honorarium payments, and what an editor gets for the matrix's form.
+CARDS_AND_PAYMENTS = {
+    "/panels/{panel_id:int}/panellists/{panellist_id:int}/card": 200,
+    "/panels/{panel_id:int}/panellists/cards": 422,
+    "/panels/{panel_id:int}/honoraria/{panellist_id:int}/payments": 422,
+    "/panels/{panel_id:int}/honoraria/payments/{payment_id:int}/delete": 404,
+}
 #: Where today's answer differs from the due one, with the reason; reported, not hidden. Remove when fixed.
 KNOWN_DEVIATIONS: dict[tuple[str, str, str], tuple[int, str]] = {}
 
@@ -153,6 +166,16 @@ def expected(method: str, template: str, role: str) -> Due:
             return 403  # e-mail texts are for the panel's editors
         # Editors: a text posted without subject or body is refused; restoring a text never saved changes nothing.
         return 303 if template.endswith("/restore") else 422
+    if template in CARDS_AND_PAYMENTS and method == "POST":
+        if not account:
+            return 303
+        if role == "outsider":
+            return 404
+        if role == "researcher":
+            return 403  # cards and payments are for the panel's editors
+        # Editors: a card posted without "confirm" is only the confirmation page; cards for everyone without
+        # saying who, and a payment without an amount, are refused; payment 999999 does not exist.
+        return CARDS_AND_PAYMENTS[template]
     if template.startswith("/panels/{panel_id:int}"):
         if not account:
             return 303
@@ -219,6 +242,7 @@ PATH_PARAMETERS = frozenset(
     {
         "panel_id", "number", "rating_id", "filename", "group_id", "statement_id", "panellist_id",
         "suggestion_id", "token_id", "token", "file_path", "path", "account_id", "invitation_id", "kind",
+        "payment_id",
     }
 )  # fmt: skip
 
@@ -240,6 +264,7 @@ def concrete(template: str, world: World) -> str:
         "account_id": 999_999,
         "invitation_id": 999_999,
         "kind": "invitation",
+        "payment_id": 999_999,
     }
 
     assert set(values) == PATH_PARAMETERS

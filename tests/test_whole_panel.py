@@ -104,7 +104,7 @@ async def test_round_one_to_round_two_with_real_mail(
         token_page=f"{base}/rounds/1",
     )
     assert r.status_code == 200 and "Open round 1" in r.text
-    r = await post_form(client, f"{base}/rounds/1/open", {}, token_page=f"{base}/rounds/1")
+    r = await post_form(client, f"{base}/rounds/1/open", {"confirm": "1"}, token_page=f"{base}/rounds/1")
     assert r.status_code == 200 and "Send a reminder now" in r.text
 
     # Round 1 opens: each panellist receives exactly one invitation whose link works.
@@ -143,7 +143,7 @@ async def test_round_one_to_round_two_with_real_mail(
     assert reminded == ["expe1@example.org", "prac1@example.org", "serv1@example.org"]
 
     # Close by hand: results are frozen and round 2 carries the unsettled statements.
-    r = await post_form(client, f"{base}/rounds/1/close", {}, token_page=f"{base}/rounds/1")
+    r = await post_form(client, f"{base}/rounds/1/close", {"confirm": "1"}, token_page=f"{base}/rounds/1")
     assert r.status_code == 200 and "Verdict" in r.text
     async with maker() as session:
         assert await session.scalar(select(func.count()).select_from(RoundResult)) == 4 * 4
@@ -165,7 +165,7 @@ async def test_round_one_to_round_two_with_real_mail(
         {"closes_at": closes, "reminders": ""},
         token_page=f"{base}/rounds/2",
     )
-    r = await post_form(client, f"{base}/rounds/2/open", {}, token_page=f"{base}/rounds/2")
+    r = await post_form(client, f"{base}/rounds/2/open", {"confirm": "1"}, token_page=f"{base}/rounds/2")
     assert r.status_code == 200, r.text
     await tick(mail_settings, engine)
     received = await smtp_sink.wait_for(15)

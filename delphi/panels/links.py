@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi import audit
-from delphi.db.models import Panellist, utcnow
-from delphi.domain import Actor
+from delphi.db.models import Panellist, Round, utcnow
+from delphi.domain import Actor, RoundStatus
 from delphi.security import panellist_token, token_digest
 
 
@@ -39,3 +41,33 @@ async def reissue_link(
         detail={"panellist": panellist.pseudonym, "session_version": panellist.session_version},
     )
     return token
+
+
+@dataclass(frozen=True, slots=True)
+class NewLinkPreview:
+    """What a new personal link for panellist ``pseudonym`` does: ``open_round`` is the number of the round open
+    now (its invitation goes with the new link at once), None when none is."""
+
+    pseudonym: str
+    open_round: int | None
+
+    def sentences(self) -> list[str]:
+        out = [
+            f"{self.pseudonym}'s old link stops working at once, and so does every page they have open with it.",
+        ]
+        if self.open_round is not None:
+            out.append(
+                f"They get an e-mail now with the new link and the invitation to round {self.open_round}."
+            )
+        else:
+            out.append("No round is open, so the new link goes to them with the next round's e-mail.")
+        out.append("Their answers so far are kept.")
+        return out
+
+
+async def preview_new_link(session: AsyncSession, panellist: Panellist) -> NewLinkPreview:
+    """What :func:`reissue_link` and the invitation after it would do for ``panellist`` (nothing is changed)."""
+    open_round = await session.scalar(
+        select(Round.number).where(Round.panel_id == panellist.panel_id, Round.status == RoundStatus.OPEN)
+    )
+    return NewLinkPreview(pseudonym=panellist.pseudonym, open_round=open_round)

@@ -18,8 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi import audit
-from delphi.db.models import Panellist, utcnow
-from delphi.domain import Actor, PanellistStatus
+from delphi.db.dialect import dialect_name, insert_for
+from delphi.db.models import Panellist, Round, RoundVisit, utcnow
+from delphi.domain import Actor, PanellistStatus, RoundStatus
 from delphi.participation.checks import link_usable, session_valid, signed_out_since
 from delphi.participation.issues import link_not_valid, session_ended, session_signed_out
 from delphi.security import token_digest
@@ -48,7 +49,8 @@ async def panellist_for_token(session: AsyncSession, token: str) -> Panellist:
 
 
 async def exchange_link(session: AsyncSession, token: str, now: datetime | None = None) -> Panellist:
-    """The panellist whose current link ``token`` is; records the first visit (invited → active).
+    """The panellist whose current link ``token`` is; records the first visit (invited → active) and the visit
+    to the open round (:func:`record_round_visit`).
 
     Raises :class:`LinkNotValid` (the same for an unknown, re-issued or withdrawn link, and for erased data).
     """
@@ -60,7 +62,37 @@ async def exchange_link(session: AsyncSession, token: str, now: datetime | None 
         panellist.first_visit_at = now
     if panellist.status == PanellistStatus.INVITED:
         panellist.status = PanellistStatus.ACTIVE
+    await record_round_visit(session, panellist, now)
     return panellist
+
+
+async def record_round_visit(
+    session: AsyncSession, panellist: Panellist, now: datetime | None = None
+) -> bool:
+    """Record that ``panellist`` opened the panel's open round (a :class:`RoundVisit`, "opened" on the monitor)
+    at ``now`` (default: the current time, UTC); nothing when no round is open or the visit is recorded already.
+
+    Race-safe: it checks first (so a visit already recorded costs one read, not a write) and inserts with
+    ``ON CONFLICT DO NOTHING``, so two requests at once record one visit and neither fails.  Returns whether
+    this call inserted the row.
+    """
+    round_id = await session.scalar(
+        select(Round.id).where(Round.panel_id == panellist.panel_id, Round.status == RoundStatus.OPEN)
+    )
+    if round_id is None:
+        return False
+    seen = await session.scalar(
+        select(RoundVisit.id).where(RoundVisit.round_id == round_id, RoundVisit.panellist_id == panellist.id)
+    )
+    if seen is not None:
+        return False
+    stmt = (
+        insert_for(dialect_name(session), RoundVisit)
+        .values(round_id=round_id, panellist_id=panellist.id, opened_at=now or utcnow())
+        .on_conflict_do_nothing(index_elements=["round_id", "panellist_id"])
+    )
+    result = await session.execute(stmt)
+    return bool(result.rowcount)
 
 
 async def panellist_for_session(
@@ -73,7 +105,8 @@ async def panellist_for_session(
     session ``started`` (epoch seconds; :func:`checks.session_valid
     <delphi.participation.checks.session_valid>`).  Raises :class:`SessionEnded` for the first two and
     :class:`SessionExpired` (401, "you were signed out") for the last.  How long a session lasts is the web
-    layer's check, made before this one (:mod:`delphi.web.panellist.session`).
+    layer's check, made before this one (:mod:`delphi.web.panellist.session`).  A valid session while a round is
+    open records the panellist's visit to it (:func:`record_round_visit`).
     """
     if not isinstance(panellist_id, int) or not isinstance(version, int):
         raise session_ended()
@@ -89,6 +122,7 @@ async def panellist_for_session(
         raise session_ended()
     if signed_out_since(started, panellist.sessions_ended_at):
         raise session_signed_out()
+    await record_round_visit(session, panellist)
     return panellist
 
 

@@ -5,7 +5,9 @@ Nothing here reads a rating's value: the facilitator sees progress, never anyone
 Definitions (per panellist, for one round):
 
 * **invited**: every panellist of the panel (also those who later bounced or withdrew);
-* **opened**: visited their personal link at least once (``first_visit_at``) or saved an answer in this round;
+* **opened**: visited their personal link or a panellist page while this round was open (a ``RoundVisit`` of
+  this round, :func:`delphi.participation.links.record_round_visit`) or saved an answer in this round; a visit
+  in an earlier round does not count;
 * **started**: saved at least one answer (rating, "unable" or comment) in this round;
 * **submitted**: marked this round complete;
 * **bounced** / **withdrawn**: the panellist's current status;
@@ -22,7 +24,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from delphi.db.models import Panellist, Rating, Round, StakeholderGroup, Submission
+from delphi.db.models import Panellist, Rating, Round, RoundVisit, StakeholderGroup, Submission
 from delphi.domain import PanellistStatus
 
 
@@ -84,7 +86,7 @@ async def load_progress(session: AsyncSession, round_: Round) -> list[Progress]:
             Panellist.pseudonym,
             Panellist.group_id,
             Panellist.status,
-            Panellist.first_visit_at,
+            RoundVisit.opened_at,
             Panellist.email,
             Panellist.name,
             answers.c.answers,
@@ -93,11 +95,12 @@ async def load_progress(session: AsyncSession, round_: Round) -> list[Progress]:
         )
         .outerjoin(answers, answers.c.pid == Panellist.id)
         .outerjoin(Submission, (Submission.panellist_id == Panellist.id) & (Submission.round_id == round_.id))
+        .outerjoin(RoundVisit, (RoundVisit.panellist_id == Panellist.id) & (RoundVisit.round_id == round_.id))
         .where(Panellist.panel_id == round_.panel_id)
         .order_by(Panellist.pseudonym)
     )
     out = []
-    for pid, pseudonym, group_id, status, first_visit, email, name, n_answers, last, submitted_at in rows:
+    for pid, pseudonym, group_id, status, visited_at, email, name, n_answers, last, submitted_at in rows:
         n = int(n_answers or 0)
         out.append(
             Progress(
@@ -105,7 +108,7 @@ async def load_progress(session: AsyncSession, round_: Round) -> list[Progress]:
                 pseudonym=pseudonym,
                 group_id=group_id,
                 status=status,
-                opened=first_visit is not None or n > 0,
+                opened=visited_at is not None or n > 0,
                 started=n > 0,
                 submitted=submitted_at is not None,
                 answers=n,

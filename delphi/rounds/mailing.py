@@ -117,7 +117,7 @@ async def reminder(
 ) -> int:
     """A reminder to each of ``recipients`` with their own progress ("12 of 40 rated").
 
-    ``tag`` names the reminder (``"48h"``, ``"manual-<unix time>"``; never empty) in the dedupe key, so each
+    ``tag`` names the reminder (``"48h"``, ``"manual-<unix time in microseconds>"``; never empty) in the dedupe key, so each
     reminder of a round goes to a person once.
     """
     total = (

@@ -20,7 +20,7 @@ from delphi.domain import Actor
 from delphi.errors import DelphiError
 from delphi.panels import listing
 from delphi.panels.access import start_over
-from delphi.panels.links import reissue_link
+from delphi.panels.links import preview_new_link, reissue_link
 from delphi.panels.panellists import (
     add_panellist,
     erase_panellist,
@@ -35,6 +35,26 @@ from delphi.settings import Settings
 from delphi.web.forms import read_form, refused_form, render_form, whole_number
 from delphi.web.guards import EDITORS_ONLY, OWNERS_ONLY, PanelAccess
 from delphi.web.panel_nav import panel_nav
+
+
+async def _new_link_page(session: AsyncSession, access: PanelAccess, account: Account, p: Any) -> Template:
+    """The confirmation page before giving panellist ``p`` a new link (:func:`preview_new_link`)."""
+    panel = access.panel
+    ctx = await panel_nav(session, access, account)
+    preview = await preview_new_link(session, p)
+    ctx.update(
+        tab="panellists",
+        heading=f"Give {p.pseudonym} a new link?",
+        sentences=preview.sentences(),
+        blockers=[],
+        action_url=f"/panels/{panel.id}/panellists/{p.id}/reissue",
+        button="Send a new link",
+        warning=True,
+        hidden={},
+        back_url=f"/panels/{panel.id}/panellists",
+        back_text="Back to panellists",
+    )
+    return render_form("facilitator/confirm_action.html", ctx)
 
 
 async def _ctx(session: AsyncSession, access: PanelAccess, account: Account) -> dict[str, Any]:
@@ -143,17 +163,29 @@ class PanellistController(Controller):
             "facilitator/panellists_preview.html", ctx, errors=errors, status_code=422 if errors else 200
         )
 
+    @get("/{panellist_id:int}/reissue")
+    async def reissue_confirm(
+        self, panel_access: PanelAccess, panellist_id: int, db_session: AsyncSession, account: Account
+    ) -> Template:
+        """The confirmation page of a new link: the old one stops working at once."""
+        p = await get_panellist(db_session, panel_access.panel, panellist_id)
+        return await _new_link_page(db_session, panel_access, account, p)
+
     @post("/{panellist_id:int}/reissue")
     async def reissue(
         self,
         panel_access: PanelAccess,
         panellist_id: int,
+        request: Request,
         db_session: AsyncSession,
         settings: Settings,
         account: Account,
-    ) -> Redirect:
+    ) -> Redirect | Template:
+        """A new link; without the ``confirm`` field the confirmation page again, nothing changed."""
         panel = panel_access.panel
         p = await get_panellist(db_session, panel, panellist_id)
+        if not (await read_form(request)).get("confirm"):
+            return await _new_link_page(db_session, panel_access, account, p)
         await reissue_link(db_session, p, settings, Actor.account(account))
         await mailing.invite_late_joiner(db_session, panel, p, reissued=True)
         return Redirect(f"/panels/{panel.id}/panellists?reissued={p.pseudonym}", status_code=303)

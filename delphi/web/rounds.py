@@ -1,8 +1,11 @@
 """Facilitator pages of one round: its page, schedule, open, close, remind, finish the panel, review suggestions.
 
-The round page lists what stops the round opening or closing (:func:`delphi.rounds.transitions.round_blockers`);
-every action calls one round use case and redirects (303), or re-shows the round page with the reason (4xx, the
-transaction rolled back). Reading needs a reader's role, every action an editor's (:mod:`delphi.web.guards`).
+The round page lists what stops the round opening or closing (:func:`delphi.rounds.transitions.round_blockers`).
+Open, close, remind and finish each have a confirmation page first (``GET``: what will happen, in numbers, from
+:mod:`delphi.rounds.previews`); it posts to the action with a ``confirm`` field, and a post without one shows the
+confirmation again and changes nothing.  A confirmed action calls one round use case and redirects (303), or
+re-shows the round page with the reason (4xx, the transaction rolled back).  Reading needs a reader's role, the
+confirmation pages and every action an editor's (:mod:`delphi.web.guards`).
 """
 
 from __future__ import annotations
@@ -20,13 +23,14 @@ from delphi.domain import Actor, RoundStatus
 from delphi.errors import ActionFailed, DelphiError, InvalidInput
 from delphi.panels import listing
 from delphi.panels.access import start_over
-from delphi.rounds import lifecycle, moderation, transitions
+from delphi.panels.numbering import panel_statement_labels
+from delphi.rounds import lifecycle, moderation, previews, transitions
 from delphi.rounds.lookup import get_round
 from delphi.rounds.overview import round_overview
-from delphi.rounds.schedule import send_reminder_now, set_schedule
+from delphi.rounds.schedule import ReminderTooSoon, reminder_stamp, send_reminder_now, set_schedule
 from delphi.settings import Settings
 from delphi.web.forms import parse_datetime, read_form, render_form, whole_number
-from delphi.web.guards import PanelAccess
+from delphi.web.guards import EDITORS_ONLY, PanelAccess
 from delphi.web.panel_nav import panel_nav
 
 log = logging.getLogger("delphi.web")
@@ -46,6 +50,65 @@ def _schedule_values(round_: Round) -> dict[str, str]:
     }
 
 
+def _reminded(reminded: int | None, not_started: int | None, started: int | None) -> dict[str, int] | None:
+    """What the round page says after a manual reminder, from the redirect's query (None when there was none)."""
+    if reminded is None:
+        return None
+    return {
+        "queued": max(reminded, 0),
+        "not_started": max(not_started or 0, 0),
+        "started": max(started or 0, 0),
+    }
+
+
+async def _confirmation(
+    session: AsyncSession,
+    access: PanelAccess,
+    account: Account,
+    round_: Round,
+    action: str,
+    *,
+    errors: list[tuple[str, str]] | None = None,
+    status_code: int = 200,
+) -> Template:
+    """The confirmation page of ``action`` (``open``, ``close``, ``remind``, ``finish``) on ``round_``: what it
+    will do, in numbers, or what stops it (then without a confirm button)."""
+    panel = access.panel
+    n = round_.number
+    hidden: dict[str, str] = {}
+    preview: Any
+    if action == "open":
+        preview = await previews.preview_open(session, panel, round_)
+        title, button = f"Open round {n}?", f"Open round {n} now"
+    elif action == "close":
+        preview = await previews.preview_close(session, panel, round_)
+        title, button = f"Close round {n}?", f"Close round {n} now"
+    elif action == "finish":
+        preview = await previews.preview_finish(session, panel)
+        title, button = "Finish the panel?", "Finish the panel"
+    else:
+        preview = await previews.preview_reminder(session, panel, round_)
+        title = f"Send a reminder for round {n}?"
+        button = "Send another reminder" if preview.too_soon else "Send the reminder"
+        if preview.too_soon:
+            hidden["confirmed_after"] = reminder_stamp(preview.last_at)
+    ctx = await panel_nav(session, access, account)
+    ctx.update(
+        round=round_,
+        tab=f"round{n}",
+        heading=title,
+        sentences=preview.sentences(),
+        blockers=list(preview.blockers),
+        action_url=f"/panels/{panel.id}/rounds/{n}/{action}",
+        button=button,
+        warning=action in ("close", "finish"),
+        hidden=hidden,
+        back_url=f"/panels/{panel.id}/rounds/{n}",
+        back_text=f"Back to round {n}",
+    )
+    return render_form("facilitator/confirm_action.html", ctx, errors=errors, status_code=status_code)
+
+
 async def _ctx(session: AsyncSession, access: PanelAccess, account: Account, round_: Round) -> dict[str, Any]:
     panel = access.panel
     ctx = await panel_nav(session, access, account)
@@ -60,6 +123,7 @@ async def _ctx(session: AsyncSession, access: PanelAccess, account: Account, rou
         close_blockers=close_blockers,
         values=_schedule_values(round_),
         overview=await round_overview(session, panel),
+        labels=await panel_statement_labels(session, panel.id),
     )
     return ctx
 
@@ -105,10 +169,48 @@ class RoundController(Controller):
 
     @get("/", name="round")
     async def show(
-        self, panel_access: PanelAccess, number: int, db_session: AsyncSession, account: Account
+        self,
+        panel_access: PanelAccess,
+        number: int,
+        db_session: AsyncSession,
+        account: Account,
+        reminded: int | None = None,
+        not_started: int | None = None,
+        started: int | None = None,
     ) -> Template:
         round_ = await get_round(db_session, panel_access.panel, number)
-        return render_form("facilitator/round.html", await _ctx(db_session, panel_access, account, round_))
+        ctx = await _ctx(db_session, panel_access, account, round_)
+        ctx["reminded"] = _reminded(reminded, not_started, started)
+        return render_form("facilitator/round.html", ctx)
+
+    @get(["/open", "/close", "/remind", "/finish"], opt=EDITORS_ONLY, name="round-confirm")
+    async def confirm_page(
+        self,
+        panel_access: PanelAccess,
+        number: int,
+        request: Request,
+        db_session: AsyncSession,
+        account: Account,
+    ) -> Template:
+        """The confirmation page of the action the path ends with."""
+        round_ = await get_round(db_session, panel_access.panel, number)
+        action = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+        return await _confirmation(db_session, panel_access, account, round_, action)
+
+    async def _unconfirmed(
+        self,
+        access: PanelAccess,
+        number: int,
+        form: dict[str, str],
+        session: AsyncSession,
+        account: Account,
+        action: str,
+    ) -> Template | None:
+        """The confirmation page again when ``form`` has no ``confirm`` field (nothing done); None when it has."""
+        if form.get("confirm"):
+            return None
+        round_ = await get_round(session, access.panel, number)
+        return await _confirmation(session, access, account, round_, action)
 
     @post("/schedule")
     async def schedule(
@@ -174,10 +276,16 @@ class RoundController(Controller):
         self,
         panel_access: PanelAccess,
         number: int,
+        request: Request,
         db_session: AsyncSession,
         settings: Settings,
         account: Account,
     ) -> Redirect | Template:
+        form = await read_form(request)
+        if (
+            page := await self._unconfirmed(panel_access, number, form, db_session, account, "open")
+        ) is not None:
+            return page
         return await self._transition(
             panel_access, number, db_session, settings, account, transitions.open_round, "opened"
         )
@@ -187,10 +295,16 @@ class RoundController(Controller):
         self,
         panel_access: PanelAccess,
         number: int,
+        request: Request,
         db_session: AsyncSession,
         settings: Settings,
         account: Account,
     ) -> Redirect | Template:
+        form = await read_form(request)
+        if (
+            page := await self._unconfirmed(panel_access, number, form, db_session, account, "close")
+        ) is not None:
+            return page
         return await self._transition(
             panel_access, number, db_session, settings, account, transitions.close_round, "closed"
         )
@@ -200,12 +314,52 @@ class RoundController(Controller):
         self,
         panel_access: PanelAccess,
         number: int,
+        request: Request,
         db_session: AsyncSession,
         settings: Settings,
         account: Account,
     ) -> Redirect | Template:
-        return await self._transition(
-            panel_access, number, db_session, settings, account, send_reminder_now, "reminded"
+        """Send a reminder now; within :data:`~delphi.rounds.previews.REMINDER_INTERVAL` of the last one the
+        confirmation page again (409, nothing queued) unless it confirmed that one (``confirmed_after``)."""
+        panel = panel_access.panel
+        form = await read_form(request)
+        if (
+            page := await self._unconfirmed(panel_access, number, form, db_session, account, "remind")
+        ) is not None:
+            return page
+        try:
+            round_ = await get_round(db_session, panel, number)
+            sent = await send_reminder_now(
+                db_session,
+                panel,
+                round_,
+                settings=settings,
+                actor=Actor.account(account),
+                confirmed_after=form.get("confirmed_after", ""),
+            )
+        except ReminderTooSoon as exc:
+            await start_over(db_session, panel, account)
+            round_ = await get_round(db_session, panel, number)
+            return await _confirmation(
+                db_session,
+                panel_access,
+                account,
+                round_,
+                "remind",
+                errors=[("", exc.message)],
+                status_code=409,
+            )
+        except DelphiError as exc:
+            return await _refuse(db_session, panel_access, account, number, exc)
+        except Exception:
+            log.exception("round %s of panel %s: reminder failed", number, panel.id)
+            return await _refuse(
+                db_session, panel_access, account, number, _unexpected_failure(number, "reminded")
+            )
+        return Redirect(
+            f"/panels/{panel.id}/rounds/{number}?reminded={sent.queued}&not_started={sent.not_started}"
+            f"&started={sent.started}#reminded",
+            status_code=303,
         )
 
     @post("/finish")
@@ -213,11 +367,17 @@ class RoundController(Controller):
         self,
         panel_access: PanelAccess,
         number: int,
+        request: Request,
         db_session: AsyncSession,
         settings: Settings,
         account: Account,
     ) -> Redirect | Template:
         panel = panel_access.panel
+        form = await read_form(request)
+        if (
+            page := await self._unconfirmed(panel_access, number, form, db_session, account, "finish")
+        ) is not None:
+            return page
         try:
             await transitions.finish_panel(db_session, panel, settings=settings, actor=Actor.account(account))
         except DelphiError as exc:

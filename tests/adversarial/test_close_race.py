@@ -221,7 +221,7 @@ async def facilitator_closes(base_url: str, panel_id: int, storm: Storm) -> http
         token = csrf_from((await fac.get(page)).text)
         await storm.close_now.wait()
         storm.close_sent = time.monotonic()
-        response = await fac.post(f"{page}/close", data={"_csrf_token": token})
+        response = await fac.post(f"{page}/close", data={"_csrf_token": token, "confirm": "1"})
         storm.close_answered = time.monotonic()
         return response
 

@@ -200,7 +200,7 @@ async def test_a_whole_panel_shows_no_one_anothers_identity_and_stores_or_logs_n
     await fac_post(f"{base}/panellists/import", {"csv_text": csv_text, "confirm": "1"}, f"{base}/panellists")
     closes = (utcnow() + timedelta(days=10)).strftime("%Y-%m-%dT%H:%M")
     await fac_post(f"{base}/rounds/1/schedule", {"closes_at": closes, "reminders": "2d"}, f"{base}/rounds/1")
-    await fac_post(f"{base}/rounds/1/open", {}, f"{base}/rounds/1")
+    await fac_post(f"{base}/rounds/1/open", {"confirm": "1"}, f"{base}/rounds/1")
     await deliver(mail, engine)
     await smtp_sink.wait_for(len(PEOPLE))
 
@@ -243,9 +243,11 @@ async def test_a_whole_panel_shows_no_one_anothers_identity_and_stores_or_logs_n
 
     # --- a reminder, a new link, closing round 1, publishing its comments --------------------------------
     await as_facilitator()
-    await fac_post(f"{base}/rounds/1/remind", {}, f"{base}/rounds/1")
-    await fac_post(f"{base}/panellists/{people[emails[3]].id}/reissue", {}, f"{base}/panellists")
-    await fac_post(f"{base}/rounds/1/close", {}, f"{base}/rounds/1")
+    await fac_post(f"{base}/rounds/1/remind", {"confirm": "1"}, f"{base}/rounds/1")
+    await fac_post(
+        f"{base}/panellists/{people[emails[3]].id}/reissue", {"confirm": "1"}, f"{base}/panellists"
+    )
+    await fac_post(f"{base}/rounds/1/close", {"confirm": "1"}, f"{base}/rounds/1")
     async with make_sessionmaker(engine)() as session:
         comment_ids = (await session.scalars(select(Rating.id).where(Rating.comment != ""))).all()
     for rating_id in comment_ids:
@@ -253,7 +255,7 @@ async def test_a_whole_panel_shows_no_one_anothers_identity_and_stores_or_logs_n
             f"{base}/rounds/1/comments/{rating_id}", {"action": "publish"}, f"{base}/rounds/1/results"
         )
     await fac_post(f"{base}/rounds/2/schedule", {"closes_at": closes, "reminders": ""}, f"{base}/rounds/2")
-    await fac_post(f"{base}/rounds/2/open", {}, f"{base}/rounds/2")
+    await fac_post(f"{base}/rounds/2/open", {"confirm": "1"}, f"{base}/rounds/2")
     await deliver(mail, engine)
 
     # --- round 2: feedback with published comments; one panellist leaves ------------------------------------
@@ -275,7 +277,9 @@ async def test_a_whole_panel_shows_no_one_anothers_identity_and_stores_or_logs_n
 
     # --- the end: round 2 closes, the panel finishes, results go out ------------------------------------------
     await as_facilitator()
-    await fac_post(f"{base}/rounds/2/close", {}, f"{base}/rounds/2")  # the last round: the panel finishes
+    await fac_post(
+        f"{base}/rounds/2/close", {"confirm": "1"}, f"{base}/rounds/2"
+    )  # the last round: the panel finishes
     async with make_sessionmaker(engine)() as session:
         assert await session.scalar(select(Panel.status)) == "finished"
     await deliver(mail, engine)

@@ -73,7 +73,7 @@ async def test_opening_without_what_it_needs_lists_the_actions_on_the_page(
     client: AsyncTestClient, engine: AsyncEngine
 ) -> None:
     base = await new_panel(client, engine)
-    r = await post_form(client, f"{base}/rounds/1/open", {}, token_page=f"{base}/rounds/1")
+    r = await post_form(client, f"{base}/rounds/1/open", {"confirm": "1"}, token_page=f"{base}/rounds/1")
     assert r.status_code == 409
     for action in (
         "Add at least one stakeholder group.",

@@ -81,7 +81,7 @@ async def test_closing_a_locked_panel_whose_rule_does_not_fit_shows_what_to_do_n
 ) -> None:
     base = await open_panel_locked_with_rand_on_five_points(engine, settings)
     await login(client, "fac@example.org")
-    r = await post_form(client, f"{base}/rounds/1/close", {}, token_page=f"{base}/rounds/1")
+    r = await post_form(client, f"{base}/rounds/1/close", {"confirm": "1"}, token_page=f"{base}/rounds/1")
     assert r.status_code == 409
     assert "Round 1 cannot close." in r.text and RAND_REASON in r.text
     assert "Change the consensus rule in the panel settings" in r.text
@@ -97,7 +97,11 @@ async def test_closing_a_locked_panel_whose_rule_does_not_fit_shows_what_to_do_n
     )
     assert r.status_code == 303, r.text
     r = await post_form(
-        client, f"{base}/rounds/1/close", {}, token_page=f"{base}/rounds/1", follow_redirects=False
+        client,
+        f"{base}/rounds/1/close",
+        {"confirm": "1"},
+        token_page=f"{base}/rounds/1",
+        follow_redirects=False,
     )
     assert r.status_code == 303
     async with make_sessionmaker(engine)() as session:
@@ -118,7 +122,7 @@ async def test_an_unexpected_failure_while_closing_shows_what_to_do_not_a_500(
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(transitions, "close_round", broken)
-    r = await post_form(client, f"{base}/rounds/1/close", {}, token_page=f"{base}/rounds/1")
+    r = await post_form(client, f"{base}/rounds/1/close", {"confirm": "1"}, token_page=f"{base}/rounds/1")
     assert r.status_code == 503
     assert (
         "Could not close round 1 because of an unexpected problem on the server. Nothing was changed."
