@@ -90,3 +90,27 @@ async def test_in_discreet_mode_panellist_pages_title_and_header_use_the_neutral
     await session.commit()
     await enter(client, plain.token)  # the same browser, now as a panellist of a panel not in discreet mode
     assert "Plain panel" in title_and_brand((await client.get("/panel")).text)
+
+
+async def test_in_discreet_mode_the_rating_page_title_does_not_name_the_section(
+    session: AsyncSession, client: AsyncTestClient
+) -> None:
+    """A browser tab or history entry shows the <title>: a section such as "Opioid substitution" names the topic."""
+    section = "Opioid substitution"
+    discreet = await build_panel(
+        session,
+        consented=True,
+        sections=((section, 3),),
+        panel_kw={**CONTACT, "discreet": True, "discreet_name": "Service feedback study"},
+    )
+    await session.commit()
+    await enter(client, discreet.token)
+    page = await client.get("/panel/rate")
+    title = re.search(r"<title>(.*?)</title>", page.text, re.S)
+    assert page.status_code == 200 and title and section not in title.group(1)
+    assert section in page.text  # the page itself still heads the statements with their section
+    plain = await build_panel(session, consented=True, sections=((section, 3),), email="y{n}@example.org")
+    await session.commit()
+    await enter(client, plain.token)
+    title = re.search(r"<title>(.*?)</title>", (await client.get("/panel/rate")).text, re.S)
+    assert title and section in title.group(1)
