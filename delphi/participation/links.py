@@ -105,8 +105,8 @@ async def panellist_for_session(
     session ``started`` (epoch seconds; :func:`checks.session_valid
     <delphi.participation.checks.session_valid>`).  Raises :class:`SessionEnded` for the first two and
     :class:`SessionExpired` (401, "you were signed out") for the last.  How long a session lasts is the web
-    layer's check, made before this one (:mod:`delphi.web.panellist.session`).  A valid session while a round is
-    open records the panellist's visit to it (:func:`record_round_visit`).
+    layer's check, made before this one (:mod:`delphi.web.panellist.session`).  It reads one row and writes
+    nothing: every background save comes through here.
     """
     if not isinstance(panellist_id, int) or not isinstance(version, int):
         raise session_ended()
@@ -122,7 +122,6 @@ async def panellist_for_session(
         raise session_ended()
     if signed_out_since(started, panellist.sessions_ended_at):
         raise session_signed_out()
-    await record_round_visit(session, panellist)
     return panellist
 
 

@@ -130,10 +130,14 @@ def live_session(request: Request) -> CookieSession:
 
 async def provide_panellist(request: Request, db_session: AsyncSession) -> Panellist:
     """The panellist of the session cookie; :class:`SessionEnded` (a kind page) when there is no valid one, and
-    :class:`SessionExpired` when it ran out or was signed out."""
+    :class:`SessionExpired` when it ran out or was signed out.  Opening a page (GET) while a round is open
+    records the visit to it (:func:`delphi.participation.links.record_round_visit`); saves need not, since an
+    answer saved in the round counts as opened."""
     found = live_session(request)
     panellist = await links.panellist_for_session(
         db_session, found.panellist_id, found.version, found.started
     )
+    if request.method == "GET":
+        await links.record_round_visit(db_session, panellist)
     remember_language(request, panellist)
     return panellist
