@@ -9,7 +9,7 @@ and ``blockers`` the actions a person must take first (the same lists the action
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -281,11 +281,7 @@ class ReminderPreview:
 
 def reminder_too_soon(last_at: datetime | None, now: datetime) -> bool:
     """True when a manual reminder went less than :data:`REMINDER_INTERVAL` before ``now`` (pure; both UTC)."""
-    return last_at is not None and now - _aware(last_at) < REMINDER_INTERVAL
-
-
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    return last_at is not None and now - last_at < REMINDER_INTERVAL
 
 
 async def last_reminder_count(session: AsyncSession, panel: Panel, round_: Round) -> int:

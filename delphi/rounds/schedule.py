@@ -116,7 +116,7 @@ def reminder_stamp(at: datetime | None) -> str:
     ``""`` for none (pure)."""
     if at is None:
         return ""
-    return str(_micros(previews._aware(at)))
+    return str(_micros(at))
 
 
 def _micros(at: datetime) -> int:
