@@ -53,6 +53,25 @@ class StatementStatus(StrEnum):
 class StatementOrigin(StrEnum):
     FACILITATOR = "facilitator"
     PANELLIST = "panellist"
+    #: Made by the facilitator from answers to an open round (:class:`delphi.db.models.StatementSource`).
+    OPEN_ROUND = "open_round"
+
+
+class RoundKind(StrEnum):
+    """What a round asks: statements to rate (and rankings), or open questions answered in free text."""
+
+    RATING = "rating"
+    #: Idea generation: free-text answers that the facilitator turns into the statements of the next round.
+    OPEN = "open"
+
+
+class BaselineKind(StrEnum):
+    """The kinds of baseline question (:class:`delphi.db.models.BaselineQuestion`)."""
+
+    SINGLE = "single"
+    MULTIPLE = "multiple"
+    NUMBER = "number"
+    TEXT = "text"
 
 
 class RoundStatus(StrEnum):

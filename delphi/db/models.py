@@ -184,6 +184,8 @@ class Panel(Base):
     discreet: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     #: The topic-neutral name used in discreet mode, e.g. "Service feedback study".
     discreet_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    #: The consensus rule for ranking questions: Kendall's W at least this (0-1); locked with ``rule``.
+    ranking_w_min: Mapped[float] = mapped_column(Float, default=0.7, server_default="0.7")
     status: Mapped[str] = mapped_column(String(16), default=domain.PanelStatus.DRAFT)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
@@ -247,6 +249,8 @@ class Panellist(Base):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     #: "Sign out" or "Quick exit": every session cookie started before this is ended (the link still works).
     sessions_ended_at: Mapped[datetime | None]
+    #: When the panellist answered (or passed over) the panel's baseline questions; None before.
+    baseline_at: Mapped[datetime | None]
     first_visit_at: Mapped[datetime | None]
     consented_at: Mapped[datetime | None]
     withdrawn_at: Mapped[datetime | None]
@@ -287,6 +291,8 @@ class Round(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     panel_id: Mapped[int] = mapped_column(ForeignKey("panels.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
+    #: What the round asks (:class:`delphi.domain.RoundKind`): ratings (and rankings), or open questions.
+    kind: Mapped[str] = mapped_column(String(16), default=domain.RoundKind.RATING, server_default="rating")
     status: Mapped[str] = mapped_column(String(16), default=domain.RoundStatus.DRAFT)
     opens_at: Mapped[datetime | None]
     closes_at: Mapped[datetime | None]
@@ -420,6 +426,193 @@ class RoundResult(Base):
     counts: Mapped[list[Any]] = mapped_column(default=list)
     stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OpenQuestion(Base):
+    """A question of a panel's open round ("What should services do to ...?"), answered in free text."""
+
+    __tablename__ = "open_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panel_id: Mapped[int] = mapped_column(ForeignKey("panels.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    #: A line of guidance under the question; "" for none.
+    hint: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdeaAnswer(Base):
+    """One free-text answer of a panellist to an open question; a panellist may give several (``slot`` 1, 2...).
+
+    ``theme`` is the facilitator's grouping ("" while ungrouped); an answer is never shown to other panellists,
+    only the statements made from it (:class:`StatementSource`).
+    """
+
+    __tablename__ = "idea_answers"
+    __table_args__ = (
+        UniqueConstraint("round_id", "question_id", "panellist_id", "slot"),
+        Index("ix_idea_answers_round_id_panellist_id", "round_id", "panellist_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("open_questions.id", ondelete="CASCADE"), index=True)
+    panellist_id: Mapped[int] = mapped_column(ForeignKey("panellists.id", ondelete="CASCADE"))
+    slot: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text, default="")
+    theme: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StatementSource(Base):
+    """Provenance: a draft statement was made from this open-round answer (a statement may have many)."""
+
+    __tablename__ = "statement_sources"
+    __table_args__ = (UniqueConstraint("statement_id", "answer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id", ondelete="CASCADE"))
+    answer_id: Mapped[int] = mapped_column(ForeignKey("idea_answers.id", ondelete="CASCADE"), index=True)
+
+
+class RankingQuestion(Base):
+    """A question asking panellists to put its items in order (1 = first)."""
+
+    __tablename__ = "ranking_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panel_id: Mapped[int] = mapped_column(ForeignKey("panels.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    #: Whether two items may share a rank (a tie); otherwise every rank is used once.
+    allow_ties: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: :class:`delphi.domain.StatementStatus`: active, or retired_in once the ranking rule was met.
+    status: Mapped[str] = mapped_column(String(16), default=domain.StatementStatus.ACTIVE)
+    status_round: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RankingItem(Base):
+    """One item of a ranking question."""
+
+    __tablename__ = "ranking_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("ranking_questions.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(String(500))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RoundRanking(Base):
+    """A ranking question asked in a round, with its verdict under the panel's ranking rule after close."""
+
+    __tablename__ = "round_rankings"
+    __table_args__ = (UniqueConstraint("round_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("ranking_questions.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    #: "in" (W at least ``Panel.ranking_w_min``), "none" or "insufficient"; None before close.
+    verdict: Mapped[str | None] = mapped_column(String(16))
+    outcome: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class RankAnswer(Base):
+    """One panellist's ranking of one question's items in one round.
+
+    ``ranks`` maps each item id (as a string) to its rank, 1 = first; a complete answer ranks every item.
+    ``unable`` is "unable to rank" (``ranks`` then empty).
+    """
+
+    __tablename__ = "rank_answers"
+    __table_args__ = (
+        UniqueConstraint("round_id", "question_id", "panellist_id"),
+        Index("ix_rank_answers_round_id_panellist_id", "round_id", "panellist_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("ranking_questions.id", ondelete="CASCADE"))
+    panellist_id: Mapped[int] = mapped_column(ForeignKey("panellists.id", ondelete="CASCADE"))
+    ranks: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    unable: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RankingResult(Base):
+    """Frozen ranking statistics per (round, question, scope) computed at close; never edited.
+
+    ``scope`` as in :class:`RoundResult`.  ``n`` counts complete rankings, ``n_unable`` "unable to rank".
+    ``items`` is one dict per item in the question's order: ``item_id``, ``mean_rank``, ``median_rank``,
+    ``rank_sum`` (None when ``n`` is 0).  ``stats`` holds the rest (ties, the change in W from the round before).
+    """
+
+    __tablename__ = "ranking_results"
+    __table_args__ = (UniqueConstraint("round_id", "question_id", "scope"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("ranking_questions.id", ondelete="CASCADE"), index=True
+    )
+    scope: Mapped[str] = mapped_column(String(32))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("stakeholder_groups.id"))
+    n: Mapped[int] = mapped_column(Integer)
+    n_unable: Mapped[int] = mapped_column(Integer)
+    w: Mapped[float | None] = mapped_column(Float)
+    chi2: Mapped[float | None] = mapped_column(Float)
+    df: Mapped[int] = mapped_column(Integer)
+    pvalue: Mapped[float | None] = mapped_column(Float)
+    verdict: Mapped[str] = mapped_column(String(16))
+    items: Mapped[list[Any]] = mapped_column(default=list)
+    stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BaselineQuestion(Base):
+    """A question about the panellist asked once, at consent time (:class:`delphi.domain.BaselineKind`).
+
+    Every baseline question is optional and offers "prefer not to say".  ``choices`` lists the answers of a
+    single or multiple choice question ([] for number and text); ``unit`` labels a number ("years").
+    """
+
+    __tablename__ = "baseline_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panel_id: Mapped[int] = mapped_column(ForeignKey("panels.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    choices: Mapped[list[Any]] = mapped_column(default=list)
+    unit: Mapped[str] = mapped_column(String(50), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BaselineAnswer(Base):
+    """A panellist's answer to a baseline question: the ``chosen`` choices (one for a single choice), a
+    ``number``, or ``text``; or ``prefer_not`` ("prefer not to say").  A question left blank has no row."""
+
+    __tablename__ = "baseline_answers"
+    __table_args__ = (UniqueConstraint("panellist_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panellist_id: Mapped[int] = mapped_column(ForeignKey("panellists.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("baseline_questions.id", ondelete="CASCADE"), index=True
+    )
+    chosen: Mapped[list[Any]] = mapped_column(default=list)
+    number: Mapped[float | None] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text, default="")
+    prefer_not: Mapped[bool] = mapped_column(Boolean, default=False)
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class MailText(Base):
