@@ -1,13 +1,16 @@
-"""``delphi analyse RATINGS.csv``: consensus statistics for any tidy ratings file, for researchers.
+"""``delphi analyse RATINGS.csv``: consensus statistics for any tidy ratings (or rankings) file, for researchers.
 
 The click command opens files, reads them with :func:`delphi.analyse.ratings_file.parse_ratings_csv`, builds
 the table with :func:`delphi.analyse.rows.result_rows` and prints it as CSV or JSON; it holds no statistics.
+A file whose header has ``rank`` and no ``rating`` is ranking data: :mod:`delphi.analyse.rankings_file` and
+:mod:`delphi.analyse.ranking_rows` instead.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import json
 import re
 import sys
@@ -16,6 +19,8 @@ from typing import Any, TextIO
 
 import click
 
+from delphi.analyse.ranking_rows import rank_correlation_rows, ranking_item_rows
+from delphi.analyse.rankings_file import RankingsFileError, is_rankings_header, parse_rankings_csv
 from delphi.analyse.ratings_file import POPULATIONS, RatingsFileError, parse_ratings_csv
 from delphi.analyse.rows import result_rows
 from delphi.stats import PRESETS, QUANTILE_METHODS, SCOPES, AnalysisSettings, rule_by_name
@@ -93,6 +98,22 @@ def _parse_range(text: str, what: str) -> tuple[int, int]:
     help="Which rows count: all, or only rows whose 'submitted' column is 1 (the panel's analysis population "
     "'submitted'; the engine's ratings export has that column).",
 )
+@click.option(
+    "--w-min",
+    type=click.FloatRange(0, 1),
+    default=0.7,
+    show_default=True,
+    help="Rankings: the ranking rule's threshold, agreement when Kendall's W >= it (Schmidt 1997). "
+    "--min-ratings is then the fewest complete rankings a verdict needs.",
+)
+@click.option(
+    "--rank-table",
+    type=click.Choice(["items", "correlations"]),
+    default="items",
+    show_default=True,
+    help="Rankings, CSV output: the item table, or each panellist's Spearman rho with their previous round "
+    "(JSON holds both).",
+)
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
 @click.option(
     "-o", "--output", default="-", type=click.Path(dir_okay=False, allow_dash=True), help="Output file."
@@ -108,6 +129,8 @@ def analyse(
     scope: str,
     min_ratings: int,
     population: str,
+    w_min: float,
+    rank_table: str,
     fmt: str,
     output: str,
 ) -> None:
@@ -117,7 +140,23 @@ def analyse(
     One output row per statement x group ('all' pooled, then each group) x round, starting with
     statement, group, round, n, n_unable, median, q1, q3, iqr, pct_agree, pct_disagree, pct_unable, verdict.
     Percentages are 0-100. A bad file exits with status 2 and names the line.
+
+    A header with a 'rank' column and no 'rating' column is ranking data (the engine's rankings export):
+    columns panellist, item, rank (empty: item left unranked) and optionally group, round, question, unable,
+    counted (read by --population submitted). One output row per round x
+    question x group x item with n_raters, n_unable, n_incomplete, Kendall's W, chi2, df, pvalue, verdict
+    (W >= --w-min), the item's mean_rank and median_rank and, with rounds, w_change; --rank-table correlations
+    gives Spearman's rho per panellist between rounds. A bad rankings file exits 2 listing every problem.
     """
+    try:
+        with _open(ratings_csv, "r") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        click.echo(f"Error: cannot read {ratings_csv}: {exc}", err=True)
+        raise SystemExit(2) from None
+    if is_rankings_header(next(csv.reader(io.StringIO(text)), None)):
+        _analyse_rankings(ratings_csv, text, w_min, min_ratings, population, rank_table, fmt, output)
+        return
     lo, hi = _parse_range(scale, "--scale")
     try:
         settings = AnalysisSettings(lo, hi, quantile, unable)
@@ -136,13 +175,9 @@ def analyse(
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     try:
-        with _open(ratings_csv, "r") as handle:
-            table = parse_ratings_csv(handle, settings, population)
+        table = parse_ratings_csv(io.StringIO(text), settings, population)
     except RatingsFileError as exc:
         click.echo(f"Error: {ratings_csv}, {exc}", err=True)
-        raise SystemExit(2) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        click.echo(f"Error: cannot read {ratings_csv}: {exc}", err=True)
         raise SystemExit(2) from None
     columns, rows = result_rows(table, rule, settings, population)
     with _open(output, "w") as out:
@@ -162,3 +197,33 @@ def analyse(
             writer.writerow(columns)
             for row in rows:
                 writer.writerow([_format_csv(row[c]) for c in columns])
+
+
+def _analyse_rankings(
+    path: str, text: str, w_min: float, k_min: int, population: str, rank_table: str, fmt: str, output: str
+) -> None:
+    """``delphi analyse`` on ranking data: parse, build both tables, print one (CSV) or both (JSON)."""
+    try:
+        table = parse_rankings_csv(io.StringIO(text), population)
+    except RankingsFileError as exc:
+        click.echo(f"Error: {path} has {exc}", err=True)
+        raise SystemExit(2) from None
+    item_columns, item_rows = ranking_item_rows(table, w_min=w_min, k_min=k_min)
+    rho_columns, rho_rows = rank_correlation_rows(table)
+    with _open(output, "w") as out:
+        if fmt == "json":
+            document = {
+                "settings": {"w_min": w_min, "k_min": k_min},
+                "columns": item_columns,
+                "rows": item_rows,
+                "correlation_columns": rho_columns,
+                "correlations": rho_rows,
+            }
+            json.dump(document, out, ensure_ascii=False, indent=1)
+            out.write("\n")
+            return
+        columns, rows = (item_columns, item_rows) if rank_table == "items" else (rho_columns, rho_rows)
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_format_csv(row[c]) for c in columns])

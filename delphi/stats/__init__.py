@@ -23,6 +23,15 @@ from delphi.stats.kendall import KendallW, kendalls_w
 from delphi.stats.presets import PRESETS, RULE_NAMES, SENSITIVITY_RULE_NAMES, Preset, preset_of, rule_by_name
 from delphi.stats.quantiles import quantile_from_counts, quantile_sorted, weighted_quantile_from_counts
 from delphi.stats.rand_ucla import classic_k, ipras
+from delphi.stats.ranking import (
+    RANKING_VERDICTS,
+    RankingSummary,
+    consensus_order,
+    rank_correlations,
+    ranking_verdict,
+    summarise_ranking,
+    w_change,
+)
 from delphi.stats.rules import SCOPES, ConsensusRule, rule_problems
 from delphi.stats.settings import QUANTILE_METHODS, UNABLE_POLICIES, AnalysisSettings
 from delphi.stats.stability import Stability, WilcoxonResult, stability, wilcoxon_signed_rank
@@ -35,6 +44,7 @@ __all__ = [
     "GROUP_TESTS",
     "PRESETS",
     "QUANTILE_METHODS",
+    "RANKING_VERDICTS",
     "RULE_NAMES",
     "SCOPES",
     "SENSITIVITY_RULE_NAMES",
@@ -53,6 +63,7 @@ __all__ = [
     "PercentAgreement",
     "Preset",
     "RandUcla",
+    "RankingSummary",
     "RoundAnalysis",
     "ScopeStats",
     "Stability",
@@ -63,6 +74,7 @@ __all__ = [
     "analyse_round",
     "analyse_tabulation",
     "classic_k",
+    "consensus_order",
     "describe_balanced",
     "describe_counts",
     "group_test",
@@ -75,12 +87,16 @@ __all__ = [
     "preset_of",
     "quantile_from_counts",
     "quantile_sorted",
+    "rank_correlations",
+    "ranking_verdict",
     "rule_by_name",
     "rule_problems",
     "stability",
     "statement_advice",
+    "summarise_ranking",
     "tabulate",
     "verdict_labels",
+    "w_change",
     "weighted_quantile_from_counts",
     "wilcoxon_signed_rank",
 ]
