@@ -13,6 +13,7 @@ Use cases change rows in the caller's session, write an audit event and never co
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -229,6 +230,28 @@ def _check_discreet_name(d: PanelInput) -> list[str]:
     return []
 
 
+def _w_min(value: Any) -> float | None:
+    """A ranking threshold from the form ("0.7", "0,7") or a caller (0.7); None when it is not a finite number."""
+    try:
+        w = float(str(value).strip().replace(",", ".")) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        return None
+    return w if math.isfinite(w) else None
+
+
+def _check_ranking_w_min(d: PanelInput) -> list[str]:
+    w = _w_min(d.ranking_w_min)
+    if w is None or not 0 < w <= 1:
+        return ["Kendall's W for consensus on a ranking must be a number above 0 and at most 1, like 0.7."]
+    return []
+
+
+def _store_w_min(value: Any) -> float:
+    w = _w_min(value)
+    assert w is not None  # checked first (_check_ranking_w_min)
+    return w
+
+
 def _strip(value: str) -> str:
     return value.strip()
 
@@ -336,6 +359,15 @@ class PanelInput:
     )
     rule: dict[str, Any] | None = _setting(  # noqa: RUF009 (a dataclasses.field with metadata, not a default)
         "Consensus rule", Form.RULE, None, check=_check_rule, none_keeps=True, locked="the consensus rule"
+    )
+    #: Kendall's W a ranking question needs for consensus (0 < W <= 1; Schmidt 1997 calls 0.7 strong agreement).
+    ranking_w_min: float = _setting(
+        "Ranking questions: consensus when Kendall's W is at least",
+        Form.TEXT,
+        0.7,
+        check=_check_ranking_w_min,
+        store=_store_w_min,
+        locked="the rule for ranking questions",
     )
 
 

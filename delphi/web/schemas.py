@@ -80,6 +80,8 @@ class Panel(msgspec.Struct):
     #: Discreet mode: mail to panellists comes from ``discreet_name`` and never names the title.
     discreet: bool
     discreet_name: str
+    #: The ranking rule: a ranking question reaches consensus when Kendall's W is at least this (0 < W <= 1).
+    ranking_w_min: float
     created_at: datetime
     finished_at: datetime | None
 
