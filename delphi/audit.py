@@ -108,6 +108,14 @@ ACTIONS: Mapping[str, ActionText] = MappingProxyType(
         "group.added": ActionText("Group added", "Stakeholder group “{name}” was added."),
         "group.deleted": ActionText("Group deleted", "Stakeholder group “{name}” was deleted."),
         "group.renamed": ActionText("Group renamed", "Stakeholder group “{old}” was renamed “{new}”."),
+        # baseline questions (the panellists' characteristics)
+        "baseline.added": ActionText("Baseline question added", "Baseline question “{text}” ({kind}) was added."),
+        "baseline.edited": ActionText("Baseline question edited", "Baseline question {question_id} changed: {fields}."),
+        "baseline.deleted": ActionText(
+            "Baseline question deleted",
+            "Baseline question “{text}” was deleted with its {answers_deleted} answer(s).",
+        ),
+        "baseline.moved": ActionText("Baseline question moved", "Baseline question {question_id} was moved {direction}."),
         # statements
         "statement.added": ActionText("Statement added", "Statement {statement_id} was added ({origin})."),
         "statement.edited": ActionText("Statement edited", "Statement {statement_id} was edited."),
@@ -126,6 +134,35 @@ ACTIONS: Mapping[str, ActionText] = MappingProxyType(
             "Statement deleted",
             "Statement {statement_id} ({number}: “{text}”) was deleted before round 1; "
             "the others were renumbered.",
+        ),
+        # an open round 1: its questions, and statements drafted from the answers
+        "round.kind_set": ActionText("Round type chosen", "Round {round} was set to ask {kind}."),
+        "open_question.added": ActionText("Open question added", "Open question {question_id} was added."),
+        "open_question.edited": ActionText("Open question edited", "Open question {question_id} was edited."),
+        "open_question.deleted": ActionText(
+            "Open question deleted", "Open question {question_id} (“{text}”) was deleted."
+        ),
+        "open_question.moved": ActionText(
+            "Open question moved", "Open question {question_id} was moved {direction}."
+        ),
+        "idea.themed": ActionText("Answers grouped", "{count} open-round answer(s) were given the theme “{theme}”."),
+        "statement.from_answers": ActionText(
+            "Statement drafted from answers",
+            "Statement {statement_id} was drafted for round {round} from {answers} open-round answer(s).",
+        ),
+        # ranking questions
+        "ranking.added": ActionText(
+            "Ranking question added", "Ranking question {question_id} was added with {items} items."
+        ),
+        "ranking.edited": ActionText("Ranking question edited", "Ranking question {question_id} was edited."),
+        "ranking.deleted": ActionText(
+            "Ranking question deleted", "Ranking question {question_id} (“{text}”) was deleted."
+        ),
+        "ranking.included": ActionText(
+            "Ranking question added to round", "Ranking question {question_id} was added to round {round}."
+        ),
+        "ranking.dropped": ActionText(
+            "Ranking question dropped", "Ranking question {question_id} was dropped from round {round}."
         ),
         # panellists
         "panellist.added": ActionText("Panellist added", "Panellist {pseudonym} was added."),

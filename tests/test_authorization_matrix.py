@@ -62,6 +62,8 @@ RESEARCHER_DENIED_PAGES = frozenset(
         "/panels/{panel_id:int}/settings",
         "/panels/{panel_id:int}/statements/{statement_id:int}/edit",
         "/panels/{panel_id:int}/statements/{statement_id:int}/delete",
+        "/panels/{panel_id:int}/rankings/{ranking_id:int}/edit",
+        "/panels/{panel_id:int}/rankings/{ranking_id:int}/delete",
         "/panels/{panel_id:int}/panellists",
         "/panels/{panel_id:int}/mail",
         "/panels/{panel_id:int}/mail/texts",
@@ -111,6 +113,10 @@ def expected(method: str, template: str, role: str) -> Due:
         # signed in). Not sent to panellists, whose session the rest of the matrix needs: see
         # tests/panellist/test_sign_out.py.
         return None if role in ("panellist", "other-panellist") else 303
+    if template == "/panel/rank/{question_id:int}" and method == "GET" and role in ("panellist", "other-panellist"):
+        # Ranking question 999999 is in no round: 404, the answer to another panel's question too (see
+        # tests/panellist/test_ranking_page.py); the other panel has no round open yet, so its page is /panel.
+        return 404 if role == "panellist" else 303
     if template == "/panel" or template.startswith("/panel/"):
         if account or role == "anonymous":
             return 403
@@ -176,6 +182,16 @@ def expected(method: str, template: str, role: str) -> Due:
         # Editors: a card posted without "confirm" is only the confirmation page; cards for everyone without
         # saying who, and a payment without an amount, are refused; payment 999999 does not exist.
         return CARDS_AND_PAYMENTS[template]
+    if template.startswith("/panels/{panel_id:int}/rankings/{ranking_id:int}") and method == "GET":
+        if not account:
+            return 303
+        # The edit and delete pages are for editors; ranking question 999999 is no question of the panel.
+        return 403 if role == "researcher" else 404
+    if template == "/panels/{panel_id:int}/rounds/{number:int}/answers" and method == "GET":
+        if not account:
+            return 303
+        # Round 1 of the matrix's panel asks statements to rate: it has no open-round answers to show.
+        return 404
     if template.startswith("/panels/{panel_id:int}"):
         if not account:
             return 303
@@ -242,7 +258,7 @@ PATH_PARAMETERS = frozenset(
     {
         "panel_id", "number", "rating_id", "filename", "group_id", "statement_id", "panellist_id",
         "suggestion_id", "token_id", "token", "file_path", "path", "account_id", "invitation_id", "kind",
-        "payment_id",
+        "payment_id", "question_id", "ranking_id", "slot",
     }
 )  # fmt: skip
 
@@ -265,6 +281,9 @@ def concrete(template: str, world: World) -> str:
         "invitation_id": 999_999,
         "kind": "invitation",
         "payment_id": 999_999,
+        "question_id": 999_999,
+        "ranking_id": 999_999,
+        "slot": 1,
     }
 
     assert set(values) == PATH_PARAMETERS

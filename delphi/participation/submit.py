@@ -17,7 +17,7 @@ from delphi.db.models import Panel, Panellist, Round, Statement, Submission, utc
 from delphi.errors import InvalidInput
 from delphi.mail import kinds
 from delphi.mail.outbox import enqueue_mail
-from delphi.participation import paging
+from delphi.participation import ideas, paging, ranking
 from delphi.participation.checks import Scale
 from delphi.participation.facts import (
     Progress,
@@ -90,7 +90,8 @@ async def submit(
     """Mark the panellist's current round complete; idempotent.
 
     Requires consent, an open round and an answer (a rating or "unable") to every statement; missing answers
-    raise :class:`~delphi.errors.InvalidInput` with one issue per statement (field ``s<id>``).  The first call
+    raise :class:`~delphi.errors.InvalidInput` with one issue per statement (field ``s<id>``), then one per ranking
+    question not yet ranked nor marked "unable" (field ``rk<question id>``).  The first call
     inserts the Submission, writes a ``round.submitted`` audit event and (unless ``send_receipt`` is false)
     enqueues the receipt e-mail (dedupe key ``receipt:r<round id>:p<panellist id>``); later calls return the
     same receipt with ``created`` False.  Answers can still be changed until the round closes.
@@ -99,10 +100,13 @@ async def submit(
     target = await write_target(session, panellist, [], now)
     facts = await load_facts(session, panellist)
     rnd = require_round(facts)
+    if rnd.kind == "open" and not await ideas.count_answers(session, rnd.id, panellist.id):
+        raise fail_many(InvalidInput, [Issue("answers", N_("Write at least one answer before you send them."))])
     missing = paging.unanswered(facts.statement_ids, await answered_ids(session, rnd.id, panellist.id))
-    if missing:
-        statements = await statements_by_id(session, missing)
-        raise fail_many(InvalidInput, _missing_issues(missing, statements, target.scale))
+    issues = _missing_issues(missing, await statements_by_id(session, missing), target.scale) if missing else []
+    issues += await ranking.missing_ranking_issues(session, rnd.id, panellist.id)  # one per ranking unanswered
+    if issues:
+        raise fail_many(InvalidInput, issues)
     stmt = (
         insert_for(dialect_name(session), Submission)
         .values(round_id=rnd.id, panellist_id=panellist.id, submitted_at=now)

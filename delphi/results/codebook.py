@@ -126,6 +126,14 @@ def rule_rows(frame: Frame) -> list[tuple[Any, ...]]:
             "1 if the rule was changed after it was fixed (see the audit trail).",
             "boolean",
         ),
+        row(
+            "ranking_w_min",
+            p.ranking_w_min,
+            "The ranking rule: agreement on a ranking question's order when Kendall's W (tie-corrected) is at "
+            f"least this, with at least {max(p.k_min, 2)} complete rankings (rankings, ranking-results).",
+            "number",
+            "0-1",
+        ),
     ]
 
 

@@ -16,6 +16,12 @@ feedback_shown closed round, statement and scope released            :func:`feed
 comments       comment, any moderation status                        the ``comments`` export
 suggestions    suggestion                                            the ``suggestions`` export
 reasons        reason for a rating outside the middle half           the ``reasons`` export
+open-answers   answer to the open round 1 (pseudonymous)             the ``open-answers`` export
+provenance     version of a statement made from answers, per answer  the ``provenance`` export
+rankings       round, ranking question, panellist and item           the ``rankings`` export (no primary key:
+                                                                     an "unable to rank" row has no item)
+ranking_results round, ranking question, scope and item (frozen)     the ``ranking-results`` export
+baseline       panellist and baseline question answered              the ``baseline`` export
 ============== ===================================================== ===========================================
 
 One source each: the tables are the ones the single exports build, written by the same CSV writer (formula
@@ -45,7 +51,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi import __version__
 from delphi.db.models import RoundResult, utcnow
-from delphi.results import codebook, qualitative, summaries, tidy
+from delphi.results import baseline_export, codebook, ideas, qualitative, ranking_tables, summaries, tidy
 from delphi.results.frame import Frame
 from delphi.results.tables import Column, Table
 from delphi.results.writers import iso_utc, to_csv
@@ -314,6 +320,23 @@ RESOURCES: tuple[Resource, ...] = (
         ("round", "statement_id", "panellist"),
         (_ROUND, ("statement_id", "statements", "statement_id"), _GROUP_NAME),
     ),
+    Resource(ranking_tables.ANSWERS_NAME, (), (_ROUND, _GROUP_NAME), required=("question_id", "panellist")),
+    Resource(
+        "ranking_results",
+        ("round", "question_id", "group", "item_id"),
+        (_ROUND, ("group_id", "groups", "group_id")),
+    ),
+    Resource(baseline_export.NAME, ("panellist", "question_id"), (_GROUP_NAME,), required=("question",)),
+    Resource(ideas.OPEN_ANSWERS_NAME, ("answer_id",), (_ROUND,), required=("question_id", "text")),
+    Resource(
+        ideas.PROVENANCE_NAME,
+        ("statement_id", "answer_id"),
+        (
+            ("statement_id", "statements", "statement_id"),
+            ("parent_id", "statements", "statement_id"),
+            ("answer_id", ideas.OPEN_ANSWERS_NAME, "answer_id"),
+        ),
+    ),
 )
 
 
@@ -355,9 +378,10 @@ def resource_descriptor(table: Table, resource: Resource) -> dict[str, Any]:
     """The ``resources[]`` entry of one table (pure)."""
     schema: dict[str, Any] = {
         "fields": [field(c, resource) for c in table.columns],
-        "primaryKey": list(resource.primary_key),
         "missingValues": [""],
     }
+    if resource.primary_key:
+        schema["primaryKey"] = list(resource.primary_key)
     if resource.foreign_keys:
         schema["foreignKeys"] = [
             {"fields": column, "reference": {"resource": target, "fields": there}}
@@ -407,8 +431,13 @@ async def load_tables(session: AsyncSession, frame: Frame, created: datetime) ->
         qualitative.comments_table,
         qualitative.suggestions_table,
         qualitative.reasons_table,
+        ranking_tables.rankings_table,
+        ranking_tables.ranking_results_table,
+        baseline_export.baseline_table,
     ]
-    ratings, round_summaries, comments, suggestions, reasons = [await b(session, frame) for b in builders]
+    ratings, round_summaries, comments, suggestions, reasons, ranks, ranked, answers = [
+        await b(session, frame) for b in builders
+    ]
     return [
         panel_table(frame, created),
         groups_table(frame),
@@ -420,6 +449,11 @@ async def load_tables(session: AsyncSession, frame: Frame, created: datetime) ->
         comments,
         suggestions,
         reasons,
+        ranks,
+        _renamed(ranked, "ranking_results"),
+        answers,
+        await ideas.open_answers_table(session, frame),
+        await ideas.provenance_table(session, frame),
     ]
 
 

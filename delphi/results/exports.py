@@ -6,10 +6,15 @@ name             formats          who          what
 final-list       csv, xlsx, json  readers      the final consensus list
 ratings          csv, xlsx        readers      every rating, tidy long form
 round-summaries  csv, xlsx, json  readers      frozen statistics per round, statement, group
+rankings         csv, xlsx, json  readers      every ranking, tidy long form
+ranking-results  csv, xlsx, json  readers      frozen ranking figures per round, question, group, item
 codebook         csv, xlsx, json  readers      every column and setting
 comments         csv, xlsx, json  readers      every comment, any moderation status
 suggestions      csv, xlsx, json  readers      every suggestion, original and final wording
 reasons          csv, xlsx, json  readers      every reason for a rating outside the middle half
+open-answers     csv, xlsx, json  readers      every answer to an open round 1, with its theme
+provenance       csv, xlsx, json  readers      statements made from answers, version by version
+baseline         csv, xlsx, json  readers      every answer to the baseline questions, pseudonymous
 datapackage      zip              readers      the whole study as a Frictionless Data Package
 pseudonym-key    csv              contacts     pseudonym to e-mail
 honoraria        csv, xlsx        owner        rounds completed, amounts owed, paid and due
@@ -37,7 +42,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from delphi.db.models import utcnow
 from delphi.domain import PanelRole
 from delphi.errors import Conflict, Forbidden, InvalidInput, NotFound
-from delphi.results import codebook, datapackage, final_list, people, qualitative, summaries, tidy
+from delphi.results import (
+    baseline_export,
+    codebook,
+    datapackage,
+    final_list,
+    ideas,
+    people,
+    qualitative,
+    ranking_tables,
+    summaries,
+    tidy,
+)
 from delphi.results.frame import Frame
 from delphi.results.tables import Column, Table
 from delphi.results.writers import MEDIA_TYPES, write
@@ -129,6 +145,39 @@ CATALOG: tuple[ExportSpec, ...] = (
         summaries.summaries_table,
     ),
     ExportSpec(
+        ranking_tables.ANSWERS_NAME,
+        "Every ranking (tidy long form)",
+        "One row per panellist, round, ranking question and item: pseudonym, group, rank (1 = first), or one "
+        "row marked 'unable', and whether the frozen figures counted it. Reads into R, Excel and `delphi analyse`.",
+        ("csv", "xlsx", "json"),
+        READERS,
+        True,
+        ranking_tables.answer_columns,
+        ranking_tables.rankings_table,
+    ),
+    ExportSpec(
+        ranking_tables.RESULTS_NAME,
+        "Ranking results",
+        "The frozen figures of every closed round per ranking question, pooled and per group: Kendall's W, "
+        "chi-squared, p, the verdict under the ranking rule, and each item's place, mean and median rank.",
+        ("csv", "xlsx", "json"),
+        READERS,
+        True,
+        ranking_tables.result_columns,
+        ranking_tables.ranking_results_table,
+    ),
+    ExportSpec(
+        baseline_export.NAME,
+        "Baseline answers",
+        "Every panellist's answers to the questions about themselves (pseudonym and group, never a name or an "
+        "address): the choices, the number or the text, or 'prefer not to say'. Not suppressed: keep it safe.",
+        ("csv", "xlsx", "json"),
+        READERS,
+        False,
+        baseline_export.columns,
+        baseline_export.baseline_table,
+    ),
+    ExportSpec(
         codebook.NAME,
         "Codebook",
         "Every column of every export, the scale, the rule, the quantile method, the denominator choice "
@@ -171,6 +220,28 @@ CATALOG: tuple[ExportSpec, ...] = (
         True,
         qualitative.reason_columns,
         qualitative.reasons_table,
+    ),
+    ExportSpec(
+        ideas.OPEN_ANSWERS_NAME,
+        "Open-round answers",
+        "Every answer to the open round's questions: question, pseudonym, the answer as written, its theme, "
+        "whether it counts, and the statements made from it.",
+        ("csv", "xlsx", "json"),
+        READERS,
+        True,
+        ideas.open_answer_columns,
+        ideas.open_answers_table,
+    ),
+    ExportSpec(
+        ideas.PROVENANCE_NAME,
+        "Provenance of statements made from answers",
+        "For each statement made from open-round answers, every version (draft, rewordings) with the answers "
+        "it was made from.",
+        ("csv", "xlsx", "json"),
+        READERS,
+        True,
+        ideas.provenance_columns,
+        ideas.provenance_table,
     ),
     ExportSpec(
         datapackage.NAME,

@@ -8,7 +8,8 @@ Definitions (per panellist, for one round):
 * **opened**: visited their personal link or a panellist page while this round was open (a ``RoundVisit`` of
   this round, :func:`delphi.participation.links.record_round_visit`) or saved an answer in this round; a visit
   in an earlier round does not count;
-* **started**: saved at least one answer (rating, "unable" or comment) in this round;
+* **started**: saved at least one answer (rating, "unable", comment, or an open round's free-text answer) in
+  this round;
 * **submitted**: marked this round complete;
 * **bounced** / **withdrawn**: the panellist's current status;
 * **response rate**: submitted / invited, in percent (the denominator keeps bounced and withdrawn people, so
@@ -21,10 +22,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from delphi.db.models import Panellist, Rating, Round, RoundVisit, StakeholderGroup, Submission
+from delphi.db.models import IdeaAnswer, Panellist, Rating, Round, RoundVisit, StakeholderGroup, Submission
 from delphi.domain import PanellistStatus
 
 
@@ -70,14 +71,15 @@ class GroupProgress:
 
 async def load_progress(session: AsyncSession, round_: Round) -> list[Progress]:
     """Every panellist of the round's panel with their progress in it, by pseudonym (one query)."""
+    saved = union_all(  # ratings, and an open round's answers (a panellist with any answer has started)
+        select(Rating.panellist_id.label("pid"), Rating.id.label("id"), Rating.updated_at.label("at")).where(
+            Rating.round_id == round_.id
+        ),
+        select(IdeaAnswer.panellist_id, IdeaAnswer.id, IdeaAnswer.updated_at).where(IdeaAnswer.round_id == round_.id),
+    ).subquery()
     answers = (
-        select(
-            Rating.panellist_id.label("pid"),
-            func.count(Rating.id).label("answers"),
-            func.max(Rating.updated_at).label("last"),
-        )
-        .where(Rating.round_id == round_.id)
-        .group_by(Rating.panellist_id)
+        select(saved.c.pid.label("pid"), func.count(saved.c.id).label("answers"), func.max(saved.c.at).label("last"))
+        .group_by(saved.c.pid)
         .subquery()
     )
     rows = await session.execute(

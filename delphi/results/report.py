@@ -44,7 +44,10 @@ from delphi.domain import (
 )
 from delphi.panels.numbering import panel_statement_labels
 from delphi.results import attrition
+from delphi.results.characteristics import Characteristics, load_characteristics
 from delphi.results.frame import Frame, settings_record
+from delphi.results.ideas import Provenance, load_provenance
+from delphi.results.rankings import RankingReport, report_section
 from delphi.results.reasons import Reason, load_closed_round_reasons
 from delphi.rounds.final import FinalConsensusList, final_consensus_list
 from delphi.stats.presets import Preset, preset_of
@@ -219,6 +222,12 @@ class Report:
     handling: tuple[Handling, ...] = ()
     suggestion_results: tuple[SuggestionResult, ...] = ()
     stopping: StoppingRule | None = None
+    #: The participants' characteristics (baseline questions), None when the panel asks none.
+    characteristics: Characteristics | None = None
+    #: The ranking questions: the ranking rule, and each question's rounds, W trend and final order.
+    rankings: RankingReport | None = None
+    #: Statements made from an open round's answers: their source answers and versions (empty without one).
+    provenance: tuple[Provenance, ...] = ()
 
 
 def composition(rows: Iterable[tuple[int, str, bool, int]], frame: Frame) -> tuple[GroupComposition, ...]:
@@ -453,6 +462,9 @@ async def build_report(session: AsyncSession, frame: Frame) -> Report:
         handling=await handling(session, frame),
         suggestion_results=await suggestion_results(session, panel_id, labels),
         stopping=stopping_rule(frame, await last_close(session, panel_id)),
+        characteristics=await load_characteristics(session, frame.panel, frame.groups),
+        rankings=await report_section(session, frame),
+        provenance=tuple(await load_provenance(session, frame.panel)),
     )
 
 

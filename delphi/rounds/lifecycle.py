@@ -39,6 +39,12 @@ class PanelFacts:
     rule_problems: tuple[str, ...] = ()
     #: Whether the panel has a contact (a name and an e-mail address) for panellists' pages and mail.
     has_contact: bool = True
+    #: What the round asks (:class:`delphi.domain.RoundKind`); an open round needs open questions instead of
+    #: statements, and at least one rating round after it.
+    round_kind: str = "rating"
+    n_open_questions: int = 0
+    #: Ranking questions the round asks (a rating round may ask rankings only).
+    n_rankings: int = 0
 
 
 def open_blockers(facts: PanelFacts, now: datetime) -> list[str]:
@@ -70,8 +76,18 @@ def open_blockers(facts: PanelFacts, now: datetime) -> list[str]:
         )
     if facts.n_groups == 0:
         actions.append("Add at least one stakeholder group.")
-    if facts.n_statements == 0:
-        actions.append(f"Add at least one statement to round {n}.")
+    if facts.round_kind == "open":
+        if facts.n_open_questions == 0:
+            actions.append(f"Add at least one open question to round {n}.")
+        if facts.n_statements:
+            actions.append(f"Drop the statements from round {n}: an open round asks open questions only.")
+        if facts.max_rounds < 2:
+            actions.append(
+                "Raise the panel's maximum number of rounds to at least 2: an open round is followed by at least "
+                "one rating round."
+            )
+    elif facts.n_statements == 0 and facts.n_rankings == 0:
+        actions.append(f"Add at least one statement or ranking question to round {n}.")
     if facts.n_invitable_panellists == 0:
         actions.append("Add at least one panellist who can be invited.")
     if facts.closes_at is None:
@@ -187,9 +203,10 @@ def carry_forward(verdicts: Mapping[int, str], policy: str = "unsettled") -> lis
     raise ValueError(f"unknown carry-forward policy {policy!r}; use unsettled, all or none")
 
 
-def finished_after_close(round_number: int, max_rounds: int, n_carried: int) -> bool:
-    """True when closing this round finishes the panel: nothing left to ask, or the last allowed round."""
-    return n_carried == 0 or round_number >= max_rounds
+def finished_after_close(round_number: int, max_rounds: int, n_carried: int, n_rankings_carried: int = 0) -> bool:
+    """True when closing this round finishes the panel: nothing left to ask (no statement and no ranking question
+    carried forward), or the last allowed round."""
+    return (n_carried == 0 and n_rankings_carried == 0) or round_number >= max_rounds
 
 
 def round_is_due_to_close(status: str, closes_at: datetime | None, now: datetime) -> bool:

@@ -15,11 +15,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi import audit
 from delphi.db.locks import begin_write
-from delphi.db.models import Panel, Panellist, Round, RoundStatement, StakeholderGroup, Statement, utcnow
+from delphi.db.models import (
+    Panel,
+    Panellist,
+    RankingQuestion,
+    Round,
+    RoundRanking,
+    RoundStatement,
+    StakeholderGroup,
+    Statement,
+    utcnow,
+)
 from delphi.domain import Actor, PanellistStatus, PanelStatus, RoundStatus, StatementStatus
 from delphi.errors import Conflict, PreconditionsUnmet
 from delphi.panels.settings import rule_fit_problems
-from delphi.rounds import closing, lifecycle, mailing
+from delphi.rounds import closing, lifecycle, mailing, ranking_close
+from delphi.rounds import open_round as open_kind
 from delphi.rounds.lookup import panel_rule
 from delphi.rounds.recipients import count_invitable, invitable_panellists
 from delphi.settings import Settings
@@ -32,6 +43,9 @@ async def open_facts(session: AsyncSession, panel: Panel, round_: Round) -> life
     )
     n_statements = await session.scalar(
         select(func.count()).select_from(RoundStatement).where(RoundStatement.round_id == round_.id)
+    )
+    n_rankings = await session.scalar(
+        select(func.count()).select_from(RoundRanking).where(RoundRanking.round_id == round_.id)
     )
     previous = await session.scalar(
         select(Round.status).where(Round.panel_id == panel.id, Round.number == round_.number - 1)
@@ -55,6 +69,9 @@ async def open_facts(session: AsyncSession, panel: Panel, round_: Round) -> life
         opens_at=round_.opens_at,
         max_rounds=panel.max_rounds,
         panel_finished=panel.status == PanelStatus.FINISHED,
+        round_kind=round_.kind,
+        n_rankings=n_rankings or 0,
+        n_open_questions=await open_kind.count_open_questions(session, panel.id) if round_.kind == "open" else 0,
     )
 
 
@@ -96,7 +113,11 @@ async def open_round(
             actor=actor,
             panel_id=panel.id,
             action="rule.locked",
-            detail={"rule": panel.rule, "analysis_population": panel.analysis_population},
+            detail={
+                "rule": panel.rule,
+                "analysis_population": panel.analysis_population,
+                "ranking_w_min": panel.ranking_w_min,
+            },
         )
     panel.status = PanelStatus.RUNNING
     round_.status = RoundStatus.OPEN
@@ -110,6 +131,13 @@ async def open_round(
         update(Statement)
         .where(
             Statement.id.in_(select(RoundStatement.statement_id).where(RoundStatement.round_id == round_.id))
+        )
+        .values(status=StatementStatus.ACTIVE)
+    )
+    await session.execute(
+        update(RankingQuestion)
+        .where(
+            RankingQuestion.id.in_(select(RoundRanking.question_id).where(RoundRanking.round_id == round_.id))
         )
         .values(status=StatementStatus.ACTIVE)
     )
@@ -169,17 +197,25 @@ async def close_round(
     blockers = lifecycle.close_blockers(round_.status, round_.number, rule_fit_problems(panel))
     if blockers:
         raise PreconditionsUnmet(f"Round {round_.number} cannot close.", blockers)
+    if round_.kind == "open":  # idea generation: nothing frozen, the next round drafted empty
+        done = await open_kind.close_open_round(session, panel, round_, now=now, actor=actor)
+        return CloseOutcome(verdicts={}, carried=[], finished=False, next_round=done.next_round)
     round_.status = RoundStatus.CLOSED
     round_.closed_at = now
     frozen = await closing.freeze(session, panel, round_, now=now)
     verdicts = await closing.classify(session, panel, round_, frozen)
+    rankings = await ranking_close.close_rankings(session, panel, round_, now=now, carry_policy=carry_policy)
     carried = lifecycle.carry_forward(verdicts, carry_policy)
-    finished = lifecycle.finished_after_close(round_.number, panel.max_rounds, len(carried))
+    finished = lifecycle.finished_after_close(
+        round_.number, panel.max_rounds, len(carried), len(rankings.carried)
+    )
     next_number = None
     if finished:
         await finish_panel(session, panel, now=now, settings=settings, actor=actor)
     else:
-        next_number = (await closing.draft_next(session, panel, round_, carried)).number
+        nxt = await closing.draft_next(session, panel, round_, carried)
+        await ranking_close.draft_rankings(session, round_, nxt, rankings.carried)
+        next_number = nxt.number
     counts = {v: list(verdicts.values()).count(v) for v in ("in", "out", "none", "insufficient")}
     audit.record(
         session,
@@ -190,6 +226,8 @@ async def close_round(
             "round": round_.number,
             "verdicts": counts,
             "carried_forward": len(carried),
+            "ranking_verdicts": rankings.counts(),
+            "rankings_carried_forward": len(rankings.carried),
             "respondents": frozen.respondents,
             "finished": finished,
         },

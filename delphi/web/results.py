@@ -32,6 +32,7 @@ from delphi.results import (
     exports,
     monitoring,
     qualitative,
+    rankings,
     reasons,
     report,
     round_results,
@@ -174,6 +175,8 @@ class ResultsController(Controller):
                 everything, await round_results.previous_verdicts(db_session, round_)
             ),
             balanced_rule=bool(frame.rule and frame.rule.scope == "balanced"),
+            rankings=await rankings.load_round_rankings(db_session, frame.panel, round_, frame.groups),
+            ranking_verdicts=rankings.VERDICTS,
         )
         return page("results/round.html", ctx)
 

@@ -219,6 +219,7 @@ async def test_exports_download_through_the_api_with_a_token(
     listing = (await client.get(f"/api/v1/panels/{world.pid}/exports", headers=bearer(token))).json()
     assert {e["name"] for e in listing} == {
         "final-list", "ratings", "round-summaries", "codebook", "comments", "suggestions", "reasons", "datapackage",
+        "rankings", "ranking-results", "baseline", "open-answers", "provenance",
     }  # fmt: skip
     url = next(e for e in listing if e["name"] == "ratings")["urls"]["csv"]
     response = await client.get(url, headers=bearer(token))

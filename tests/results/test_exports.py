@@ -46,6 +46,12 @@ def as_dicts(data: bytes) -> list[dict[str, str]]:
 
 async def test_every_xlsx_export_matches_its_csv_cell_by_cell(session: AsyncSession, study: Study) -> None:
     for spec in exports.CATALOG:
+        if spec.name in ("open-answers", "provenance"):
+            continue  # this study has no open round: checked with rows in tests/results/test_provenance.py
+        if spec.name == "baseline":
+            continue  # this study asks no baseline question: checked with rows in test_characteristics.py
+        if spec.name in ("rankings", "ranking-results"):
+            continue  # this study asks no ranking question: checked with rows in test_ranking_exports.py
         if {"csv", "xlsx"} <= set(spec.formats):
             csv_data = await produce(session, study, spec.name, "csv")
             xlsx_data = await produce(session, study, spec.name, "xlsx")

@@ -39,7 +39,7 @@ def test_every_missing_piece_is_listed_as_an_action() -> None:
     assert blockers == [
         "Choose a consensus rule in the panel settings.",
         "Add at least one stakeholder group.",
-        "Add at least one statement to round 1.",
+        "Add at least one statement or ranking question to round 1.",
         "Add at least one panellist who can be invited.",
         "Set a closing date for round 1.",
     ]

@@ -66,7 +66,7 @@ async def test_open_lists_every_missing_action(session: AsyncSession, settings: 
         "Add a panel contact (name and e-mail) in the panel settings: panellists see it on every page and in "
         "every mail.",
         "Add at least one stakeholder group.",
-        "Add at least one statement to round 1.",
+        "Add at least one statement or ranking question to round 1.",
         "Add at least one panellist who can be invited.",
         "Set a closing date for round 1.",
     ]

@@ -77,7 +77,7 @@ async def test_opening_without_what_it_needs_lists_the_actions_on_the_page(
     assert r.status_code == 409
     for action in (
         "Add at least one stakeholder group.",
-        "Add at least one statement to round 1.",
+        "Add at least one statement or ranking question to round 1.",
         "Add at least one panellist who can be invited.",
         "Set a closing date for round 1.",
     ):

@@ -1,4 +1,5 @@
-"""API of a panel's results across rounds: attrition, the final consensus list and the exports."""
+"""API of a panel's results across rounds: attrition, the final consensus list and the exports; with the ranking
+results of a round (:mod:`delphi.web.api.rankings`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from delphi.results import attrition, exports, report
 from delphi.results.frame import load_frame
 from delphi.rounds.final import final_consensus_list
 from delphi.web import schemas
+from delphi.web.api import rankings
 from delphi.web.api.problems import CONFLICT, PROBLEMS, problem_spec
 from delphi.web.guards import PanelAccess
 from delphi.web.results import export_response
@@ -133,4 +135,4 @@ async def download_export(
     )
 
 
-HANDLERS: list[Any] = [get_attrition, get_final, list_exports, download_export]
+HANDLERS: list[Any] = [get_attrition, get_final, list_exports, download_export, *rankings.HANDLERS]

@@ -12,11 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import Panellist
 from delphi.errors import InvalidInput
-from delphi.participation import consent, final, pages, submit, suggest
+from delphi.participation import baseline, consent, final, ideas, pages, ranking, submit, suggest
 from delphi.participation.issues import N_, Issue
 from delphi.rounds import figures
 from delphi.web.forms import read_form
 from delphi.web.ids import possible_id
+from delphi.web.panellist import ideas as ideas_pages
 from delphi.web.panellist.errors import EXCEPTION_HANDLERS
 from delphi.web.panellist.rendering import chart_for, errors_of, gettext_for, render, translate
 from delphi.web.panellist.session import logout, provide_panellist
@@ -78,7 +79,20 @@ class PanellistPagesController(Controller):
             return Redirect("/panel/results", status_code=303)
         if not ov.consented:
             return Redirect("/panel/consent", status_code=303)
-        return render(request, "home.html", panellist, panel=ov.panel, ov=ov, saved=bool(saved))
+        if await baseline.needs_baseline(db_session, panellist):
+            return Redirect("/panel/about-you", status_code=303)
+        has_baseline = await baseline.has_questions(db_session, panellist.panel_id)
+        return render(
+            request,
+            "home.html",
+            panellist,
+            panel=ov.panel,
+            ov=ov,
+            saved=bool(saved),
+            has_baseline=has_baseline,
+            idea_answers=await ideas.answer_count(db_session, panellist),
+            rankings=await ranking.round_rankings(db_session, panellist),
+        )
 
     # consent ------------------------------------------------------------------------------------------------
     @get("/consent", name="panellist_consent")
@@ -101,6 +115,8 @@ class PanellistPagesController(Controller):
                 request, "consent.html", panellist, status_code=400, panel=ov.panel, ov=ov, errors=errors
             )
         await consent.record_consent(db_session, panellist)
+        if await baseline.needs_baseline(db_session, panellist):
+            return Redirect("/panel/about-you", status_code=303)
         return Redirect("/panel", status_code=303)
 
     # review, submit, receipt --------------------------------------------------------------------------------
@@ -113,8 +129,13 @@ class PanellistPagesController(Controller):
         ov = await pages.overview(db_session, panellist)
         if ov.round is None:
             return Redirect("/panel", status_code=303)
+        if ov.round.kind == "open":
+            return await ideas_pages.review_page(request, db_session, panellist)
         data = await pages.load_review(db_session, panellist)
-        return render(request, "review.html", panellist, panel=ov.panel, ov=data.overview, data=data)
+        rankings = await ranking.round_rankings(db_session, panellist)
+        return render(
+            request, "review.html", panellist, panel=ov.panel, ov=data.overview, data=data, rankings=rankings
+        )
 
     @post("/submit")
     async def submit(
@@ -123,6 +144,10 @@ class PanellistPagesController(Controller):
         try:
             await submit.submit(db_session, panellist)
         except InvalidInput as exc:
+            if await ideas.answer_count(db_session, panellist) is not None:  # an open round
+                return await ideas_pages.review_page(
+                    request, db_session, panellist, errors_of(exc, gettext_for(panellist))
+                )
             data = await pages.load_review(db_session, panellist)
             return render(
                 request,
@@ -132,6 +157,7 @@ class PanellistPagesController(Controller):
                 panel=data.overview.panel,
                 ov=data.overview,
                 data=data,
+                rankings=await ranking.round_rankings(db_session, panellist),
                 errors=errors_of(exc, gettext_for(panellist)),
             )
         return Redirect("/panel/done", status_code=303)
