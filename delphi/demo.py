@@ -1,7 +1,9 @@
-"""The demo: a SQLite database under ./var, mail captured locally, and a seeded panel.
+"""The demo: a SQLite database under ./var, mail captured locally, and two seeded panels.
 
-The panel asks how people who use drug services should be involved in decisions about their own treatment.  Its
-draft recommendations are ours, written for the demo.
+The first panel asks how people who use drug services should be involved in decisions about their own treatment;
+its round 1 is over and round 2 is open.  The second asks what helps people stay in treatment; its round 1 is an
+open round (idea generation), open now with a few answers in.  Statements, questions and answers are ours,
+written for the demo.
 """
 
 from __future__ import annotations
@@ -22,23 +24,32 @@ from delphi.db.engine import make_engine, make_sessionmaker
 from delphi.db.migrations import upgrade
 from delphi.db.models import (
     Account,
+    BaselineAnswer,
     OutboxMessage,
     Panel,
     Panellist,
+    RankAnswer,
+    RankingItem,
     Rating,
     Round,
+    RoundRanking,
     RoundStatement,
     StakeholderGroup,
     Submission,
     utcnow,
 )
-from delphi.domain import Actor
+from delphi.domain import Actor, RoundKind
+from delphi.panels import baseline as baseline_setup
+from delphi.panels import open_questions
 from delphi.panels.consent_text import default_consent_text
 from delphi.panels.groups import add_group
 from delphi.panels.panellists import import_panellists
+from delphi.panels.rankings import add_ranking_question
 from delphi.panels.settings import NINE_POINT_LABELS, PanelInput, create_panel
 from delphi.panels.statements import add_statement
+from delphi.participation import consent, ideas, submit
 from delphi.rounds import lookup, schedule, transitions
+from delphi.security import panellist_token
 from delphi.settings import DatabaseSettings, Settings, load_settings
 
 DEMO_EMAIL = "facilitator@demo.example"
@@ -149,7 +160,21 @@ async def seed_demo(session: AsyncSession, *, password: str) -> tuple[Account, P
         await add_group(session, panel, name, actor, lived_experience=i == 0)
     for section, text in DEMO_STATEMENTS:
         await add_statement(session, panel, text, section, actor)
+    await add_ranking_question(session, panel, DEMO_RANKING[0], DEMO_RANKING[1], False, actor)
     return account, panel
+
+
+#: The demo panel's ranking question and its items, in the order of the panel's average priority (first first).
+DEMO_RANKING = (
+    "Put these service changes in order of priority",
+    (
+        "Shorter waiting times for a first appointment",
+        "A named key worker for each person",
+        "More peer support workers",
+        "Help with housing and benefits",
+        "Evening and weekend opening hours",
+    ),
+)
 
 
 #: Mean rating per group (service users, practitioners, experts) for each demo statement in round 1.  Statement 5
@@ -236,6 +261,33 @@ async def simulate_demo_rounds(
     for k, (si, text) in enumerate(DEMO_COMMENTS):
         rows[k * 7 * len(links) + si].update(comment=text, comment_status="published")
     await session.execute(insert(Rating), rows)
+    # the ranking question: each panellist's order is the panel's average one with noise (W well below 0.7, so
+    # the question is asked again in round 2)
+    ranked = (
+        await session.scalars(
+            select(RankingItem)
+            .join(RoundRanking, RoundRanking.question_id == RankingItem.question_id)
+            .where(RoundRanking.round_id == round1.id)
+            .order_by(RankingItem.question_id, RankingItem.position)
+        )
+    ).all()
+    answers = []
+    for p in people[:-2] if ranked else []:
+        order = np.argsort(np.arange(len(ranked)) + rng.normal(0, 1.6, len(ranked)), kind="stable")
+        ranks = np.empty(len(ranked), dtype=int)
+        ranks[order] = np.arange(1, len(ranked) + 1)
+        answers.append(
+            {
+                "round_id": round1.id,
+                "question_id": ranked[0].question_id,
+                "panellist_id": p.id,
+                "ranks": {str(item.id): int(r) for item, r in zip(ranked, ranks, strict=True)},
+                "unable": False,
+            }
+        )
+    if ranked:
+        await session.execute(insert(RankAnswer), answers)
+    await _demo_baseline(session, panel, actor, people, start)
     await session.execute(
         insert(Submission),
         [
@@ -248,6 +300,31 @@ async def simulate_demo_rounds(
     )
     await session.execute(update(OutboxMessage).values(status="sent", sent_at=start))
     await _open_for_two_weeks(session, panel, 2, now, settings, actor)
+
+
+async def _demo_baseline(
+    session: AsyncSession, panel: Panel, actor: Actor, people: list[Panellist], at: datetime
+) -> None:
+    """Two baseline questions (years in drug services, age), answered at consent by all but every seventh
+    panellist (who skipped), a few preferring not to say."""
+    years = ["Less than a year", "1 to 5 years", "More than 5 years"]
+    q_years = await baseline_setup.add_question(
+        session, panel, actor, kind="single", text="How long have you used or worked in drug services?",
+        choices="\n".join(years),
+    )  # fmt: skip
+    q_age = await baseline_setup.add_question(session, panel, actor, kind="number", text="Age", unit="years")
+    rng = np.random.default_rng(15)  # its own generator: the ratings' draws stay as they were
+    answers = []
+    for n, p in enumerate(people):
+        p.baseline_at = at
+        if n % 7 == 6:
+            continue
+        answers.append({"panellist_id": p.id, "question_id": q_years.id, "chosen": [years[int(rng.integers(3))]],
+                        "number": None, "prefer_not": False, "answered_at": at})  # fmt: skip
+        age = None if n % 9 == 4 else float(int(rng.integers(22, 66)))
+        answers.append({"panellist_id": p.id, "question_id": q_age.id, "chosen": [], "number": age, "prefer_not": age is None,
+                        "answered_at": at})  # fmt: skip
+    await session.execute(insert(BaselineAnswer), answers)
 
 
 async def _open_for_two_weeks(
@@ -268,6 +345,131 @@ async def _open_for_two_weeks(
     )
     await transitions.open_round(session, panel, round_, now=at, settings=settings, actor=actor)
     return round_
+
+
+#: The second demo panel: round 1 is an open round (idea generation), open now, with a few answers in.
+OPEN_DEMO_TITLE = "Staying in drug treatment: what helps and what gets in the way"
+OPEN_DEMO_DESCRIPTION = (
+    "We are asking service users, practitioners and experts what helps people stay in drug treatment. In the "
+    "first round you answer a few open questions in your own words. From your answers we write statements, which "
+    "the panel then rates from 1 (strongly disagree) to 9 (strongly agree) in the later rounds."
+)
+#: (question, hint) of the open round.
+OPEN_DEMO_QUESTIONS: tuple[tuple[str, str], ...] = (
+    (
+        "What should drug services do to make it easier to stay in treatment?",
+        "One idea a box. Add as many as you like.",
+    ),
+    (
+        "What makes it hard for people to keep going to a drug service?",
+        "Think of your own experience or others'.",
+    ),
+)
+#: Answers the simulated panellists gave, per question, taken in turn.
+OPEN_DEMO_ANSWERS: tuple[tuple[str, ...], ...] = (
+    (
+        "Offer appointments in the evening, so people who work can still come.",
+        "Keep the same key worker, so you don't have to tell your story again.",
+        "Send a text reminder the day before an appointment.",
+        "Don't discharge people for missing one appointment.",
+        "Peer mentors who have been through treatment themselves.",
+        "Help with the cost of travel to the clinic.",
+        "Explain changes to a prescription before they happen.",
+    ),
+    (
+        "Long waits at the chemist for a daily dose.",
+        "Feeling judged by the staff at reception.",
+        "There is nowhere to bring children.",
+        "Losing your place after a stay in hospital or prison.",
+        "Appointments that clash with work.",
+    ),
+)
+#: Panellists per group in the second panel, and how many of them (the first ones) have answered.
+OPEN_DEMO_PER_GROUP = 4
+OPEN_DEMO_ANSWERED = 9
+
+
+async def seed_open_demo(session: AsyncSession, account: Account, settings: Settings, now: datetime) -> Panel:
+    """Create the second demo panel if missing (idempotent; the caller commits): owned by ``account``, round 1 an
+    open round with :data:`OPEN_DEMO_QUESTIONS`, opened two days before ``now`` and closing in twelve days, 12
+    panellists (4 a group), the first :data:`OPEN_DEMO_ANSWERED` of whom consented and answered (one or two
+    answers a question, the first three sent them).  Its invitations are marked sent (they went out in the
+    simulated past), so the demo mailbox holds the first panel's."""
+    panel = await session.scalar(select(Panel).where(Panel.title == OPEN_DEMO_TITLE))
+    if panel is not None:
+        return panel
+    actor = Actor.account(account)
+    panel = await create_panel(
+        session,
+        PanelInput(
+            title=OPEN_DEMO_TITLE,
+            description=OPEN_DEMO_DESCRIPTION,
+            consent_text=DEMO_CONSENT,
+            scale_min=1,
+            scale_max=9,
+            scale_labels=NINE_POINT_LABELS,
+            allow_unable=True,
+            unable_label="I can't rate this",
+            max_rounds=3,
+            k_min=3,
+            contact_name=DEMO_CONTACT_NAME,
+            contact_email=DEMO_CONTACT_EMAIL,
+            contact_phone=DEMO_CONTACT_PHONE,
+        ),
+        account.id,
+        actor,
+    )
+    for i, name in enumerate(DEMO_GROUPS):
+        await add_group(session, panel, name, actor, lived_experience=i == 0)
+    await open_questions.set_round_kind(session, panel, RoundKind.OPEN, actor)
+    questions = [
+        await open_questions.add_question(session, panel, q, hint, actor) for q, hint in OPEN_DEMO_QUESTIONS
+    ]
+    lines = ["email,group,name,language"]
+    for name in DEMO_GROUPS:
+        stem = name.split()[0].lower()
+        lines += [
+            f"ideas-{stem}{i + 1:02d}@demo.example,{name},{stem.title()} {i + 1},en"
+            for i in range(OPEN_DEMO_PER_GROUP)
+        ]
+    await import_panellists(session, panel, "\n".join(lines), secret_key=settings.secret_key, actor=actor)
+    start = now - timedelta(days=2)
+    await _open_for_two_weeks(session, panel, 1, start, settings, actor)
+    await session.execute(
+        update(OutboxMessage).where(OutboxMessage.panel_id == panel.id).values(status="sent", sent_at=start)
+    )
+    people = (
+        await session.scalars(select(Panellist).where(Panellist.panel_id == panel.id).order_by(Panellist.id))
+    ).all()
+    turn = 0
+    for n, person in enumerate(people[:OPEN_DEMO_ANSWERED]):
+        at = start + timedelta(hours=3 + 4 * n)
+        await consent.record_consent(session, person, now=at)
+        items = []
+        for question, pool in zip(questions, OPEN_DEMO_ANSWERS, strict=True):
+            for slot in range(1, 2 + (n + question.position) % 2):
+                items.append(ideas.IdeaInput(question.id, slot, pool[turn % len(pool)]))
+                turn += 1
+        await ideas.save_ideas(session, person, items, now=at)
+        if n < 3:
+            await submit.submit(session, person, send_receipt=False, now=at + timedelta(minutes=20))
+    return panel
+
+
+async def demo_links(session: AsyncSession, panel: Panel, settings: Settings) -> list[tuple[str, str]]:
+    """``[(name, personal link)]`` of the panel's first and last panellist (by id), for the terminal; empty for a
+    panel without panellists."""
+    people = (
+        await session.scalars(select(Panellist).where(Panellist.panel_id == panel.id).order_by(Panellist.id))
+    ).all()
+    people = people[:1] + people[-1:] if len(people) > 1 else people
+    return [
+        (
+            p.name or p.pseudonym,
+            f"{settings.base_url}/p/{panellist_token(settings.secret_key, p.id, p.session_version)}",
+        )
+        for p in people
+    ]
 
 
 def _secret_file(path: Path, nbytes: int) -> str:
@@ -297,6 +499,8 @@ def prepare_demo(*, reset: bool, base_url: str, var_dir: Path = Path("var")) -> 
     settings = load_settings({**os.environ, **env})
     upgrade(db)
 
+    panels: list[tuple[str, list[tuple[str, str]]]] = []
+
     async def go() -> None:
         engine = make_engine(db, null_pool=True)
         try:
@@ -304,6 +508,13 @@ def prepare_demo(*, reset: bool, base_url: str, var_dir: Path = Path("var")) -> 
                 account, panel = await seed_demo(session, password=password)
                 if panel.status == "draft":
                     await simulate_demo_rounds(session, panel, account, settings, utcnow())
+                second = await seed_open_demo(session, account, settings, utcnow())
+                panels.append(
+                    ("Panel 1, round 2 open: statements to rate", await demo_links(session, panel, settings))
+                )
+                panels.append(
+                    ("Panel 2, round 1 open: open questions", await demo_links(session, second, settings))
+                )
         finally:
             await engine.dispose()
 
@@ -314,5 +525,9 @@ def prepare_demo(*, reset: bool, base_url: str, var_dir: Path = Path("var")) -> 
     click.echo(f"  E-mail     {DEMO_EMAIL}")
     click.echo(f"  Password   {password}")
     click.echo(f"  Mailbox    {env['DELPHI_BASE_URL']}/dev/mail  (mail the demo sends is captured here)")
+    for heading, links in panels:
+        click.echo(f"  {heading}; take part as:")
+        for name, link in links:
+            click.echo(f"    {name:<12} {link}")
     click.echo("")
     return env

@@ -3,26 +3,44 @@
 from __future__ import annotations
 
 import asyncio
+import html
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.cli import main
 from delphi.db.engine import make_engine, make_sessionmaker
 from delphi.db.models import (
     Account,
     AccountSession,
+    IdeaAnswer,
+    OpenQuestion,
     OutboxMessage,
     Panel,
+    PanelAccess,
     Panellist,
     Round,
     RoundResult,
     RoundStatement,
+    utcnow,
+)
+from delphi.demo import (
+    DEMO_TITLE,
+    OPEN_DEMO_ANSWERED,
+    OPEN_DEMO_QUESTIONS,
+    OPEN_DEMO_TITLE,
+    demo_links,
+    seed_demo,
+    seed_open_demo,
 )
 from delphi.security import verify_password
-from delphi.settings import DatabaseSettings
+from delphi.settings import DatabaseSettings, Settings
+from tests.helpers import csrf_from
+from tests.panellist.conftest import enter
 
 
 async def query(url: str, stmt):  # type: ignore[no-untyped-def]
@@ -86,11 +104,16 @@ def test_demo_seeds_a_panel_part_way_through(tmp_path: Path, monkeypatch: pytest
     assert result.exit_code == 0, result.output
     assert "facilitator@demo.example" in result.output and "Password" in result.output
     url = f"sqlite+aiosqlite:///{tmp_path / 'var' / 'demo.db'}"
-    panels = asyncio.run(query(url, select(Panel.title, Panel.status)))
+    panels = asyncio.run(query(url, select(Panel.id, Panel.status).where(Panel.title == DEMO_TITLE)))
     assert len(panels) == 1 and panels[0].status == "running"
-    rounds = asyncio.run(query(url, select(Round.number, Round.status).order_by(Round.number)))
+    first = panels[0].id
+    rounds = asyncio.run(
+        query(url, select(Round.number, Round.status).where(Round.panel_id == first).order_by(Round.number))
+    )
     assert [tuple(r) for r in rounds] == [(1, "closed"), (2, "open")]
-    ((n_people,),) = asyncio.run(query(url, select(func.count()).select_from(Panellist)))
+    ((n_people,),) = asyncio.run(
+        query(url, select(func.count()).select_from(Panellist).where(Panellist.panel_id == first))
+    )
     assert n_people == 30
     ((n_results,),) = asyncio.run(query(url, select(func.count()).select_from(RoundResult)))
     assert n_results == 10 * 4
@@ -99,7 +122,7 @@ def test_demo_seeds_a_panel_part_way_through(tmp_path: Path, monkeypatch: pytest
         query(url, select(RoundResult.n, RoundResult.n_unable).where(RoundResult.scope == "all"))
     )
     assert {n + n_unable for n, n_unable in pooled_n} == {27}
-    ((population,),) = asyncio.run(query(url, select(Panel.analysis_population)))
+    ((population,),) = asyncio.run(query(url, select(Panel.analysis_population).where(Panel.id == first)))
     assert population == "submitted"
     ((queued,),) = asyncio.run(
         query(
@@ -123,7 +146,96 @@ def test_demo_seeds_a_panel_part_way_through(tmp_path: Path, monkeypatch: pytest
     assert any(o["split"] and o["lived_experience_split"] for _, o in outcomes)  # service users diverge
     # running it again changes nothing
     assert CliRunner().invoke(main, ["demo", "--no-serve"]).exit_code == 0
-    assert len(asyncio.run(query(url, select(Panel.id)))) == 1
+    assert len(asyncio.run(query(url, select(Panel.id)))) == 2
+
+
+def test_demo_seeds_a_second_panel_whose_open_first_round_has_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("DELPHI_DATABASE_URL", "DELPHI_SECRET_KEY", "DELPHI_DEV_MAIL", "DELPHI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(main, ["demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    url = f"sqlite+aiosqlite:///{tmp_path / 'var' / 'demo.db'}"
+    owners = dict(
+        asyncio.run(
+            query(
+                url,
+                select(Panel.title, Account.email)
+                .join(PanelAccess, PanelAccess.panel_id == Panel.id)
+                .join(Account, Account.id == PanelAccess.account_id)
+                .where(PanelAccess.role == "owner"),
+            )
+        )
+    )
+    assert owners == {DEMO_TITLE: "facilitator@demo.example", OPEN_DEMO_TITLE: "facilitator@demo.example"}
+    ((panel_id,),) = asyncio.run(query(url, select(Panel.id).where(Panel.title == OPEN_DEMO_TITLE)))
+    rounds = asyncio.run(
+        query(url, select(Round.number, Round.status, Round.kind).where(Round.panel_id == panel_id))
+    )
+    assert [tuple(r) for r in rounds] == [(1, "open", "open")]
+    questions = asyncio.run(
+        query(
+            url,
+            select(OpenQuestion.text)
+            .where(OpenQuestion.panel_id == panel_id)
+            .order_by(OpenQuestion.position),
+        )
+    )
+    assert [q for (q,) in questions] == [q for q, _ in OPEN_DEMO_QUESTIONS]
+    assert questions[0][0] == "What should drug services do to make it easier to stay in treatment?"
+    answers = asyncio.run(
+        query(
+            url,
+            select(IdeaAnswer.panellist_id, func.count())
+            .join(Round, Round.id == IdeaAnswer.round_id)
+            .where(Round.panel_id == panel_id)
+            .group_by(IdeaAnswer.panellist_id),
+        )
+    )
+    ((n_people,),) = asyncio.run(
+        query(url, select(func.count()).select_from(Panellist).where(Panellist.panel_id == panel_id))
+    )
+    assert n_people == 12 and len(answers) == OPEN_DEMO_ANSWERED > n_people // 2  # most have answered
+    assert all(n >= 2 for _, n in answers)  # one or two to each question
+    # the terminal: one heading line per panel, each with two personal links
+    lines = result.output.splitlines()
+    headings = [i for i, line in enumerate(lines) if line.lstrip().startswith("Panel ")]
+    assert [lines[i].split(",")[0].strip() for i in headings] == ["Panel 1", "Panel 2"]
+    assert "open questions" in lines[headings[1]]
+    for i in headings:
+        assert all("http://127.0.0.1:8000/p/" in line for line in lines[i + 1 : i + 3])
+    assert len(lines) <= 14
+    # running it again adds nothing
+    assert CliRunner().invoke(main, ["demo", "--no-serve"]).exit_code == 0
+    assert len(asyncio.run(query(url, select(IdeaAnswer.id)))) == sum(n for _, n in answers)
+
+
+async def test_the_second_demo_panels_home_page_asks_its_open_questions(
+    client: AsyncTestClient, session: AsyncSession, settings: Settings
+) -> None:
+    account, _ = await seed_demo(session, password="a long enough password")
+    panel = await seed_open_demo(session, account, settings, utcnow())
+    await session.commit()
+    (answered, _), (waiting, link) = await demo_links(session, panel, settings)
+    assert answered == "Service 1" and waiting == "Experts 4"
+    await enter(client, link.removeprefix(settings.base_url + "/p/"))
+    # the last panellist has not consented yet: they agree first, as a new user does
+    consent_page = await client.get("/panel")
+    assert consent_page.status_code == 200 and "I agree to take part" in consent_page.text
+    agreed = await client.post(
+        "/panel/consent",
+        data={"consent": "yes", "_csrf_token": csrf_from(consent_page.text)},
+        follow_redirects=True,
+    )
+    assert agreed.status_code == 200, agreed.text
+    home = await client.get("/panel")
+    assert "Round 1 asks a few open questions" in home.text and 'href="/panel/ideas"' in home.text
+    ideas_page = await client.get("/panel/ideas")
+    assert ideas_page.status_code == 200
+    for question, _ in OPEN_DEMO_QUESTIONS:
+        assert html.escape(question) in ideas_page.text
 
 
 def _migrated_with_account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, CliRunner]:
