@@ -281,7 +281,7 @@ def worker(once: bool) -> None:
 @click.option("--no-serve", is_flag=True, help="Migrate and seed only.")
 @_friendly
 def demo(host: str, port: int, reset: bool, no_serve: bool) -> None:
-    """Migrate a SQLite database, seed the demo panel, capture mail locally and serve on HOST:PORT."""
+    """Migrate a SQLite database, seed the two demo panels, capture mail locally and serve on HOST:PORT."""
     from delphi.demo import prepare_demo
     from delphi.settings import is_loopback_host
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import Panel, Panellist, Rating, Round, utcnow
-from delphi.domain import PanelStatus
+from delphi.domain import PanelStatus, RoundKind
 from delphi.participation import checks, paging
 from delphi.participation.checks import Scale
 from delphi.participation.facts import (
@@ -151,6 +151,7 @@ async def _overview_from(
         consented=panellist.consented_at is not None,
         suggestions_open=accepts
         and facts.panel.status != PanelStatus.FINISHED
+        and rnd.kind != RoundKind.OPEN
         and checks.suggestions_allowed(rnd.number, facts.panel.suggestions_after_round1),
         resume_page=paging.resume_page(pages, answered),
     )

@@ -308,3 +308,16 @@ async def test_round_two_shows_no_figures_when_fewer_than_k_ranked(client, sessi
     assert (
         "1st: Being listened to" in html.split("Your order in round 1")[1]
     )  # their own order is theirs to see
+
+
+async def test_a_round_of_rankings_only_says_so_on_the_panel_page_not_rated_0_of_0(client, session) -> None:
+    w = await build_panel(session, consented=True, sections=())
+    assert w.round is not None
+    question, _ = await make_ranking(session, w.panel)
+    await ask(session, w.round, question)
+    await session.commit()
+    await enter(client, w.token)
+    home = (await client.get("/panel")).text
+    assert "This round asks you to put a few lists in order." in home
+    assert "You have rated" not in home and "Start rating" not in home
+    assert f'href="/panel/rank/{question.id}"' in home and 'href="/panel/review"' in home

@@ -38,6 +38,11 @@ async def test_the_home_page_says_round_one_asks_open_questions(
     await enter(client, w.world.token)
     home = await client.get("/panel")
     assert "Round 1 asks a few open questions" in home.text and 'href="/panel/ideas"' in home.text
+    # nothing to suggest a rewording of yet: the statements are made from these answers
+    assert "/panel/suggest" not in home.text
+    about = await client.get("/panel/consent")
+    assert "First you answer a few open questions in your own words" in about.text
+    assert "You will read short statements" not in about.text
 
 
 async def test_a_background_save_then_the_page_shows_it(
