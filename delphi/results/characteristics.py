@@ -12,7 +12,7 @@ saved).  The pure part, :func:`tabulate_question`, applies :func:`delphi.stats.s
   all but 1 to k - 1 of a group's answerers is hidden too (the few who did not would follow by subtraction);
 * number: "answered / prefer not / not answered" as a partition, and n with the median (IQR) per group when the
   group's n is at least k, decided by :func:`delphi.stats.disclosure.decide` (a hidden group's n cannot be had
-  as the total minus the groups shown).  Quartiles are R's ``quantile(x, type = 7)`` (numpy's "linear");
+  as the total minus the groups shown) and only where the partition shows the same count as "Answered".  Quartiles are R's ``quantile(x, type = 7)`` (numpy's "linear");
 * text: only how many answered (the texts are in the ``baseline`` export, never tabulated).
 
 A hidden count is ``None``; the page prints it as "fewer than k or hidden" without telling which.
@@ -175,6 +175,20 @@ def tabulate_question(
                 values[j].append(float(a.number))
         everyone = [v for vs in values for v in vs]
         release = decide(ScopeCounts(len(everyone)), [ScopeCounts(len(vs)) for vs in values], k)
+        # n is the "Answered" count: the partition hides what ``decide`` hides, and n is shown only where the
+        # partition shows that count too (else n undoes its suppression: a group of 4 with "Not answered" hidden
+        # and n = 3 printed gives the 1 away by subtraction).
+        counts = np.array([answered, pn, na]).reshape(-1, ng)
+        no = [False] * ng
+        kept = suppress_table(
+            counts.tolist(),
+            k,
+            sensitive=[[not s for s in release.groups], no, no],
+            sensitive_totals=[not release.pooled, False, False],
+        )
+        partition = _rows([ANSWERED, PREFER_NOT, NOT_ANSWERED], counts, kept.cells, kept.totals)
+        counted = partition[0]
+        groups_shown = [shown and counted.cells[j] is not None for j, shown in enumerate(release.groups)]
 
         def summary(vs: list[float], shown: bool) -> NumberSummary:
             return (
@@ -184,8 +198,8 @@ def tabulate_question(
             )
 
         numbers = (
-            *(summary(vs, shown) for vs, shown in zip(values, release.groups, strict=True)),
-            summary(everyone, release.pooled),
+            *(summary(vs, shown) for vs, shown in zip(values, groups_shown, strict=True)),
+            summary(everyone, release.pooled and counted.total is not None),
         )
         return QuestionTable(question.id, question.text, kind, question.unit, tuple(partition), numbers)
     return QuestionTable(question.id, question.text, kind, question.unit, tuple(partition))
