@@ -30,6 +30,7 @@ from delphi.results import (
     attrition,
     comments,
     exports,
+    filtered,
     monitoring,
     qualitative,
     rankings,
@@ -115,8 +116,11 @@ class ResultsController(Controller):
         verdict: str | None = None,
         section: str | None = None,
         flag: str | None = None,
+        baseline: str | None = None,
     ) -> Template:
-        """Per statement, pooled and per group: distribution, median, IQR, agreement, verdicts, flags."""
+        """Per statement, pooled and per group: distribution, median, IQR, agreement, verdicts, flags;
+        ``?baseline=<question id>:<choice index>`` adds the figures of the panellists who gave that answer
+        (:mod:`delphi.results.filtered`; 400 with the reason when refused)."""
         frame = await load_frame(db_session, panel_access.panel)
         round_ = frame.closed_round(number)
         if verdict and verdict not in round_results.VERDICTS:
@@ -129,6 +133,14 @@ class ResultsController(Controller):
             db_session, round_, frame.groups, frame.panel.k_min
         )
         shown = round_results.filter_results(everything, verdict=verdict, section=section, flag=flag)
+        labels = await panel_statement_labels(db_session, frame.panel.id)
+        subset, filter_questions = None, []
+        if baseline:
+            subset, filter_questions = await filtered.load_filtered_results(
+                db_session, frame, round_, baseline, labels
+            )
+        else:
+            filter_questions = await filtered.filter_options(db_session, frame, round_, labels)
         editor = panel_access.can_edit
         notes = await comments.load_comments(db_session, round_.id, published_only=not editor)
         why = await reasons.load_reasons(db_session, round_.id, published_only=not editor)
@@ -170,13 +182,15 @@ class ResultsController(Controller):
             can_moderate=editor,
             next_open=next_round is not None and next_round.status != RoundStatus.DRAFT,
             rule_text=frame.rule.describe() if frame.rule else "",
-            labels=await panel_statement_labels(db_session, frame.panel.id),
+            labels=labels,
             stopping=round_results.stopping(
                 everything, await round_results.previous_verdicts(db_session, round_)
             ),
             balanced_rule=bool(frame.rule and frame.rule.scope == "balanced"),
             rankings=await rankings.load_round_rankings(db_session, frame.panel, round_, frame.groups),
             ranking_verdicts=rankings.VERDICTS,
+            subset=subset,
+            filter_questions=filter_questions,
         )
         return page("results/round.html", ctx)
 
