@@ -65,3 +65,28 @@ def resume_page(pages: Sequence[PageSpec], answered: set[int] | frozenset[int]) 
 def unanswered(statement_ids: Sequence[int], answered: set[int] | frozenset[int]) -> list[int]:
     """Statement ids, in order, that still need an answer (a rating or "unable") before submitting."""
     return [sid for sid in statement_ids if sid not in answered]
+
+
+def next_ranking(rankings: Sequence[tuple[int, bool]]) -> int | None:
+    """The ranking question that follows the last rating page: ``rankings`` are ``(question id, answered)`` in
+    the round's order; the first not answered yet, else the first (all answered: the step after the ratings is
+    still the first question); None when the round asks none."""
+    for qid, answered in rankings:
+        if not answered:
+            return qid
+    return rankings[0][0] if rankings else None
+
+
+def resume_ranking(all_rated: bool, rankings: Sequence[tuple[int, bool]], page_count: int) -> int | None:
+    """The ranking question a panellist resumes at, or None for the rating page :func:`resume_page` gives.
+
+    While a statement is unanswered (``all_rated`` False): None.  Once every statement is answered: the first
+    ranking question not answered yet; when all are answered too, None (the last rating page, as without
+    rankings) unless the round has no rating pages (``page_count`` 0), then the first ranking question.
+    """
+    if not all_rated:
+        return None
+    for qid, answered in rankings:
+        if not answered:
+            return qid
+    return rankings[0][0] if rankings and page_count == 0 else None

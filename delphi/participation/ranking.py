@@ -46,6 +46,7 @@ from delphi.participation import checks
 from delphi.participation.facts import load_facts, require_round
 from delphi.participation.issues import N_, Issue, fail, fail_many
 from delphi.participation.pages import Overview, overview
+from delphi.participation.pages import rating_pages as rating_page_specs
 from delphi.participation.saving import write_target
 from delphi.rounds.ranking_figures import RankingRelease, load_ranking_release
 
@@ -244,7 +245,9 @@ class RankingFeedback:
 @dataclass(frozen=True, slots=True)
 class RankingPage:
     """One ranking question's page: where the panellist stands, the question, its place among the round's
-    ``total`` ranking questions, the next and previous ones (ids or None) and last round's feedback."""
+    ``total`` ranking questions, the next and previous ones (ids or None) and last round's feedback.
+    ``rating_pages`` is how many rating pages come first (the ranking questions are the round's later steps:
+    this question is step ``rating_pages + question.number`` of ``rating_pages + total``)."""
 
     overview: Overview
     question: RankingView
@@ -253,6 +256,7 @@ class RankingPage:
     previous_id: int | None
     feedback: RankingFeedback | None
     k_min: int
+    rating_pages: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,6 +426,7 @@ async def load_rank_page(
         previous_id=views[index - 1].id if index > 0 else None,
         feedback=await _feedback(session, facts.panel, rnd, panellist.id, view),
         k_min=facts.panel.k_min,
+        rating_pages=len(await rating_page_specs(session, panellist)),
     )
 
 

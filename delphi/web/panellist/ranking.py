@@ -1,6 +1,11 @@
 """``/panel/rank/{question_id}``: one ranking question per page, answered with a labelled list of rank positions
 per item (no dragging) or "Unable to rank", and saved as a whole (``POST`` the same address).
 
+The ranking questions are the round's steps after its rating pages: the page says "Step 4 of 6" counting both,
+"Save and continue" leads to the next question (the review after the last) and "Save and go back" to the
+previous question, or to the last rating page from the first.  Going back or finishing later with nothing
+chosen saves nothing and refuses nothing.
+
 No SQL here: :mod:`delphi.participation.ranking` loads and saves.  Works without JavaScript and by keyboard
 only; a refused answer re-shows the page (400) with the error summary and what was chosen, nothing saved.
 """
@@ -49,6 +54,23 @@ def overlay(page: ranking.RankingPage, answer: ranking.RankingInput) -> None:
         text = raw.strip() if isinstance(raw, str) else ""
         item.rank = int(text) if text.isascii() and text.isdigit() and 1 <= int(text) <= n else None
     page.question.unable = answer.unable
+
+
+def nothing_chosen(answer: ranking.RankingInput) -> bool:
+    """No rank chosen for any item and not "unable": a form left as it was shown empty."""
+    return not answer.unable and all(
+        raw is None or (isinstance(raw, str) and not raw.strip()) for raw in answer.ranks.values()
+    )
+
+
+def previous_step(data: ranking.RankingPage) -> str:
+    """The step before this question: the previous ranking question, else the last rating page, else (a round
+    of rankings only) the panel page."""
+    if data.previous_id is not None:
+        return f"/panel/rank/{data.previous_id}"
+    if data.rating_pages:
+        return f"/panel/rate?page={data.rating_pages}"
+    return "/panel"
 
 
 def _page(
@@ -104,12 +126,18 @@ class PanellistRankingController(Controller):
         self, request: Request, db_session: AsyncSession, panellist: Panellist, question_id: int
     ) -> Template | Redirect:
         """Save the answer; then the next ranking question of the round, or the review page after the last
-        (``action=later``: the panel page)."""
+        (``action=later``: the panel page; ``action=previous``: :func:`previous_step`).  Going back or
+        finishing later with nothing chosen saves nothing (an empty form is not refused then)."""
         form = await read_form_multi(request)
         answer = ranking_input(question_id, form)
         action = (form.get("action") or ["next"])[-1]
+        saved: ranking.RankingSaved | None = None
+        shown: ranking.RankingPage | None = None
         try:
-            saved = await ranking.save_ranking(db_session, panellist, answer)
+            if action in ("previous", "later") and nothing_chosen(answer):
+                shown = await ranking.load_rank_page(db_session, panellist, question_id)  # a question asked
+            else:
+                saved = await ranking.save_ranking(db_session, panellist, answer)
         except ConsentNeeded:
             return Redirect("/panel/consent", status_code=303)
         except InvalidInput as exc:
@@ -118,6 +146,10 @@ class PanellistRankingController(Controller):
             return _page(request, panellist, data, errors=errors_of(exc, gettext_for(panellist)))
         if action == "later":
             return Redirect("/panel?saved=1", status_code=303)
-        if saved.next_id is not None:
+        if action == "previous":
+            if shown is None:
+                shown = await ranking.load_rank_page(db_session, panellist, question_id)
+            return Redirect(previous_step(shown), status_code=303)
+        if saved is not None and saved.next_id is not None:
             return Redirect(f"/panel/rank/{saved.next_id}", status_code=303)
         return Redirect("/panel/review", status_code=303)

@@ -1,5 +1,9 @@
 """``/panel/rate`` (a page of statements to rate, saved as a whole) and ``POST /panel/ratings/{statement_id}``
-(the background save of one answer, JSON in and out)."""
+(the background save of one answer, JSON in and out).
+
+The round's steps are its rating pages, then its ranking questions (:mod:`.ranking`): the pages say "Step 2 of
+5" counting both, and the last rating page's "Save and continue" leads to the first ranking question not answered
+yet (:func:`delphi.participation.paging.next_ranking`)."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import Panellist
 from delphi.errors import InvalidInput
-from delphi.participation import checks, pages, saving
+from delphi.participation import checks, pages, paging, ranking, saving
 from delphi.participation.issues import ConsentNeeded
 from delphi.web.forms import read_form_multi
 from delphi.web.ids import possible_id
@@ -55,10 +59,28 @@ def overlay(page: pages.RatingPage, inputs: list[checks.RatingInput]) -> None:
             item.reason = posted.reason
 
 
+def _answered(rankings: list[ranking.RankingView]) -> list[tuple[int, bool]]:
+    return [(r.id, r.answered) for r in rankings]
+
+
+def resume_href(ov: pages.Overview, rankings: list[ranking.RankingView]) -> str | None:
+    """Where the panel page's start or continue button leads: the first rating page with an unanswered
+    statement; once all are answered, the first ranking question not answered yet; when everything is answered,
+    the last rating page (or the first ranking question in a round of rankings only).  None when the round
+    has neither (or before round 1)."""
+    if ov.round is None or (ov.progress.total == 0 and not rankings):
+        return None
+    qid = paging.resume_ranking(
+        ov.progress.answered >= ov.progress.total, _answered(rankings), 1 if ov.progress.total else 0
+    )
+    return f"/panel/rank/{qid}" if qid is not None else f"/panel/rate?page={ov.resume_page}"
+
+
 def _rate_template(
     request: Request,
     panellist: Panellist,
     data: pages.RatingPage,
+    rankings: list[ranking.RankingView],
     errors: list[tuple[str, str]] | None = None,
 ) -> Template:
     ordinal = {}
@@ -76,6 +98,8 @@ def _rate_template(
         ov=data.overview,
         data=data,
         ordinal=ordinal,
+        steps_total=len(data.pages) + len(rankings),
+        next_ranking=paging.next_ranking(_answered(rankings)),
         chart=chart_for(request, panellist, data.scale.lo, data.agree_band),
         errors=errors or [],
     )
@@ -125,7 +149,7 @@ class RatingController(Controller):
         if not ov.accepts_answers:
             return Redirect("/panel/review", status_code=303)
         data = await pages.load_rating_page(db_session, panellist, page)
-        return _rate_template(request, panellist, data)
+        return _rate_template(request, panellist, data, await ranking.round_rankings(db_session, panellist))
 
     @post("/rate")
     async def save_page(
@@ -141,7 +165,10 @@ class RatingController(Controller):
         except InvalidInput as exc:
             data = await pages.load_rating_page(db_session, panellist, page)
             overlay(data, inputs)
-            return _rate_template(request, panellist, data, errors=errors_of(exc, gettext_for(panellist)))
+            rankings = await ranking.round_rankings(db_session, panellist)
+            return _rate_template(
+                request, panellist, data, rankings, errors=errors_of(exc, gettext_for(panellist))
+            )
         current = page or 1
         if action == "previous":
             return Redirect(f"/panel/rate?page={max(1, current - 1)}", status_code=303)
@@ -150,6 +177,10 @@ class RatingController(Controller):
         specs = await pages.rating_pages(db_session, panellist)
         if action != "review" and current < len(specs):
             return Redirect(f"/panel/rate?page={current + 1}", status_code=303)
+        if action != "review":  # past the last rating page: the ranking questions, then the review
+            qid = paging.next_ranking(_answered(await ranking.round_rankings(db_session, panellist)))
+            if qid is not None:
+                return Redirect(f"/panel/rank/{qid}", status_code=303)
         return Redirect("/panel/review", status_code=303)
 
     @post("/ratings/{statement_id:int}", status_code=200)

@@ -19,6 +19,7 @@ from delphi.web.forms import read_form
 from delphi.web.ids import possible_id
 from delphi.web.panellist import ideas as ideas_pages
 from delphi.web.panellist.errors import EXCEPTION_HANDLERS
+from delphi.web.panellist.rating import resume_href
 from delphi.web.panellist.rendering import chart_for, errors_of, gettext_for, render, translate
 from delphi.web.panellist.session import logout, provide_panellist
 
@@ -82,6 +83,7 @@ class PanellistPagesController(Controller):
         if await baseline.needs_baseline(db_session, panellist):
             return Redirect("/panel/about-you", status_code=303)
         has_baseline = await baseline.has_questions(db_session, panellist.panel_id)
+        rankings = await ranking.round_rankings(db_session, panellist)
         return render(
             request,
             "home.html",
@@ -91,7 +93,8 @@ class PanellistPagesController(Controller):
             saved=bool(saved),
             has_baseline=has_baseline,
             idea_answers=await ideas.answer_count(db_session, panellist),
-            rankings=await ranking.round_rankings(db_session, panellist),
+            rankings=rankings,
+            resume=resume_href(ov, rankings),
         )
 
     # consent ------------------------------------------------------------------------------------------------
