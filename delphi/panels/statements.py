@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi import audit
 from delphi.db.models import Panel, Rating, Round, RoundResult, RoundStatement, Statement, Suggestion
-from delphi.domain import Actor, PanelStatus, RoundStatus, StatementStatus
+from delphi.domain import Actor, PanelStatus, RoundKind, RoundStatus, StatementStatus
 from delphi.errors import Conflict, InvalidInput, NotFound
 from delphi.panels import imports
 from delphi.panels.numbering import panel_statement_labels
@@ -28,6 +28,16 @@ async def draft_round(session: AsyncSession, panel_id: int) -> Round | None:
         .where(Round.panel_id == panel_id, Round.status == RoundStatus.DRAFT)
         .order_by(Round.number)
     )
+
+
+#: Why a statement cannot join a draft round 1 that asks open questions (round 2 is made from its answers).
+OPEN_ROUND_REFUSAL = "Round 1 asks open questions; statements are made from its answers for round 2."
+
+
+def _refuse_open_round(draft: Round | None) -> None:
+    """Conflict when the draft round being prepared is an open round (which asks no statements)."""
+    if draft is not None and draft.kind == RoundKind.OPEN:
+        raise Conflict(OPEN_ROUND_REFUSAL)
 
 
 async def _next_position(session: AsyncSession, panel_id: int) -> int:
@@ -63,9 +73,13 @@ async def add_statement(
     origin: str = "facilitator",
     origin_round: int | None = None,
 ) -> Statement:
-    """Add a statement to the panel and to its draft round (if one is being prepared)."""
+    """Add a statement to the panel and to its draft round (if one is being prepared).  Conflict when the panel
+    has finished, or while the draft round is an open round 1 (:data:`OPEN_ROUND_REFUSAL`): its statements come
+    from its answers once it has closed."""
     if panel.status == PanelStatus.FINISHED:
         raise Conflict("This panel has finished; statements can no longer be added.")
+    draft = await draft_round(session, panel.id)
+    _refuse_open_round(draft)
     body, sec = _check_statement_text(text, section)
     statement = Statement(
         panel_id=panel.id,
@@ -77,7 +91,6 @@ async def add_statement(
     )
     session.add(statement)
     await session.flush()
-    draft = await draft_round(session, panel.id)
     if draft is not None:
         await _add_to_round(session, draft, statement.id)
     audit.record(
@@ -114,6 +127,7 @@ async def import_statements(
     ``("line N", message)`` (``"file"`` for one about the whole file).  Each statement is added with
     :func:`add_statement` (its own audit event).
     """
+    _refuse_open_round(await draft_round(session, panel.id))
     parsed = await preview_statement_import(session, panel, data)
     if not parsed.ok:
         errors = [(f"line {line}" if line else "file", msg) for line, msg in parsed.problems]
@@ -234,6 +248,7 @@ async def set_in_draft(
         )
     )
     if include and link is None:
+        _refuse_open_round(draft)
         statement.status = StatementStatus.ACTIVE
         await _add_to_round(session, draft, statement_id)
         action = "statement.included"

@@ -94,6 +94,24 @@
     timers[name] = setTimeout(function () { save(name, event.target.value); markPending(); }, 800);
   });
 
+  // After "Add another answer" (/panel/ideas?more=<question>#q<question>) the first of the empty boxes at the end
+  // of that question takes the focus, so a keyboard or screen-reader user goes on writing where they asked to
+  // (without this file the fragment still brings them to the question).
+  var more = /[?&]more=(\d+)/.exec(window.location.search);
+  var boxes = more ? document.querySelectorAll("#q" + more[1] + " textarea") : [];
+  if (boxes.length) {
+    // Chrome moves the focus to the document when it scrolls to the fragment, after this file has run; focus
+    // the box once the page has loaded, unless the reader has already moved on.
+    var box = boxes[boxes.length - 1];
+    for (var i = boxes.length - 1; i >= 0 && boxes[i].value === ""; i -= 1) { box = boxes[i]; }
+    box.focus();
+    window.addEventListener("load", function () {
+      window.setTimeout(function () {
+        if (document.activeElement === document.body || document.activeElement === null) { box.focus(); }
+      }, 0);
+    });
+  }
+
   form.addEventListener("change", function (event) {
     var name = boxName(event.target);
     if (!name) { return; }
