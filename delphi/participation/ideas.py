@@ -44,7 +44,7 @@ class IdeaInput:
 @dataclass(slots=True)
 class QuestionView:
     """An open question with the panellist's answers by slot (``{slot: text}``) and how many boxes to show:
-    every saved slot, then one empty box (none past :data:`MAX_SLOTS`), one more when asked for."""
+    every saved slot, then one empty box (none past :data:`MAX_SLOTS`) while the round takes answers."""
 
     id: int
     text: str
@@ -127,10 +127,11 @@ async def answer_count(session: AsyncSession, panellist: Panellist) -> int | Non
 
 
 async def load_ideas(
-    session: AsyncSession, panellist: Panellist, *, more: int | None = None, now: datetime | None = None
+    session: AsyncSession, panellist: Panellist, *, now: datetime | None = None
 ) -> IdeasPage:
-    """The open round's questions with the panellist's answers; ``more``: the question that gets one more empty
-    box ("Add another answer" without JavaScript).  Raises :class:`ConsentNeeded` before consent and
+    """The open round's questions with the panellist's answers, each with one empty box after its last saved
+    answer while the round takes answers ("Add another answer" saves the page, so the box typed in becomes a
+    saved answer and a new empty box follows).  Raises :class:`ConsentNeeded` before consent and
     :class:`NoRoundOpen` when the current round is not an open round."""
     now = now or utcnow()
     refusal = checks.consent_refusal(panellist.consented_at is not None)
@@ -151,8 +152,6 @@ async def load_ideas(
         answers = {a.slot: a.text for a in rows if a.question_id == q.id}
         top = max(answers, default=0)
         boxes = top + 1 if accepts else top
-        if accepts and more == q.id:
-            boxes += 1
         views.append(
             QuestionView(
                 q.id, q.text, q.hint, number, answers, max(min(boxes, MAX_SLOTS), 1 if accepts else 0)

@@ -1,8 +1,8 @@
 """``/panel/ideas``: the open round's questions, answered in free text, several answers a question.
 
 ``GET /panel/ideas`` shows every question with the saved answers and one empty box each; ``POST /panel/ideas``
-saves the whole page (no JavaScript needed): "Add another answer" is a submit button that saves and shows one
-more box for its question.  ``POST /panel/ideas/{question_id}/{slot}`` is the background save of one box (JSON in
+saves the whole page (no JavaScript needed): "Add another answer" is a submit button that saves the page and comes
+back to its question (``?more=<id>``, where ``ideas.js`` puts the focus in the new empty box).  ``POST /panel/ideas/{question_id}/{slot}`` is the background save of one box (JSON in
 and out, CSRF header ``x-csrftoken``), used by ``ideas.js`` as the panellist types.  The review of an open round
 (:func:`review_page`) is shown by ``/panel/review`` (:mod:`.steps`).  No SQL: the use cases are
 :mod:`delphi.participation.ideas`.
@@ -102,14 +102,13 @@ class IdeasController(Controller):
         request: Request,
         db_session: AsyncSession,
         panellist: Panellist,
-        more: int | None = None,
         saved: int = 0,
     ) -> Template | Redirect:
         if panellist.consented_at is None:
             return Redirect("/panel/consent", status_code=303)
         if await ideas.answer_count(db_session, panellist) is None:
             return Redirect("/panel", status_code=303)
-        data = await ideas.load_ideas(db_session, panellist, more=more)
+        data = await ideas.load_ideas(db_session, panellist)
         if not data.accepts_answers:
             return Redirect("/panel/review", status_code=303)
         return _page(request, panellist, data, saved=bool(saved))
