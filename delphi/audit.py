@@ -109,13 +109,19 @@ ACTIONS: Mapping[str, ActionText] = MappingProxyType(
         "group.deleted": ActionText("Group deleted", "Stakeholder group “{name}” was deleted."),
         "group.renamed": ActionText("Group renamed", "Stakeholder group “{old}” was renamed “{new}”."),
         # baseline questions (the panellists' characteristics)
-        "baseline.added": ActionText("Baseline question added", "Baseline question “{text}” ({kind}) was added."),
-        "baseline.edited": ActionText("Baseline question edited", "Baseline question {question_id} changed: {fields}."),
+        "baseline.added": ActionText(
+            "Baseline question added", "Baseline question “{text}” ({kind}) was added."
+        ),
+        "baseline.edited": ActionText(
+            "Baseline question edited", "Baseline question {question_id} changed: {fields}."
+        ),
         "baseline.deleted": ActionText(
             "Baseline question deleted",
             "Baseline question “{text}” was deleted with its {answers_deleted} answer(s).",
         ),
-        "baseline.moved": ActionText("Baseline question moved", "Baseline question {question_id} was moved {direction}."),
+        "baseline.moved": ActionText(
+            "Baseline question moved", "Baseline question {question_id} was moved {direction}."
+        ),
         # statements
         "statement.added": ActionText("Statement added", "Statement {statement_id} was added ({origin})."),
         "statement.edited": ActionText("Statement edited", "Statement {statement_id} was edited."),
@@ -145,7 +151,9 @@ ACTIONS: Mapping[str, ActionText] = MappingProxyType(
         "open_question.moved": ActionText(
             "Open question moved", "Open question {question_id} was moved {direction}."
         ),
-        "idea.themed": ActionText("Answers grouped", "{count} open-round answer(s) were given the theme “{theme}”."),
+        "idea.themed": ActionText(
+            "Answers grouped", "{count} open-round answer(s) were given the theme “{theme}”."
+        ),
         "statement.from_answers": ActionText(
             "Statement drafted from answers",
             "Statement {statement_id} was drafted for round {round} from {answers} open-round answer(s).",

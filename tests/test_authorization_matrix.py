@@ -113,7 +113,11 @@ def expected(method: str, template: str, role: str) -> Due:
         # signed in). Not sent to panellists, whose session the rest of the matrix needs: see
         # tests/panellist/test_sign_out.py.
         return None if role in ("panellist", "other-panellist") else 303
-    if template == "/panel/rank/{question_id:int}" and method == "GET" and role in ("panellist", "other-panellist"):
+    if (
+        template == "/panel/rank/{question_id:int}"
+        and method == "GET"
+        and role in ("panellist", "other-panellist")
+    ):
         # Ranking question 999999 is in no round: 404, the answer to another panel's question too (see
         # tests/panellist/test_ranking_page.py); the other panel has no round open yet, so its page is /panel.
         return 404 if role == "panellist" else 303

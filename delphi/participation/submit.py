@@ -101,10 +101,16 @@ async def submit(
     facts = await load_facts(session, panellist)
     rnd = require_round(facts)
     if rnd.kind == "open" and not await ideas.count_answers(session, rnd.id, panellist.id):
-        raise fail_many(InvalidInput, [Issue("answers", N_("Write at least one answer before you send them."))])
+        raise fail_many(
+            InvalidInput, [Issue("answers", N_("Write at least one answer before you send them."))]
+        )
     missing = paging.unanswered(facts.statement_ids, await answered_ids(session, rnd.id, panellist.id))
-    issues = _missing_issues(missing, await statements_by_id(session, missing), target.scale) if missing else []
-    issues += await ranking.missing_ranking_issues(session, rnd.id, panellist.id)  # one per ranking unanswered
+    issues = (
+        _missing_issues(missing, await statements_by_id(session, missing), target.scale) if missing else []
+    )
+    issues += await ranking.missing_ranking_issues(
+        session, rnd.id, panellist.id
+    )  # one per ranking unanswered
     if issues:
         raise fail_many(InvalidInput, issues)
     stmt = (

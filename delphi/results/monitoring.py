@@ -75,10 +75,16 @@ async def load_progress(session: AsyncSession, round_: Round) -> list[Progress]:
         select(Rating.panellist_id.label("pid"), Rating.id.label("id"), Rating.updated_at.label("at")).where(
             Rating.round_id == round_.id
         ),
-        select(IdeaAnswer.panellist_id, IdeaAnswer.id, IdeaAnswer.updated_at).where(IdeaAnswer.round_id == round_.id),
+        select(IdeaAnswer.panellist_id, IdeaAnswer.id, IdeaAnswer.updated_at).where(
+            IdeaAnswer.round_id == round_.id
+        ),
     ).subquery()
     answers = (
-        select(saved.c.pid.label("pid"), func.count(saved.c.id).label("answers"), func.max(saved.c.at).label("last"))
+        select(
+            saved.c.pid.label("pid"),
+            func.count(saved.c.id).label("answers"),
+            func.max(saved.c.at).label("last"),
+        )
         .group_by(saved.c.pid)
         .subquery()
     )

@@ -203,7 +203,9 @@ def carry_forward(verdicts: Mapping[int, str], policy: str = "unsettled") -> lis
     raise ValueError(f"unknown carry-forward policy {policy!r}; use unsettled, all or none")
 
 
-def finished_after_close(round_number: int, max_rounds: int, n_carried: int, n_rankings_carried: int = 0) -> bool:
+def finished_after_close(
+    round_number: int, max_rounds: int, n_carried: int, n_rankings_carried: int = 0
+) -> bool:
     """True when closing this round finishes the panel: nothing left to ask (no statement and no ranking question
     carried forward), or the last allowed round."""
     return (n_carried == 0 and n_rankings_carried == 0) or round_number >= max_rounds

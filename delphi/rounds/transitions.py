@@ -71,7 +71,9 @@ async def open_facts(session: AsyncSession, panel: Panel, round_: Round) -> life
         panel_finished=panel.status == PanelStatus.FINISHED,
         round_kind=round_.kind,
         n_rankings=n_rankings or 0,
-        n_open_questions=await open_kind.count_open_questions(session, panel.id) if round_.kind == "open" else 0,
+        n_open_questions=await open_kind.count_open_questions(session, panel.id)
+        if round_.kind == "open"
+        else 0,
     )
 
 

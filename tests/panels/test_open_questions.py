@@ -99,7 +99,9 @@ async def test_statements_are_refused_while_round_one_is_an_open_round_draft(ses
     importing and including one are refused with the reason, and nothing is saved."""
     world = await _draft(session)
     panel = world.panel
-    kept = await statements.add_statement(session, panel, "Asked while round 1 still rated statements.", "", ACTOR)
+    kept = await statements.add_statement(
+        session, panel, "Asked while round 1 still rated statements.", "", ACTOR
+    )
     await statements.set_in_draft(session, panel, kept.id, False, ACTOR)
     await oq.set_round_kind(session, panel, "open", ACTOR)
     refusals = []
@@ -118,7 +120,9 @@ async def test_statements_are_refused_while_round_one_is_an_open_round_draft(ses
     assert (await session.scalars(select(RoundStatement.id))).all() == []
 
 
-async def test_statements_are_added_again_once_round_one_asks_statements_to_rate(session: AsyncSession) -> None:
+async def test_statements_are_added_again_once_round_one_asks_statements_to_rate(
+    session: AsyncSession,
+) -> None:
     world = await _draft(session)
     await oq.set_round_kind(session, world.panel, "open", ACTOR)
     await oq.set_round_kind(session, world.panel, "rating", ACTOR)
