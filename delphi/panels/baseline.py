@@ -18,6 +18,7 @@ from delphi import audit
 from delphi.db.models import BaselineAnswer, BaselineQuestion, Panel
 from delphi.domain import Actor, BaselineKind
 from delphi.errors import Conflict, InvalidInput
+from delphi.panels.ordering import move_one_place
 from delphi.panels.owned import of_panel
 
 __all__ = [
@@ -249,14 +250,8 @@ async def move_question(
     if direction not in ("up", "down"):
         raise InvalidInput("Move a question up or down.", field="direction")
     question = await of_panel(session, BaselineQuestion, question_id, panel, "baseline question")
-    order = await _questions(session, panel.id)
-    at = next(i for i, q in enumerate(order) if q.id == question.id)
-    to = at - 1 if direction == "up" else at + 1
-    if not 0 <= to < len(order):
+    if not move_one_place(list(await _questions(session, panel.id)), question.id, down=direction == "down"):
         return
-    order[at], order[to] = order[to], order[at]
-    for position, q in enumerate(order):
-        q.position = position
     await session.flush()
     audit.record(
         session,

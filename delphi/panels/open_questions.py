@@ -16,6 +16,7 @@ from delphi import audit
 from delphi.db.models import OpenQuestion, Panel, Round
 from delphi.domain import Actor, RoundKind, RoundStatus
 from delphi.errors import Conflict, InvalidInput
+from delphi.panels.ordering import move_one_place
 from delphi.panels.owned import of_panel
 
 #: Longest question and hint, in characters.
@@ -164,15 +165,8 @@ async def move_question(
     """Move an open question one place up (``direction`` < 0) or down (> 0); at either end nothing changes."""
     await get_question(session, panel, question_id)
     await _editable_round_one(session, panel)
-    questions = await list_questions(session, panel.id)
-    ids = [q.id for q in questions]
-    i = ids.index(question_id)
-    j = i + (1 if direction > 0 else -1)
-    if not 0 <= j < len(ids):
+    if not move_one_place(list(await list_questions(session, panel.id)), question_id, down=direction > 0):
         return
-    questions[i], questions[j] = questions[j], questions[i]
-    for pos, q in enumerate(questions):
-        q.position = pos
     audit.record(
         session,
         actor=actor,

@@ -18,6 +18,7 @@ from delphi.domain import Actor, PanelStatus, RoundKind, RoundStatus, StatementS
 from delphi.errors import Conflict, InvalidInput, NotFound
 from delphi.panels import imports
 from delphi.panels.numbering import panel_statement_labels
+from delphi.panels.ordering import move_one_place
 from delphi.panels.owned import of_panel
 
 
@@ -275,16 +276,10 @@ async def move_statement(
             select(Statement).where(Statement.panel_id == panel.id).order_by(Statement.position, Statement.id)
         )
     ).all()
-    ids = [s.id for s in statements]
-    if statement_id not in ids:
+    if statement_id not in {s.id for s in statements}:
         raise NotFound("There is no such statement on this panel.")
-    i = ids.index(statement_id)
-    j = i + (1 if direction > 0 else -1)
-    if not 0 <= j < len(ids):
+    if not move_one_place(list(statements), statement_id, down=direction > 0):
         return
-    statements[i], statements[j] = statements[j], statements[i]
-    for pos, s in enumerate(statements):
-        s.position = pos
     draft = await draft_round(session, panel.id)
     if draft is not None:
         order = {s.id: s.position for s in statements}
