@@ -125,6 +125,9 @@ class _Handler:
 def start_capture_server(settings: Settings, *, capacity: int = DEFAULT_CAPACITY) -> Iterator[MailStore]:
     """Run the catcher on ``127.0.0.1:<dev_capture_port>`` while the block runs; yields its store."""
     store = MailStore(capacity)
+    # aiosmtpd logs every connection at INFO ("mail.log"); the worker delivers in bursts, so that would bury the
+    # demo's terminal.  Its warnings and errors still show; the messages themselves are on /dev/mail.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     controller = Controller(_Handler(store), hostname="127.0.0.1", port=settings.mail.dev_capture_port)
     controller.start()
     log.info("dev mail: capturing SMTP on 127.0.0.1:%d", settings.mail.dev_capture_port)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 import aiosmtplib
+import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -63,6 +65,30 @@ async def test_capture_server_keeps_parsed_mail_newest_first(settings: Settings)
     assert (
         mails[0].text.strip() == "Text 2" and mails[0].html.strip() == "<p>Html 2</p>" and mails[0].date == T0
     )
+
+
+async def test_the_capture_server_logs_no_line_per_connection_only_its_problems(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = capture_settings(settings)
+    caplog.set_level(logging.INFO)
+    logging.getLogger("mail.log").setLevel(logging.NOTSET)
+    with start_capture_server(settings) as store:
+        raw = compose(
+            sender=settings.mail.sender,
+            to="p@example.org",
+            subject="Quiet",
+            text="Text",
+            html="<p>Html</p>",
+            message_id="<quiet@test.example>",
+            date=T0,
+        )
+        await aiosmtplib.send(
+            raw, sender="panel@test.example", recipients=["p@example.org"], hostname="127.0.0.1",
+            port=settings.mail.dev_capture_port,
+        )  # fmt: skip
+        assert [m.subject for m in store.list()] == ["Quiet"]
+    assert not [r for r in caplog.records if r.name == "mail.log" and r.levelno < logging.WARNING]
 
 
 async def test_dev_mail_page_shows_captured_mail_with_a_clickable_personal_link(
