@@ -89,6 +89,9 @@ async def test_the_capture_server_logs_no_line_per_connection_only_its_problems(
         )  # fmt: skip
         assert [m.subject for m in store.list()] == ["Quiet"]
     assert not [r for r in caplog.records if r.name == "mail.log" and r.levelno < logging.WARNING]
+    assert not [
+        r for r in caplog.records if "captured message" in r.getMessage()
+    ]  # the delivery line counts them
 
 
 async def test_dev_mail_page_shows_captured_mail_with_a_clickable_personal_link(
