@@ -149,7 +149,8 @@ class RatingController(Controller):
         if not ov.accepts_answers:
             return Redirect("/panel/review", status_code=303)
         data = await pages.load_rating_page(db_session, panellist, page)
-        return _rate_template(request, panellist, data, await ranking.round_rankings(db_session, panellist))
+        rankings = await ranking.rankings_of_round(db_session, ov.round.id, panellist.id)
+        return _rate_template(request, panellist, data, rankings)
 
     @post("/rate")
     async def save_page(
@@ -165,7 +166,8 @@ class RatingController(Controller):
         except InvalidInput as exc:
             data = await pages.load_rating_page(db_session, panellist, page)
             overlay(data, inputs)
-            rankings = await ranking.round_rankings(db_session, panellist)
+            assert data.overview.round is not None  # load_rating_page requires one
+            rankings = await ranking.rankings_of_round(db_session, data.overview.round.id, panellist.id)
             return _rate_template(
                 request, panellist, data, rankings, errors=errors_of(exc, gettext_for(panellist))
             )

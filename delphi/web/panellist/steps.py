@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import Panellist
+from delphi.domain import RoundKind
 from delphi.errors import InvalidInput
 from delphi.participation import baseline, consent, final, ideas, pages, ranking, submit, suggest
 from delphi.participation.issues import N_, Issue
@@ -83,7 +84,9 @@ class PanellistPagesController(Controller):
         if await baseline.needs_baseline(db_session, panellist):
             return Redirect("/panel/about-you", status_code=303)
         has_baseline = await baseline.has_questions(db_session, panellist.panel_id)
-        rankings = await ranking.round_rankings(db_session, panellist)
+        rnd = ov.round  # the overview's round: no second lookup of the current round
+        rankings = await ranking.rankings_of_round(db_session, rnd.id, panellist.id) if rnd else []
+        open_round = rnd is not None and rnd.kind == RoundKind.OPEN
         return render(
             request,
             "home.html",
@@ -92,7 +95,7 @@ class PanellistPagesController(Controller):
             ov=ov,
             saved=bool(saved),
             has_baseline=has_baseline,
-            idea_answers=await ideas.answer_count(db_session, panellist),
+            idea_answers=await ideas.count_answers(db_session, rnd.id, panellist.id) if open_round else None,
             rankings=rankings,
             resume=resume_href(ov, rankings),
         )
@@ -135,7 +138,7 @@ class PanellistPagesController(Controller):
         if ov.round.kind == "open":
             return await ideas_pages.review_page(request, db_session, panellist)
         data = await pages.load_review(db_session, panellist)
-        rankings = await ranking.round_rankings(db_session, panellist)
+        rankings = await ranking.rankings_of_round(db_session, ov.round.id, panellist.id)
         return render(
             request, "review.html", panellist, panel=ov.panel, ov=data.overview, data=data, rankings=rankings
         )
@@ -160,7 +163,7 @@ class PanellistPagesController(Controller):
                 panel=data.overview.panel,
                 ov=data.overview,
                 data=data,
-                rankings=await ranking.round_rankings(db_session, panellist),
+                rankings=await ranking.rankings_of_round(db_session, data.overview.round.id, panellist.id),
                 errors=errors_of(exc, gettext_for(panellist)),
             )
         return Redirect("/panel/done", status_code=303)
