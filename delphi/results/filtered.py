@@ -255,12 +255,19 @@ class _Data:
     frozen: dict[tuple[int, str], ScopeCounts]
 
 
-async def _load(session: AsyncSession, frame: Frame, round_: Round) -> _Data:
+async def _load(
+    session: AsyncSession,
+    frame: Frame,
+    round_: Round,
+    baseline: tuple[list[BaselineQuestion], dict[int, dict[int, BaselineAnswer]]],
+) -> _Data:
+    """What the filter reads for closed round ``round_``, with the panel's ``baseline`` questions and answers
+    (:func:`answers_by_question`, loaded by the caller)."""
     panel = frame.panel
     matrix = await load_rating_matrix(
         session, panel.id, round_.id, population=AnalysisPopulation(panel.analysis_population)
     )
-    questions, answers = await answers_by_question(session, panel.id)
+    questions, answers = baseline
     questions = [q for q in questions if q.kind in FILTER_KINDS]
     counted = frozenset(p.id for p in await counted_people(session, panel.id))
     return _Data(matrix, questions, answers, counted, await _frozen_counts(session, round_.id))
@@ -322,10 +329,10 @@ async def filter_options(
 ) -> list[FilterQuestion]:
     """Every single- and multiple-choice baseline question of the panel with each choice allowed or refused (and
     why) for closed round ``round_``; ``[]`` when the panel asks none.  ``labels`` name statements in reasons."""
-    questions, _ = await answers_by_question(session, frame.panel.id)
-    if not any(q.kind in FILTER_KINDS for q in questions):
+    baseline = await answers_by_question(session, frame.panel.id)
+    if not any(q.kind in FILTER_KINDS for q in baseline[0]):
         return []  # nothing to filter by: the ratings are not loaded
-    data = await _load(session, frame, round_)
+    data = await _load(session, frame, round_, baseline)
     return _options(data, frame.panel.k_min, labels or {})
 
 
@@ -340,7 +347,7 @@ async def load_filtered_results(
     with the filter's options; FilterRefused (400) naming the reason for an unknown or refused choice."""
     labels = labels or {}
     qid, index = parse_selection(selection)
-    data = await _load(session, frame, round_)
+    data = await _load(session, frame, round_, await answers_by_question(session, frame.panel.id))
     question = next((q for q in data.questions if q.id == qid), None)
     if question is None:
         raise FilterRefused("This panel has no such single- or multiple-choice baseline question.")
