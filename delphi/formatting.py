@@ -109,6 +109,13 @@ def format_date(value: datetime | None) -> str:
     return value.strftime("%-d %B %Y") if value else ""
 
 
+def shorten(text: str, limit: int = 80) -> str:
+    """``text`` on one line (runs of whitespace made one space), cut to at most ``limit`` characters with "…" at
+    the end when longer: for quoting a statement or question inside a message or a chart label."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 #: Filters every Jinja environment (pages and mails) installs, so a template writes ``{{ x | percent }}``,
 #: ``{{ when | datetime }}`` or ``{{ when | date }}``.
 JINJA_FILTERS: dict[str, Callable[..., Any]] = {

@@ -12,6 +12,7 @@ from delphi.formatting import (
     minor_per_major,
     percent_text,
     round_half_up,
+    shorten,
 )
 from delphi.mail.render import MailRenderer
 from delphi.web.templating import make_environment
@@ -68,3 +69,10 @@ def test_money_in_the_readers_language_with_or_without_a_zero_fraction() -> None
     assert format_money(1500, "JPY", whole_without_decimals=True) == "¥1,500"
     assert format_money(1500, "GBP", "en-GB") == "£15.00"
     assert format_money(1500, "GBP", "xx") == "£15.00"  # unknown locale: English
+
+
+def test_shorten_puts_text_on_one_line_and_cuts_it_with_an_ellipsis_at_the_limit() -> None:
+    assert shorten("  Waiting\n times ") == "Waiting times"
+    assert shorten("a" * 80) == "a" * 80
+    assert shorten("word " * 20, limit=12) == "word word w…"  # 11 characters kept, then the ellipsis
+    assert shorten("word " * 20, limit=11) == "word word…"  # a cut after a space drops the space

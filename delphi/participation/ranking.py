@@ -42,6 +42,7 @@ from delphi.db.models import (
 )
 from delphi.domain import POOLED_SCOPE, RoundStatus
 from delphi.errors import InvalidInput, NotFound
+from delphi.formatting import shorten
 from delphi.participation import checks
 from delphi.participation.facts import load_facts, require_round
 from delphi.participation.issues import N_, Issue, fail, fail_many
@@ -98,11 +99,6 @@ class CleanRanking:
     unable: bool
 
 
-def _short(text: str, limit: int = 80) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def _rank_of(raw: object, n: int) -> int | None:
     """A chosen rank 1..n, or None when it is not one (``bool`` too)."""
     if isinstance(raw, bool):
@@ -148,7 +144,7 @@ def clean_ranking(
                 Issue(
                     f"i{iid}",
                     N_("Choose a rank from 1 to %(n)s for “%(text)s”."),
-                    {"n": n, "text": _short(text)},
+                    {"n": n, "text": shorten(text)},
                 )
             )
         else:
@@ -165,7 +161,7 @@ def clean_ranking(
             Issue(
                 f"i{iid}",
                 N_("Give “%(text)s” a rank too. Rank every item, or tick “Unable to rank”."),
-                {"text": _short(text)},
+                {"text": shorten(text)},
             )
         )
     if not allow_ties:
@@ -179,7 +175,7 @@ def clean_ranking(
                     Issue(
                         f"i{iid}",
                         N_("“%(first)s” and “%(other)s” both have rank %(rank)s. Use each rank once."),
-                        {"first": _short(first_with[rank]), "other": _short(text), "rank": rank},
+                        {"first": shorten(first_with[rank]), "other": shorten(text), "rank": rank},
                     )
                 )
             else:
@@ -357,7 +353,7 @@ async def missing_ranking_issues(session: AsyncSession, round_id: int, panellist
         Issue(
             f"rk{view.id}",
             N_("Rank the items of “%(text)s”, or choose “Unable to rank”."),
-            {"text": _short(view.text)},
+            {"text": shorten(view.text)},
         )
         for view in await rankings_of_round(session, round_id, panellist_id)
         if not view.answered

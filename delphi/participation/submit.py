@@ -15,6 +15,7 @@ from delphi import audit
 from delphi.db.dialect import dialect_name, insert_for
 from delphi.db.models import Panel, Panellist, Round, Statement, Submission, utcnow
 from delphi.errors import InvalidInput
+from delphi.formatting import shorten
 from delphi.mail import kinds
 from delphi.mail.outbox import enqueue_mail
 from delphi.participation import ideas, paging, ranking
@@ -76,7 +77,7 @@ def _missing_issues(missing: list[int], statements: dict[int, Statement], scale:
             f"s{sid}",
             N_("Rate “%(text)s”, or choose “%(unable)s”.") if scale.allow_unable else N_("Rate “%(text)s”."),
             {
-                "text": _short(statements[sid].text) if sid in statements else str(sid),
+                "text": shorten(statements[sid].text) if sid in statements else str(sid),
                 "unable": scale.unable_label,
             },
         )
@@ -134,11 +135,6 @@ async def submit(
         if send_receipt:
             await _enqueue_receipt(session, panellist, facts.panel, rnd, when)
     return result
-
-
-def _short(text: str, limit: int = 80) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 async def _enqueue_receipt(

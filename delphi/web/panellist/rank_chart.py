@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from markupsafe import Markup, escape
 
+from delphi.formatting import shorten
 from delphi.participation.issues import N_
 from delphi.rounds.figures import number_text
 from delphi.rounds.ranking_figures import RankedItem
@@ -74,11 +75,6 @@ def rank_bars_text(
     return " ".join(parts)
 
 
-def _short(text: str, limit: int = 38) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def rank_bars_svg(
     items: Sequence[RankedItem],
     n_items: int,
@@ -130,7 +126,7 @@ def rank_bars_svg(
         bar_w = max(2.0, plot_w * standing / n)
         parts.append(
             f'<text class="chart-label" x="{side}" y="{y + label_h - 3}" font-size="12" fill="{TEXT}">'
-            f"{escape(ordinal(item.place, gettext))} {escape(_short(item.text))}</text>"
+            f"{escape(ordinal(item.place, gettext))} {escape(shorten(item.text, 38))}</text>"
         )
         bar_y = y + label_h
         parts.append(
