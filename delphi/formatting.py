@@ -11,20 +11,20 @@ docs/statistics.md §9), but all of them round with :func:`round_half_up`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
-from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from babel.numbers import format_currency, get_currency_precision
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_time as babel_format_time
+from babel.numbers import format_currency, format_decimal, get_currency_precision
 
 __all__ = [
-    "JINJA_FILTERS",
     "format_date",
     "format_datetime",
     "format_money",
+    "format_number",
     "major_amount",
     "minor_per_major",
     "percent_text",
@@ -45,17 +45,49 @@ def round_half_up(value: float | int | Decimal, decimals: int = 0) -> Decimal:
     return exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
 
-def percent_text(pct: float | None, decimals: int = 0, missing: str = MISSING) -> str:
-    """A percentage (0-100) as text: ``"63%"`` for 62.5; ``missing`` for None.
+def percent_text(pct: float | None, decimals: int = 0, missing: str = MISSING, locale: str = "en") -> str:
+    """A percentage (0-100) as text in ``locale``'s way: ``"63%"`` for 62.5 (``"63 %"`` in Spanish); ``missing``
+    for None.
 
     With ``decimals > 0`` a whole value is still written whole ("70%") and any other keeps ``decimals`` places
-    ("69.6%", "87.5%"), so a value just under a threshold is never shown as the threshold.
+    ("69.6%", "87.5%"; "87,5 %" in Spanish), so a value just under a threshold is never shown as the threshold.
     """
     if pct is None:
         return missing
     if decimals > 0 and abs(pct - round(pct)) < 1e-9:
         decimals = 0
-    return f"{round_half_up(pct, decimals)}%"
+    value = round_half_up(pct, decimals)
+    loc = _locale(locale)
+    if loc is None or loc.language == "en":
+        return f"{value}%"
+    number = format_decimal(value, format="#,##0." + "0" * decimals if decimals else "#,##0", locale=loc)
+    pattern = loc.percent_formats[None].pattern.split(";")[0]
+    start, end = pattern.find("#"), pattern.rfind("0") + 1
+    sign = loc.number_symbols.get("latn", {}).get("percentSign", "%")
+    return (pattern[:start] + "\x00" + pattern[end:]).replace("%", sign).replace("\x00", number)
+
+
+def format_number(x: float | None, locale: str = "en") -> str:
+    """A statistic as people write it in ``locale``: 6.0 → "6", 6.25 → "6.25" ("6,25" in Spanish and Welsh
+    is "6.25"), 6.333 → "6.33"; "" for None.  At most two decimals, halves rounded up."""
+    if x is None:
+        return ""
+    value = round_half_up(float(x), 2).normalize()
+    if value == 0:
+        return "0"
+    loc = _locale(locale)
+    if loc is None or loc.language == "en":
+        return f"{value:f}"
+    return format_decimal(value, format="#,##0.##", locale=loc)
+
+
+@lru_cache(maxsize=256)
+def _locale(language: str | None) -> Locale | None:
+    """Babel's locale for a language value (``"pt-BR"``, ``"cy"``); None when Babel does not know it."""
+    try:
+        return Locale.parse((language or "en").replace("-", "_"))
+    except (ValueError, LookupError, UnknownLocaleError):
+        return None
 
 
 def minor_per_major(currency: str) -> int:
@@ -99,14 +131,29 @@ def format_money(
     return f"{Decimal(minor).scaleb(-2):.2f} {currency}"
 
 
-def format_datetime(value: datetime | None, fmt: str = "%-d %B %Y, %H:%M UTC") -> str:
-    """A UTC timestamp in plain words ("3 March 2026, 17:00 UTC"); "" for None."""
-    return value.strftime(fmt) if value else ""
+def format_datetime(value: datetime | None, locale: str = "en") -> str:
+    """A UTC timestamp in plain words in ``locale``: "3 March 2026, 17:00 UTC" ("3 Mawrth 2026, 17:00 UTC" in
+    Welsh, "3 de marzo de 2026, 17:00 UTC" in Spanish); "" for None."""
+    if not value:
+        return ""
+    return f"{format_date(value, locale)}, {babel_format_time(value, 'HH:mm', tzinfo=UTC, locale=_date_locale(locale))} UTC"
 
 
-def format_date(value: datetime | None) -> str:
-    """A date in plain words ("3 March 2026"); "" for None."""
-    return value.strftime("%-d %B %Y") if value else ""
+def format_date(value: datetime | date | None, locale: str = "en") -> str:
+    """A date in plain words in ``locale``: "3 March 2026" (British order for English), "3 Mawrth 2026",
+    "3 de marzo de 2026"; "" for None.  An unknown locale is written in English."""
+    if not value:
+        return ""
+    day = value.astimezone(UTC).date() if isinstance(value, datetime) and value.tzinfo else value
+    return babel_format_date(day, "long", locale=_date_locale(locale))
+
+
+def _date_locale(language: str | None) -> Locale:
+    """The locale dates are written in: English is British ("3 March 2026", not "March 3, 2026")."""
+    loc = _locale(language)
+    if loc is None or (loc.language == "en" and not loc.territory):
+        return Locale.parse("en_GB")
+    return loc
 
 
 def shorten(text: str, limit: int = 80) -> str:
@@ -114,12 +161,3 @@ def shorten(text: str, limit: int = 80) -> str:
     the end when longer: for quoting a statement or question inside a message or a chart label."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-#: Filters every Jinja environment (pages and mails) installs, so a template writes ``{{ x | percent }}``,
-#: ``{{ when | datetime }}`` or ``{{ when | date }}``.
-JINJA_FILTERS: dict[str, Callable[..., Any]] = {
-    "percent": percent_text,
-    "datetime": format_datetime,
-    "date": format_date,
-}

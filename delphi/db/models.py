@@ -186,6 +186,9 @@ class Panel(Base):
     discreet_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     #: The consensus rule for ranking questions: Kendall's W at least this (0-1); locked with ``rule``.
     ranking_w_min: Mapped[float] = mapped_column(Float, default=0.7, server_default="0.7")
+    #: The primary language (a BCP 47 tag with a shipped catalog, e.g. "en", "cy"): what the facilitator writes
+    #: in, and the language of results and exports.  Further languages are :class:`PanelLanguage` rows.
+    language: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
     status: Mapped[str] = mapped_column(String(16), default=domain.PanelStatus.DRAFT)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
@@ -193,6 +196,41 @@ class Panel(Base):
     groups: Mapped[list[StakeholderGroup]] = relationship(
         back_populates="panel", order_by="StakeholderGroup.position", lazy="raise"
     )
+
+
+class PanelLanguage(Base):
+    """A further language a panel is offered in (besides ``Panel.language``), with who translated it."""
+
+    __tablename__ = "panel_languages"
+    __table_args__ = (UniqueConstraint("panel_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panel_id: Mapped[int] = mapped_column(ForeignKey("panels.id", ondelete="CASCADE"))
+    #: A BCP 47 tag with a shipped catalog ("cy", "es", "pt-BR"), never the panel's primary language.
+    language: Mapped[str] = mapped_column(String(10))
+    #: Credit for the translation as the facilitator enters it ("Translated by ..."); "" when not given.
+    translated_by: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Translation(Base):
+    """One panellist-facing text of a panel in a further language (:mod:`delphi.panels.translations`).
+
+    ``key`` names what is translated ("statement.12", "panel.consent_text", "mail.invitation.subject"...);
+    ``source`` is the primary-language text the translation was made from, so a translation whose source has
+    changed since is known to be out of date.
+    """
+
+    __tablename__ = "translations"
+    __table_args__ = (UniqueConstraint("panel_id", "language", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panel_id: Mapped[int] = mapped_column(ForeignKey("panels.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(10))
+    key: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class PanelAccess(Base):
@@ -349,6 +387,9 @@ class Rating(Base):
     reason_status: Mapped[str] = mapped_column(
         String(16), default=domain.CommentStatus.PENDING, server_default=domain.CommentStatus.PENDING.value
     )
+    #: The language the panellist answered in (their page's language when saved); None before languages were
+    #: recorded.
+    language: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -375,6 +416,9 @@ class Submission(Base):
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
     panellist_id: Mapped[int] = mapped_column(ForeignKey("panellists.id", ondelete="CASCADE"), index=True)
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The language the panellist answered in (their page's language when saved); None before languages were
+    #: recorded.
+    language: Mapped[str | None] = mapped_column(String(10))
 
 
 class Suggestion(Base):
@@ -462,6 +506,9 @@ class IdeaAnswer(Base):
     slot: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text, default="")
     theme: Mapped[str] = mapped_column(String(200), default="")
+    #: The language the panellist answered in (their page's language when saved); None before languages were
+    #: recorded.
+    language: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -543,6 +590,9 @@ class RankAnswer(Base):
     panellist_id: Mapped[int] = mapped_column(ForeignKey("panellists.id", ondelete="CASCADE"))
     ranks: Mapped[dict[str, Any]] = mapped_column(default=dict)
     unable: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The language the panellist answered in (their page's language when saved); None before languages were
+    #: recorded.
+    language: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -612,6 +662,9 @@ class BaselineAnswer(Base):
     number: Mapped[float | None] = mapped_column(Float)
     text: Mapped[str] = mapped_column(Text, default="")
     prefer_not: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The language the panellist answered in (their page's language when saved); None before languages were
+    #: recorded.
+    language: Mapped[str | None] = mapped_column(String(10))
     answered_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

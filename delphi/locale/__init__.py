@@ -14,13 +14,25 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
 from jinja2.ext import _make_new_gettext, _make_new_ngettext  # the i18n extension's newstyle wrappers
 
 from delphi import resources
 
 DOMAIN = "delphi"
 
-__all__ = ["DOMAIN", "available_languages", "catalog", "normalise_language", "template_gettext"]
+__all__ = [
+    "DOMAIN",
+    "available_languages",
+    "catalog",
+    "language_name",
+    "language_tag",
+    "normalise_language",
+    "same_language",
+    "shipped_tags",
+    "template_gettext",
+    "text_direction",
+]
 
 
 def normalise_language(language: str | None) -> str:
@@ -50,6 +62,49 @@ def available_languages(localedir: Path | None = None) -> list[str]:
     return sorted(found | {"en"})
 
 
+def language_tag(language: str | None) -> str:
+    """The BCP 47 form of a language as pages and panels write it: ``"pt_BR"`` → ``"pt-BR"``; odd → ``"en"``."""
+    return normalise_language(language).replace("_", "-")
+
+
+def same_language(a: str | None, b: str | None) -> bool:
+    """Whether two language values name one catalog (``"pt-BR"`` and ``"pt_br"`` do; ``"pt"`` and ``"pt-BR"``
+    do not)."""
+    return normalise_language(a).lower() == normalise_language(b).lower()
+
+
+def shipped_tags(localedir: Path | None = None) -> list[str]:
+    """:func:`available_languages` as BCP 47 tags (``["cy", "en", "es"]``): the languages a panel may be offered
+    in, since each has a catalog for the page and mail text around the panel's own."""
+    return [language_tag(name) for name in available_languages(localedir)]
+
+
+@lru_cache(maxsize=256)
+def _babel_locale(language: str) -> Locale | None:
+    try:
+        return Locale.parse(normalise_language(language))
+    except (ValueError, LookupError, UnknownLocaleError):
+        return None
+
+
+def language_name(language: str | None, in_language: str | None = "en") -> str:
+    """The language's name in ``in_language`` from Babel's data, first letter capitalised: ``("cy", "en")`` →
+    ``"Welsh"``, ``("cy", "cy")`` → ``"Cymraeg"``, ``("es", "es")`` → ``"Español"``.  A tag Babel does not
+    know is returned as written."""
+    loc = _babel_locale(language or "en")
+    if loc is None:
+        return language or "en"
+    name = loc.get_display_name(_babel_locale(in_language or "en") or Locale("en")) or (language or "en")
+    return name[:1].upper() + name[1:]
+
+
+def text_direction(language: str | None) -> str:
+    """``"rtl"`` for a right-to-left language (Arabic, Hebrew, Persian, Urdu...), else ``"ltr"``; from Babel's
+    locale data, so a language needs no list of its own here."""
+    loc = _babel_locale(language or "en")
+    return "rtl" if loc is not None and loc.character_order == "right-to-left" else "ltr"
+
+
 def template_gettext(language: str | None, localedir: str | None = None) -> dict[str, Any]:
     """Template context entries ``_``, ``gettext``, ``ngettext`` and ``lang`` for one reader's language.
 
@@ -63,7 +118,8 @@ def template_gettext(language: str | None, localedir: str | None = None) -> dict
         "_": gettext_,
         "gettext": gettext_,
         "ngettext": ngettext_,
-        "lang": normalise_language(language).replace("_", "-"),
+        "lang": language_tag(language),
+        "dir": text_direction(language),
         # plain (non-template) callables for Python helpers such as the chart text alternatives
         "py_gettext": cat.gettext,
         "py_ngettext": cat.ngettext,

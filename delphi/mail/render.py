@@ -31,8 +31,8 @@ from markupsafe import escape
 
 from delphi import resources
 from delphi.errors import DelphiError
-from delphi.formatting import JINJA_FILTERS
 from delphi.locale import catalog
+from delphi.locale.filters import JINJA_FILTERS
 from delphi.mail import texts
 from delphi.mail.kinds import template_names
 from delphi.mail.texts import Wording

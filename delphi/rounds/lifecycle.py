@@ -45,6 +45,9 @@ class PanelFacts:
     n_open_questions: int = 0
     #: Ranking questions the round asks (a rating round may ask rankings only).
     n_rankings: int = 0
+    #: What to translate first, one action per language an invitable panellist reads and the round lacks
+    #: (:func:`delphi.panels.translation_gaps.gap_actions`).
+    translation_actions: tuple[str, ...] = ()
 
 
 def open_blockers(facts: PanelFacts, now: datetime) -> list[str]:
@@ -90,6 +93,7 @@ def open_blockers(facts: PanelFacts, now: datetime) -> list[str]:
         actions.append(f"Add at least one statement or ranking question to round {n}.")
     if facts.n_invitable_panellists == 0:
         actions.append("Add at least one panellist who can be invited.")
+    actions.extend(facts.translation_actions)
     if facts.closes_at is None:
         actions.append(f"Set a closing date for round {n}.")
     elif facts.closes_at <= now:

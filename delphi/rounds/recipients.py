@@ -1,6 +1,7 @@
 """Who round mail goes to: the panellists of a panel who may be mailed.
 
-:func:`invitable` is the one condition; :func:`count_invitable` counts it (the open check's "at least one
+:func:`invitable` is the one condition; :func:`count_invitable` counts it, :func:`reader_languages` counts it
+per language (the open check's "at least one
 panellist who can be invited") and :func:`invitable_panellists` lists it (invitations, "round N is open",
 reminders, final results).
 """
@@ -44,6 +45,16 @@ async def count_invitable(session: AsyncSession, panel_id: int) -> int:
     """How many panellists of panel ``panel_id`` may be mailed (:func:`invitable`); 0 when none."""
     n = await session.scalar(select(func.count()).select_from(Panellist).where(invitable(panel_id)))
     return int(n or 0)
+
+
+async def reader_languages(session: AsyncSession, panel_id: int) -> dict[str, int]:
+    """How many invitable panellists (:func:`invitable`) of panel ``panel_id`` read each language, keyed by
+    ``Panellist.language`` as stored; for the open check's translation gaps
+    (:func:`delphi.panels.translation_gaps.language_gaps`)."""
+    rows = await session.execute(
+        select(Panellist.language, func.count()).where(invitable(panel_id)).group_by(Panellist.language)
+    )
+    return {str(lang or "en"): int(n) for lang, n in rows.all()}
 
 
 async def invitable_panellists(

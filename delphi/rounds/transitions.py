@@ -28,11 +28,14 @@ from delphi.db.models import (
 )
 from delphi.domain import Actor, PanellistStatus, PanelStatus, RoundStatus, StatementStatus
 from delphi.errors import Conflict, PreconditionsUnmet
+from delphi.locale import same_language
+from delphi.panels import translation_gaps
 from delphi.panels.settings import rule_fit_problems
+from delphi.panels.translations import further_languages
 from delphi.rounds import closing, lifecycle, mailing, ranking_close
 from delphi.rounds import open_round as open_kind
 from delphi.rounds.lookup import panel_rule
-from delphi.rounds.recipients import count_invitable, invitable_panellists
+from delphi.rounds.recipients import count_invitable, invitable_panellists, reader_languages
 from delphi.settings import Settings
 
 
@@ -74,7 +77,26 @@ async def open_facts(session: AsyncSession, panel: Panel, round_: Round) -> life
         n_open_questions=await open_kind.count_open_questions(session, panel.id)
         if round_.kind == "open"
         else 0,
+        translation_actions=tuple(await translation_actions(session, panel, round_)),
     )
+
+
+async def translation_gaps_of(
+    session: AsyncSession, panel: Panel, round_: Round
+) -> list[translation_gaps.LanguageGap]:
+    """Each language of the panel, and each one its invitable panellists read, with what ``round_`` lacks in it."""
+    readers = await reader_languages(session, panel.id)
+    further = [r.language for r in await further_languages(session, panel.id)]
+    if not further and all(same_language(lang, panel.language) for lang in readers):
+        return []  # one language only: nothing to compare
+    items = await translation_gaps.round_items(session, panel, round_)
+    stored = await translation_gaps.stored_translations(session, panel.id)
+    return translation_gaps.language_gaps(items, stored, panel.language, further, readers)
+
+
+async def translation_actions(session: AsyncSession, panel: Panel, round_: Round) -> list[str]:
+    """The open check's translation actions for ``round_`` (:func:`translation_gaps.gap_actions`)."""
+    return translation_gaps.gap_actions(await translation_gaps_of(session, panel, round_), round_.number)
 
 
 async def round_blockers(

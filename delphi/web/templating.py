@@ -8,8 +8,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from delphi import resources
 from delphi.domain import AnalysisPopulation
-from delphi.formatting import JINJA_FILTERS
 from delphi.locale import catalog
+from delphi.locale.filters import JINJA_FILTERS
 
 
 def make_environment(directory: Path | None = None) -> Environment:
