@@ -30,10 +30,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from delphi.db.models import Panel, PanelLanguage, Translation
+from delphi.db.models import Panel, PanelLanguage, Round, Translation, utcnow
 from delphi.locale import language_tag, same_language
 
 __all__ = [
@@ -43,6 +43,8 @@ __all__ = [
     "key",
     "panel_languages",
     "section_key",
+    "store_texts",
+    "translated_round",
     "wording_for",
 ]
 
@@ -163,3 +165,58 @@ async def wording_for(session: AsyncSession, panel: Panel, language: str | None)
         )
     )
     return Wording(tag, primary, {k: t for k, t in rows.all() if t.strip()})
+
+
+async def translated_round(session: AsyncSession, panel_id: int) -> Round | None:
+    """The round whose texts are translated now: the panel's latest round (the draft being prepared, or the one
+    open); None before the panel has a round."""
+    return await session.scalar(
+        select(Round).where(Round.panel_id == panel_id).order_by(Round.number.desc()).limit(1)
+    )
+
+
+async def store_texts(
+    session: AsyncSession, panel_id: int, language: str, texts: Mapping[str, tuple[str, str]]
+) -> tuple[int, int]:
+    """Save translations into ``language``: ``texts`` maps keys to ``(text, source)``, the translation and the
+    primary text it was made from.  A blank text deletes that key's translation.  Returns ``(saved, deleted)``.
+
+    The one writer of :class:`~delphi.db.models.Translation`; callers check the keys and the language first.
+    Changes rows in the caller's session; never commits.
+    """
+    tag = language_tag(language)
+    existing = {
+        t.key: t
+        for t in await session.scalars(
+            select(Translation).where(
+                Translation.panel_id == panel_id,
+                Translation.language == tag,
+                Translation.key.in_(list(texts)),
+            )
+        )
+    }
+    saved = deleted = 0
+    now = utcnow()
+    blank = [k for k, (text, _) in texts.items() if not text.strip()]
+    if blank:
+        deleted = sum(1 for k in blank if k in existing)
+        await session.execute(
+            delete(Translation).where(
+                Translation.panel_id == panel_id, Translation.language == tag, Translation.key.in_(blank)
+            )
+        )
+    for k, (text, source) in texts.items():
+        if not text.strip():
+            continue
+        row = existing.get(k)
+        if row is None:
+            session.add(
+                Translation(
+                    panel_id=panel_id, language=tag, key=k, text=text.strip(), source=source, updated_at=now
+                )
+            )
+            saved += 1
+        elif row.text != text.strip() or row.source != source:
+            row.text, row.source, row.updated_at = text.strip(), source, now
+            saved += 1
+    return saved, deleted
