@@ -391,3 +391,21 @@ DEFAULTS: dict[str, Wording] = {
         "See the full results:\n{link}",
     ),
 }
+
+
+#: A subject and a body that pass every check, put beside the part being checked by :func:`translation_problems`.
+_VALID_SUBJECT, _VALID_BODY = "Your panel", "{link}"
+
+
+def translation_problems(key: str, text: str) -> list[str]:
+    """What :func:`problems` says of a translated subject or body, for a translation ``key`` of a panel's own mail
+    text (``mail.<kind>.subject`` or ``mail.<kind>.body``, :mod:`delphi.panels.translations`); [] for any other
+    key, and for a blank text (a blank translation is no translation).  An unknown kind is one problem."""
+    parts = key.split(".")
+    if len(parts) != 3 or parts[0] != "mail" or parts[2] not in ("subject", "body") or not text.strip():
+        return []
+    kind, part = parts[1], parts[2]
+    if kind not in EDITABLE_KINDS:
+        return [f"There is no e-mail {kind!r} whose text can be translated."]
+    subject, body = (text, _VALID_BODY) if part == "subject" else (_VALID_SUBJECT, text)
+    return [message for field_, message in problems(kind, subject, body) if field_ == part]
