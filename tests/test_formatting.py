@@ -76,3 +76,58 @@ def test_shorten_puts_text_on_one_line_and_cuts_it_with_an_ellipsis_at_the_limit
     assert shorten("a" * 80) == "a" * 80
     assert shorten("word " * 20, limit=12) == "word word w…"  # 11 characters kept, then the ellipsis
     assert shorten("word " * 20, limit=11) == "word word…"  # a cut after a space drops the space
+
+
+@pytest.mark.parametrize(
+    ("locale", "date_text", "datetime_text"),
+    [
+        # British order for English, as the product wrote dates before it had languages.
+        ("en", "3 March 2026", "3 March 2026, 17:00 UTC"),
+        # CLDR long date patterns through Babel: babel.dates.format_date(d, "long", locale="cy"/"es").
+        ("cy", "3 Mawrth 2026", "3 Mawrth 2026, 17:00 UTC"),
+        ("es", "3 de marzo de 2026", "3 de marzo de 2026, 17:00 UTC"),
+        ("xx-unknown", "3 March 2026", "3 March 2026, 17:00 UTC"),
+    ],
+)
+def test_dates_are_written_in_the_readers_language(locale, date_text, datetime_text) -> None:
+    from datetime import UTC, datetime
+
+    from delphi.formatting import format_date, format_datetime
+
+    when = datetime(2026, 3, 3, 17, 0, tzinfo=UTC)
+    assert format_date(when, locale) == date_text
+    assert format_datetime(when, locale) == datetime_text
+    assert format_date(None, locale) == format_datetime(None, locale) == ""
+
+
+@pytest.mark.parametrize(
+    ("locale", "number", "percent", "percent_1"),
+    [
+        ("en", "6.25", "63%", "87.5%"),
+        ("cy", "6.25", "63%", "87.5%"),
+        # CLDR's Spanish decimal comma and "#,##0 %" percent pattern (a no-break space before the sign).
+        ("es", "6,25", "63\xa0%", "87,5\xa0%"),
+    ],
+)
+def test_numbers_and_percentages_follow_the_readers_language_and_still_round_halves_up(
+    locale, number, percent, percent_1
+) -> None:
+    from delphi.formatting import format_number
+
+    assert format_number(6.25, locale) == number
+    assert format_number(6.0, locale) == "6"
+    assert format_number(None, locale) == ""
+    assert percent_text(62.5, locale=locale) == percent
+    assert percent_text(87.5, 1, locale=locale) == percent_1
+    assert percent_text(70.0, 1, locale=locale).startswith("70")
+
+
+def test_template_filters_write_in_the_context_language() -> None:
+    from datetime import UTC, datetime
+
+    env = make_environment()
+    template = env.from_string("{{ when | date }} {{ x | number }} {{ p | percent }}")
+    when = datetime(2026, 3, 3, tzinfo=UTC)
+    assert template.render(when=when, x=6.5, p=62.5) == "3 March 2026 6.5 63%"
+    assert template.render(when=when, x=6.5, p=62.5, lang="es") == "3 de marzo de 2026 6,5 63\xa0%"
+    assert template.render(when=when, x=6.5, p=62.5, language="cy") == "3 Mawrth 2026 6.5 63%"

@@ -50,7 +50,7 @@ def catalog(language: str | None, localedir: str | None = None) -> gettext.NullT
     return gettext.translation(
         DOMAIN,
         localedir=localedir or str(resources.LOCALE_DIR),
-        languages=[normalise_language(language)],
+        languages=[language_tag(language).replace("-", "_")],
         fallback=True,
     )
 
@@ -63,8 +63,13 @@ def available_languages(localedir: Path | None = None) -> list[str]:
 
 
 def language_tag(language: str | None) -> str:
-    """The BCP 47 form of a language as pages and panels write it: ``"pt_BR"`` → ``"pt-BR"``; odd → ``"en"``."""
-    return normalise_language(language).replace("_", "-")
+    """The BCP 47 form of a language as pages and panels write it, in its usual case: ``"pt_br"`` → ``"pt-BR"``,
+    ``"CY"`` → ``"cy"``, ``"sr_latn"`` → ``"sr-Latn"``; odd → ``"en"``."""
+    first, *rest = normalise_language(language).split("_")
+    parts = [first.lower()]
+    for part in rest:
+        parts.append(part.upper() if len(part) == 2 else part.title() if len(part) == 4 else part.lower())
+    return "-".join(parts)
 
 
 def same_language(a: str | None, b: str | None) -> bool:
