@@ -1,9 +1,10 @@
 """The demo: a SQLite database under ./var, mail captured locally, and two seeded panels.
 
 The first panel asks how people who use drug services should be involved in decisions about their own treatment;
-its round 1 is over and round 2 is open.  The second asks what helps people stay in treatment; its round 1 is an
-open round (idea generation), open now with a few answers in.  Statements, questions and answers are ours,
-written for the demo.
+its round 1 is over and round 2 is open.  It is offered in Welsh too (:mod:`delphi.demo_cymraeg`), and three
+of its panellists read Welsh (:data:`DEMO_WELSH_READERS`).  The second asks what helps people stay in treatment;
+its round 1 is an open round (idea generation), open now with a few answers in, in English only.  Statements,
+questions and answers are ours, written for the demo.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from delphi import demo_cymraeg
 from delphi.accounts import create_account
 from delphi.db.engine import make_engine, make_sessionmaker
 from delphi.db.migrations import upgrade
@@ -27,6 +29,7 @@ from delphi.db.models import (
     BaselineAnswer,
     OutboxMessage,
     Panel,
+    PanelLanguage,
     Panellist,
     RankAnswer,
     RankingItem,
@@ -39,6 +42,7 @@ from delphi.db.models import (
     utcnow,
 )
 from delphi.domain import Actor, RoundKind
+from delphi.locale import language_name, language_tag
 from delphi.panels import baseline as baseline_setup
 from delphi.panels import open_questions
 from delphi.panels.consent_text import default_consent_text
@@ -47,6 +51,8 @@ from delphi.panels.panellists import import_panellists
 from delphi.panels.rankings import add_ranking_question
 from delphi.panels.settings import NINE_POINT_LABELS, PanelInput, create_panel
 from delphi.panels.statements import add_statement
+from delphi.panels.translation_gaps import round_items
+from delphi.panels.translations import further_languages, key, store_texts
 from delphi.participation import consent, ideas, submit
 from delphi.rounds import lookup, schedule, transitions
 from delphi.security import panellist_token
@@ -58,6 +64,7 @@ DEMO_CONTACT_NAME = "Alex Morgan, research team"
 DEMO_CONTACT_EMAIL = "research-team@demo.example"
 DEMO_CONTACT_PHONE = "020 7946 0000"
 DEMO_DISCREET_NAME = "Service feedback study"
+DEMO_UNABLE_LABEL = "I can't rate this"
 DEMO_TITLE = "Involving people who use drug services in decisions about their treatment"
 DEMO_GROUPS = ("Service users", "Practitioners", "Experts")
 #: (section, text) of the draft recommendations.
@@ -141,7 +148,7 @@ async def seed_demo(session: AsyncSession, *, password: str) -> tuple[Account, P
             scale_max=9,
             scale_labels=NINE_POINT_LABELS,
             allow_unable=True,
-            unable_label="I can't rate this",
+            unable_label=DEMO_UNABLE_LABEL,
             max_rounds=3,
             k_min=3,
             honorarium_minor=1500,
@@ -161,6 +168,12 @@ async def seed_demo(session: AsyncSession, *, password: str) -> tuple[Account, P
     for section, text in DEMO_STATEMENTS:
         await add_statement(session, panel, text, section, actor)
     await add_ranking_question(session, panel, DEMO_RANKING[0], DEMO_RANKING[1], False, actor)
+    session.add(
+        PanelLanguage(
+            panel_id=panel.id, language=demo_cymraeg.LANGUAGE, translated_by=demo_cymraeg.TRANSLATED_BY
+        )
+    )
+    await session.flush()
     return account, panel
 
 
@@ -209,6 +222,8 @@ async def simulate_demo_rounds(
 ) -> None:
     """Add 30 simulated panellists, run round 1 in the past (answered, closed) and open round 2 now.
 
+    Three of them read Welsh (:data:`DEMO_WELSH_READERS`, with ``per_group`` of at least 5); each round's texts
+    are stored in Welsh (:func:`store_welsh`) before it opens, so the open check finds no translation missing.
     Round-1 mail is marked sent (it went out in the simulated past), so the demo mailbox shows round 2's.
     """
     actor = Actor.account(account)
@@ -222,11 +237,13 @@ async def simulate_demo_rounds(
     lines = ["email,group,name,language"]
     for g in groups:
         stem = g.name.split()[0].lower()
-        lines += [
-            f"{stem}{i + 1:02d}@demo.example,{g.name},{stem.title()} {i + 1},en" for i in range(per_group)
-        ]
+        for i in range(per_group):
+            name = f"{stem.title()} {i + 1}"
+            language = demo_cymraeg.LANGUAGE if name in DEMO_WELSH_READERS else "en"
+            lines.append(f"{stem}{i + 1:02d}@demo.example,{g.name},{name},{language}")
     await import_panellists(session, panel, "\n".join(lines), secret_key=settings.secret_key, actor=actor)
     start = now - timedelta(days=15)
+    await store_welsh(session, panel, await lookup.get_round(session, panel, 1))
     round1 = await _open_for_two_weeks(session, panel, 1, start, settings, actor)
     rng = np.random.default_rng(2026)
     links = (
@@ -253,6 +270,7 @@ async def simulate_demo_rounds(
                 "unable": True,
                 "comment": "",
                 "comment_status": "pending",
+                "language": language_tag(p.language),
             }
             if not (n % 11 == 3 and si == 9):
                 row["value"] = int(np.clip(np.rint(rng.normal(ROUND1_MEANS[si][gi], 1.1)), 1, 9))
@@ -283,6 +301,7 @@ async def simulate_demo_rounds(
                 "panellist_id": p.id,
                 "ranks": {str(item.id): int(r) for item, r in zip(ranked, ranks, strict=True)},
                 "unable": False,
+                "language": language_tag(p.language),
             }
         )
     if ranked:
@@ -291,7 +310,12 @@ async def simulate_demo_rounds(
     await session.execute(
         insert(Submission),
         [
-            {"round_id": round1.id, "panellist_id": p.id, "submitted_at": start + timedelta(days=2)}
+            {
+                "round_id": round1.id,
+                "panellist_id": p.id,
+                "submitted_at": start + timedelta(days=2),
+                "language": language_tag(p.language),
+            }
             for p in people[:-3]
         ],
     )
@@ -299,7 +323,48 @@ async def simulate_demo_rounds(
         session, panel, round1, now=start + timedelta(days=14), settings=settings, actor=actor
     )
     await session.execute(update(OutboxMessage).values(status="sent", sent_at=start))
+    await store_welsh(session, panel, await lookup.get_round(session, panel, 2))
     await _open_for_two_weeks(session, panel, 2, now, settings, actor)
+
+
+#: The first demo panel's panellists (by name) who read Welsh: a service user, a practitioner and an expert, each
+#: of whom consented, answered the about-you questions and sent round 1.
+DEMO_WELSH_READERS = ("Service 2", "Practitioners 3", "Experts 5")
+
+
+async def store_welsh(session: AsyncSession, panel: Panel, round_: Round) -> int:
+    """Store the Welsh (:mod:`delphi.demo_cymraeg`) of every text a panellist of ``round_`` reads
+    (:func:`~delphi.panels.translation_gaps.round_items`), and of the neutral name for discreet mode (read only
+    once discreet mode is ticked); returns how many translations were saved or changed (0 when all were there).
+
+    Raises LookupError naming each English text that has no Welsh (a demo text changed without its
+    translation).  Changes rows in the caller's session; never commits.
+    """
+    items = [(item.key, item.source) for item in await round_items(session, panel, round_)]
+    if (panel.discreet_name or "").strip():
+        items.append((key("panel", "discreet_name"), panel.discreet_name))
+    texts: dict[str, tuple[str, str]] = {}
+    missing: list[str] = []
+    for key_, source in items:
+        text = demo_cymraeg.welsh(source)
+        if text is None:
+            missing.append(source)
+        else:
+            texts[key_] = (text, source)
+    if missing:
+        raise LookupError("No Welsh in delphi.demo_cymraeg for: " + "; ".join(repr(m) for m in missing))
+    saved, _ = await store_texts(session, panel.id, demo_cymraeg.LANGUAGE, texts)
+    await session.flush()
+    return saved
+
+
+#: The demo panel's about-you (baseline) questions: (text, choices) of the one-choice question and (text, unit)
+#: of the number one.
+DEMO_BASELINE_YEARS = (
+    "How long have you used or worked in drug services?",
+    ("Less than a year", "1 to 5 years", "More than 5 years"),
+)
+DEMO_BASELINE_AGE = ("Age", "years")
 
 
 async def _demo_baseline(
@@ -307,23 +372,25 @@ async def _demo_baseline(
 ) -> None:
     """Two baseline questions (years in drug services, age), answered at consent by all but every seventh
     panellist (who skipped), a few preferring not to say."""
-    years = ["Less than a year", "1 to 5 years", "More than 5 years"]
+    years = list(DEMO_BASELINE_YEARS[1])
     q_years = await baseline_setup.add_question(
-        session, panel, actor, kind="single", text="How long have you used or worked in drug services?",
-        choices="\n".join(years),
-    )  # fmt: skip
-    q_age = await baseline_setup.add_question(session, panel, actor, kind="number", text="Age", unit="years")
+        session, panel, actor, kind="single", text=DEMO_BASELINE_YEARS[0], choices="\n".join(years)
+    )
+    q_age = await baseline_setup.add_question(
+        session, panel, actor, kind="number", text=DEMO_BASELINE_AGE[0], unit=DEMO_BASELINE_AGE[1]
+    )
     rng = np.random.default_rng(15)  # its own generator: the ratings' draws stay as they were
     answers = []
     for n, p in enumerate(people):
         p.baseline_at = at
         if n % 7 == 6:
             continue
+        lang = language_tag(p.language)
         answers.append({"panellist_id": p.id, "question_id": q_years.id, "chosen": [years[int(rng.integers(3))]],
-                        "number": None, "prefer_not": False, "answered_at": at})  # fmt: skip
+                        "number": None, "prefer_not": False, "answered_at": at, "language": lang})  # fmt: skip
         age = None if n % 9 == 4 else float(int(rng.integers(22, 66)))
         answers.append({"panellist_id": p.id, "question_id": q_age.id, "chosen": [], "number": age, "prefer_not": age is None,
-                        "answered_at": at})  # fmt: skip
+                        "answered_at": at, "language": lang})  # fmt: skip
     await session.execute(insert(BaselineAnswer), answers)
 
 
@@ -457,18 +524,23 @@ async def seed_open_demo(session: AsyncSession, account: Account, settings: Sett
 
 
 async def demo_links(session: AsyncSession, panel: Panel, settings: Settings) -> list[tuple[str, str]]:
-    """``[(name, personal link)]`` of the panel's first and last panellist (by id), for the terminal; empty for a
-    panel without panellists."""
+    """``[(name, personal link)]`` of the panel's first and last panellist (by id), then, for each further
+    language the panel is offered in, its first panellist reading it, named with the language's own name
+    (``"Service 2 (Cymraeg)"``); for the terminal.  Empty for a panel without panellists."""
     people = (
         await session.scalars(select(Panellist).where(Panellist.panel_id == panel.id).order_by(Panellist.id))
     ).all()
-    people = people[:1] + people[-1:] if len(people) > 1 else people
+    shown = [(p, p.name or p.pseudonym) for p in (people[:1] + people[-1:] if len(people) > 1 else people)]
+    for further in await further_languages(session, panel.id):
+        tag = language_tag(further.language)
+        reader = next((p for p in people if language_tag(p.language) == tag), None)
+        if reader is not None:
+            shown.append(
+                (reader, f"{reader.name or reader.pseudonym} ({language_name(tag, in_language=tag)})")
+            )
     return [
-        (
-            p.name or p.pseudonym,
-            f"{settings.base_url}/p/{panellist_token(settings.secret_key, p.id, p.session_version)}",
-        )
-        for p in people
+        (name, f"{settings.base_url}/p/{panellist_token(settings.secret_key, p.id, p.session_version)}")
+        for p, name in shown
     ]
 
 
@@ -525,9 +597,10 @@ def prepare_demo(*, reset: bool, base_url: str, var_dir: Path = Path("var")) -> 
     click.echo(f"  E-mail     {DEMO_EMAIL}")
     click.echo(f"  Password   {password}")
     click.echo(f"  Mailbox    {env['DELPHI_BASE_URL']}/dev/mail  (mail the demo sends is captured here)")
+    width = max((len(name) for _, links in panels for name, _ in links), default=0)
     for heading, links in panels:
         click.echo(f"  {heading}; take part as:")
         for name, link in links:
-            click.echo(f"    {name:<12} {link}")
+            click.echo(f"    {name:<{width}} {link}")
     click.echo("")
     return env

@@ -199,13 +199,17 @@ def test_demo_seeds_a_second_panel_whose_open_first_round_has_answers(
     )
     assert n_people == 12 and len(answers) == OPEN_DEMO_ANSWERED > n_people // 2  # most have answered
     assert all(n >= 2 for _, n in answers)  # one or two to each question
-    # the terminal: one heading line per panel, each with two personal links
+    # the terminal: one heading line per panel, each with two personal links, the first panel's with a Welsh
+    # panellist's third, labelled so
     lines = result.output.splitlines()
     headings = [i for i, line in enumerate(lines) if line.lstrip().startswith("Panel ")]
     assert [lines[i].split(",")[0].strip() for i in headings] == ["Panel 1", "Panel 2"]
     assert "open questions" in lines[headings[1]]
     for i in headings:
         assert all("http://127.0.0.1:8000/p/" in line for line in lines[i + 1 : i + 3])
+    welsh = lines[headings[0] + 3]
+    assert welsh.split("http")[0].strip() == "Service 2 (Cymraeg)" and "http://127.0.0.1:8000/p/" in welsh
+    assert headings[1] == headings[0] + 4  # the second panel's links stay two
     assert len(lines) <= 14
     # running it again adds nothing
     assert CliRunner().invoke(main, ["demo", "--no-serve"]).exit_code == 0
