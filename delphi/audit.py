@@ -73,6 +73,15 @@ ACTIONS: Mapping[str, ActionText] = MappingProxyType(
         "panel.finished": ActionText(
             "Panel finished", "The panel finished; {results_mailed} results e-mails were queued."
         ),
+        # a panel's languages and the translations of its texts
+        "languages.changed": ActionText(
+            "Languages changed", "The panel's languages changed from {before} to {after}."
+        ),
+        "translations.saved": ActionText(
+            "Translations saved",
+            "Translations into {language_name} ({language}) for round {round} were saved: "
+            "{saved} saved, {deleted} removed.",
+        ),
         "rule.locked": ActionText(
             "Rule locked",
             "The consensus rule ({rule}) and the analysis population ({analysis_population}) were locked.",
@@ -203,6 +212,9 @@ ACTIONS: Mapping[str, ActionText] = MappingProxyType(
         "panellist.signed_out": ActionText(
             "Panellist signed out", "Panellist {panellist} signed out of the panel pages ({how})."
         ),
+        "panellist.language_changed": ActionText(
+            "Language changed", "Panellist {panellist} changed their language from {previous} to {language}."
+        ),
         # rounds
         "round.scheduled": ActionText(
             "Round scheduled",
@@ -272,6 +284,11 @@ ACTIONS: Mapping[str, ActionText] = MappingProxyType(
         ),
         "mail_text.restored": ActionText(
             "E-mail text restored", "The {kind} e-mail went back to the shipped wording."
+        ),
+        "translations.imported": ActionText(
+            "Translations imported",
+            "{texts} translated texts were imported from the file “{filename}” ({counts}); "
+            "{changed_sources} line(s) had a primary text that has changed since.",
         ),
     }
 )

@@ -68,6 +68,7 @@ RESEARCHER_DENIED_PAGES = frozenset(
         "/panels/{panel_id:int}/mail",
         "/panels/{panel_id:int}/mail/texts",
         "/panels/{panel_id:int}/mail/texts/{kind:str}",
+        "/panels/{panel_id:int}/translations/import",  # the upload form is for editors
         "/panels/{panel_id:int}/rounds/{number:int}/comments/{rating_id:int}/edit",
         "/panels/{panel_id:int}/rounds/{number:int}/reasons/{rating_id:int}/edit",
         # the confirmation pages before a round action or a new link
@@ -124,6 +125,8 @@ def expected(method: str, template: str, role: str) -> Due:
     if template == "/panel" or template.startswith("/panel/"):
         if account or role == "anonymous":
             return 403
+        if template == "/panel/language":
+            return 400  # the matrix's form names no language: refused, nothing changes
         if method != "GET":
             return None
         if (template, role) == ("/panel/results", "other-panellist"):
@@ -191,6 +194,21 @@ def expected(method: str, template: str, role: str) -> Due:
             return 303
         # The edit and delete pages are for editors; ranking question 999999 is no question of the panel.
         return 403 if role == "researcher" else 404
+    if template == "/panels/{panel_id:int}/languages" and method == "POST":
+        if not account:
+            return 303
+        if role == "outsider":
+            return 404
+        # Readers see the languages, editors change them: the matrix's form names no primary language.
+        return 403 if role == "researcher" else 400
+    if template == "/panels/{panel_id:int}/translations/{lang:str}":
+        if not account:
+            return 303
+        if role == "outsider":
+            return 404
+        if role == "researcher" and method == "POST":
+            return 403  # readers see a sheet, editors save it
+        return 404  # the matrix's panel is offered in no further language ("cy")
     if template == "/panels/{panel_id:int}/rounds/{number:int}/answers" and method == "GET":
         if not account:
             return 303
@@ -262,7 +280,7 @@ PATH_PARAMETERS = frozenset(
     {
         "panel_id", "number", "rating_id", "filename", "group_id", "statement_id", "panellist_id",
         "suggestion_id", "token_id", "token", "file_path", "path", "account_id", "invitation_id", "kind",
-        "payment_id", "question_id", "ranking_id", "slot",
+        "payment_id", "question_id", "ranking_id", "slot", "lang",
     }
 )  # fmt: skip
 
@@ -288,6 +306,7 @@ def concrete(template: str, world: World) -> str:
         "question_id": 999_999,
         "ranking_id": 999_999,
         "slot": 1,
+        "lang": "cy",
     }
 
     assert set(values) == PATH_PARAMETERS

@@ -34,6 +34,8 @@ def route_handlers(settings: Any = None) -> list[Any]:
     from delphi.web.rounds import RoundController
     from delphi.web.statements import StatementController
     from delphi.web.team import InvitationController, TeamController
+    from delphi.web.translation_files import TranslationFileController
+    from delphi.web.translations import TranslationController
 
     return [
         HomeController,
@@ -50,6 +52,8 @@ def route_handlers(settings: Any = None) -> list[Any]:
         IdeasReviewController,
         MailController,
         MailTextController,
+        TranslationFileController,
+        TranslationController,
         PanellistLinkController,
         PanellistPagesController,
         BaselinePagesController,
