@@ -29,6 +29,7 @@ from delphi.panels import languages, translating
 from delphi.panels.access import start_over
 from delphi.rounds.recipients import reader_languages
 from delphi.web.forms import read_form_multi, render_form
+from delphi.web.translation_files import imported_notice
 from delphi.web.guards import PanelAccess
 from delphi.web.panel_nav import panel_nav
 
@@ -136,14 +137,22 @@ class TranslationController(Controller):
 
     @get("/translations", name="panel_translations")
     async def overview(
-        self, panel_access: PanelAccess, db_session: AsyncSession, account: Account
+        self,
+        panel_access: PanelAccess,
+        db_session: AsyncSession,
+        account: Account,
+        imported: str | None = None,
+        changed: str | None = None,
     ) -> Template:
+        """``imported`` and ``changed`` come from the import's redirect, for its notice
+        (:func:`delphi.web.translation_files.imported_notice`)."""
         ctx = await panel_nav(db_session, panel_access, account)
         readers = await reader_languages(db_session, panel_access.panel.id)
         ctx.update(
             tab="languages",
             overview=await translating.overview(db_session, panel_access.panel, readers),
             view=await languages.languages_of(db_session, panel_access.panel),
+            notice=imported_notice(imported, changed),
         )
         return render_form(OVERVIEW, ctx)
 

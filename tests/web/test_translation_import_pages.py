@@ -71,6 +71,8 @@ async def test_the_csv_download_filled_in_and_uploaded_stores_the_texts_and_says
     assert done.headers["location"] == f"{base}/translations?imported=cy:1&changed=0"
     assert await translations(engine) == {f"statement.{s1}": ("Cynnig fideo ŵ.", "Offer video.")}
     assert await count(engine, AuditEvent) > 0
+    landed = await client.get(done.headers["location"])
+    assert "Imported 1 text into Welsh (cy)." in landed.text
 
 
 async def test_the_xlsx_download_comes_back_as_an_xlsx_upload(
