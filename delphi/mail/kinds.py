@@ -25,6 +25,12 @@ the final mail's ``agreed`` list is empty (``n_agreed`` still counts them); deli
 neutral name too (:data:`delphi.mail.outbox.SENDER_NAME`).  The keys of a panellist kind's context are also the
 placeholders a panel's own wording of it may use (:mod:`delphi.mail.texts`).
 
+Every panellist mail is in its reader's language: the shipped templates through gettext, and what the facilitator
+wrote (title, neutral name, description) through the panel's translations: build the context from
+:func:`in_language` of the panel and the reader's :class:`PanelTexts` (a
+:class:`delphi.panels.translations.Wording`), and translate the ``agreed`` statements and ``summary`` lines
+(:func:`round_summary`) before passing them in.
+
 Usage from a service, in the transaction that changed the state::
 
     await enqueue_mail(
@@ -42,6 +48,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from delphi.formatting import format_money
+from delphi.locale import catalog
 
 
 def template_names(name: str) -> tuple[str, str, str]:
@@ -135,6 +142,94 @@ class _Panellist(Protocol):
     id: int
     name: str
     language: str
+
+
+class PanelTexts(Protocol):
+    """A panel's texts in one reader's language (:class:`delphi.panels.translations.Wording` is one): the primary
+    text wherever there is no translation."""
+
+    @property
+    def is_primary(self) -> bool: ...
+
+    def panel(self, panel: Any, name: str) -> str: ...
+
+    def statement(self, statement_id: int, source: str) -> str: ...
+
+    def mail(self, kind: str, subject: str, body: str) -> tuple[str, str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PanelInLanguage:
+    """A panel's mail attributes with what the facilitator wrote (title, description, neutral name) in one reader's
+    language; the rest as the panel has it.  Made by :func:`in_language`."""
+
+    title: str
+    description: str
+    honorarium_minor: int | None
+    currency: str
+    contact_name: str
+    contact_email: str
+    contact_phone: str
+    discreet: bool
+    discreet_name: str
+
+
+def in_language(panel: _Panel, texts: PanelTexts | None) -> _Panel:
+    """``panel`` as a reader of ``texts``' language sees it in mail: its title, description and neutral name
+    translated where a translation exists (the primary text otherwise); ``panel`` itself for None or the primary
+    language."""
+    if texts is None or texts.is_primary:
+        return panel
+    return PanelInLanguage(
+        title=texts.panel(panel, "title"),
+        description=texts.panel(panel, "description"),
+        honorarium_minor=panel.honorarium_minor,
+        currency=panel.currency,
+        contact_name=panel.contact_name,
+        contact_email=panel.contact_email,
+        contact_phone=panel.contact_phone,
+        discreet=panel.discreet,
+        discreet_name=texts.panel(panel, "discreet_name"),
+    )
+
+
+def round_summary(
+    round_number: int, agreed: int, shown: int, withheld: int, n_now: int, language: str | None = "en"
+) -> list[str]:
+    """The "round N is open" mail's sentences on the last round, in ``language`` (gettext; English msgids).
+
+    ``agreed`` of ``shown`` verdicts panellists may see were "in"; ``withheld``: verdicts not shown (too few
+    answers), counted apart without saying what they were; ``n_now``: statements the new round asks.  E.g.
+    ``(1, 12, 30, 0, 18)`` → ``["In round 1 the panel agreed on 12 of 30 recommendations.", "This round asks 18
+    again or for the first time, and shows how the panel answered last time."]``.
+    """
+    ngettext = catalog(language).ngettext
+    out = [
+        ngettext(
+            "In round %(round)s the panel agreed on %(agreed)s of %(num)s recommendation.",
+            "In round %(round)s the panel agreed on %(agreed)s of %(num)s recommendations.",
+            shown,
+        )
+        % {"round": round_number, "agreed": agreed, "num": shown}
+    ]
+    if withheld:
+        out.append(
+            ngettext(
+                "For %(num)s more, too few people answered to show a result.",
+                "For %(num)s more, too few people answered to show a result.",
+                withheld,
+            )
+            % {"num": withheld}
+        )
+    out.append(
+        ngettext(
+            "This round asks %(num)s again or for the first time, and shows how the panel answered last time.",
+            "This round asks %(num)s again or for the first time, and shows how the panel answered last time.",
+            n_now,
+        )
+        % {"num": n_now}
+    )
+    return out
 
 
 def _person(panellist: _Panellist) -> dict[str, Any]:

@@ -12,6 +12,12 @@ A panel's mail to its panellists is rendered as the panel has it when it is queu
 wording of the kind when there is one (:class:`delphi.db.models.MailText`, loaded once per call, so once per
 batch for :func:`enqueue_mail_many`), and in discreet mode with its neutral sender name, kept in the row's
 headers under :data:`SENDER_NAME` for delivery (which writes it into ``From`` and never sends that header).
+
+Each panellist's mail is in their language: the caller passes the panel's texts in that language
+(:class:`~delphi.mail.kinds.PanelTexts`, from :func:`delphi.panels.translations.wording_for`, loaded once per
+language and mailing), which give the own wording's translation (:func:`delphi.mail.texts.in_language`) and the
+translated neutral sender name; the context is the caller's, built from :func:`delphi.mail.kinds.in_language`.
+A bulk mailing is rendered per language group, so it still renders once per language and shape.
 """
 
 from __future__ import annotations
@@ -29,7 +35,9 @@ from delphi.db.dialect import dialect_name, insert_for
 from delphi.db.models import MailText, OutboxMessage, Panel, utcnow
 from delphi.domain import OutboxStatus
 from delphi.errors import InvalidInput
-from delphi.mail.kinds import MailKind, sender_name
+from delphi.locale import language_tag
+from delphi.mail import texts as mail_texts
+from delphi.mail.kinds import MailKind, PanelTexts, in_language, sender_name
 from delphi.mail.render import MailRenderer, RenderedMail, default_renderer, one_line
 from delphi.mail.texts import EDITABLE_KINDS, Wording
 
@@ -156,8 +164,11 @@ class PanelMail:
         return {SENDER_NAME: self.sender_name} if self.sender_name else {}
 
 
-async def panel_mail(session: AsyncSession, panel_id: int | None, kind: str) -> PanelMail:
-    """The panel's wording of ``kind`` and its sender name; the shipped text and sender for no panel.
+async def panel_mail(
+    session: AsyncSession, panel_id: int | None, kind: str, texts: PanelTexts | None = None
+) -> PanelMail:
+    """The panel's wording of ``kind`` and its sender name, for a reader of ``texts``' language (None: as
+    written); the shipped text and sender for no panel.
 
     The panel usually is in the session already (no query); the wording is one query, made only for a kind a
     panel may word itself (:data:`delphi.mail.texts.EDITABLE_KINDS`).
@@ -167,13 +178,30 @@ async def panel_mail(session: AsyncSession, panel_id: int | None, kind: str) -> 
     panel = await session.get(Panel, panel_id)
     if panel is None:
         return PanelMail()
-    wording = None
-    if kind in EDITABLE_KINDS:
-        row = await session.scalar(
-            select(MailText).where(MailText.panel_id == panel_id, MailText.kind == kind)
-        )
-        wording = Wording(row.subject, row.body) if row is not None else None
-    return PanelMail(wording, sender_name(panel))
+    return mail_in_language(panel, kind, await _own_wording(session, panel_id, kind), texts)
+
+
+async def _own_wording(session: AsyncSession, panel_id: int, kind: str) -> Wording | None:
+    if kind not in EDITABLE_KINDS:
+        return None
+    row = await session.scalar(select(MailText).where(MailText.panel_id == panel_id, MailText.kind == kind))
+    return Wording(row.subject, row.body) if row is not None else None
+
+
+def mail_in_language(panel: Panel, kind: str, wording: Wording | None, texts: PanelTexts | None) -> PanelMail:
+    """:class:`PanelMail` of ``kind`` for a reader of ``texts``' language, from the panel's primary ``wording``:
+    its translation where one fits (else the primary wording, with a warning in the log), and the neutral
+    sender name in that language."""
+    chosen = mail_texts.in_language(kind, wording, texts)
+    if chosen is wording and wording is not None and texts is not None and not texts.is_primary:
+        if texts.mail(kind, wording.subject, wording.body) != (wording.subject, wording.body):
+            log.warning(
+                "the %s translation of the panel's own %s text no longer fits the mail; the primary wording "
+                "is sent",
+                getattr(texts, "language", "?"),
+                kind,
+            )
+    return PanelMail(chosen, sender_name(in_language(panel, texts)))
 
 
 def panellist_context(context: Mapping[str, Any]) -> dict[str, Any]:
@@ -236,18 +264,20 @@ async def enqueue_mail(
     panellist_id: int | None = None,
     link_id: int | None = None,
     renderer: MailRenderer | None = None,
+    texts: PanelTexts | None = None,
 ) -> bool:
     """Render ``kind``'s template triple with ``context`` (in ``language``) and queue it; see :func:`enqueue`.
 
     For a mail to a panellist (``panellist_id`` given) the context gets ``link`` and ``withdraw_link`` as
-    placeholders, and the panel's own wording and sender name apply (:func:`panel_mail`); for a mail carrying a
-    one-time link (``link_id`` given), ``link`` is :data:`ONE_TIME_LINK_PLACEHOLDER`.  ``kind.name`` is stored as
-    the message's kind.
+    placeholders, and the panel's own wording and sender name apply (:func:`panel_mail`), translated by
+    ``texts`` (the panel's texts in ``language``; None: as written); for a mail carrying a one-time link
+    (``link_id`` given), ``link`` is :data:`ONE_TIME_LINK_PLACEHOLDER`.  ``kind.name`` is stored as the
+    message's kind.
     """
     if link_id is not None:
         context = {"link": ONE_TIME_LINK_PLACEHOLDER, **context}
     person = Recipient(to_address, dedupe_key, context, language, panellist_id)
-    how = await panel_mail(session, panel_id, kind.name) if panellist_id is not None else PanelMail()
+    how = await panel_mail(session, panel_id, kind.name, texts) if panellist_id is not None else PanelMail()
     mail = (renderer or default_renderer()).render(kind.name, _context(person, {}), language, how.wording)
     row = _mail_row(kind, person, mail, panel_id, round_id, headers=how.headers)
     return await enqueue(session, {**row, "link_id": link_id})
@@ -262,24 +292,38 @@ async def enqueue_mail_many(
     panel_id: int | None = None,
     round_id: int | None = None,
     renderer: MailRenderer | None = None,
+    texts: Mapping[str, PanelTexts] | None = None,
 ) -> int:
     """Render ``kind``'s template triple for each recipient (``common`` merged under each recipient's context) and
     queue them all with one bulk INSERT; returns the number of rows inserted.  For opening a round to a whole
     panel: see :meth:`MailRenderer.render_many` for why 10,000 renderings are cheap.  Mail to panellists uses
-    the panel's own wording and sender name (:func:`panel_mail`, loaded once for the whole batch).
+    the panel's own wording and sender name (:func:`panel_mail`, loaded once for the whole batch), in each
+    recipient's language: ``texts`` maps a language tag (:func:`delphi.locale.language_tag` of
+    :attr:`Recipient.language`) to the panel's texts in it; a language it lacks (or None) gets them as written.
+    Recipients are rendered one language group at a time, in one :meth:`~MailRenderer.render_many` call each.
     """
     renderer = renderer or default_renderer()
     base = dict(common or {})
     now = utcnow()
     people = list(recipients)
-    to_panellists = any(r.panellist_id is not None for r in people)
-    how = await panel_mail(session, panel_id, kind.name) if to_panellists else PanelMail()
-    mails = renderer.render_many(kind.name, [(_context(r, base), r.language) for r in people], how.wording)
-    headers = how.headers
-    return await enqueue_many(
-        session,
-        [
-            _mail_row(kind, r, mail, panel_id, round_id, now, headers if r.panellist_id is not None else None)
-            for r, mail in zip(people, mails, strict=True)
-        ],
-    )
+    panel = None
+    wording = None
+    if panel_id is not None and any(r.panellist_id is not None for r in people):
+        panel = await session.get(Panel, panel_id)
+        wording = await _own_wording(session, panel_id, kind.name) if panel is not None else None
+    by_language: dict[str, list[int]] = {}
+    for i, r in enumerate(people):
+        by_language.setdefault(language_tag(r.language), []).append(i)
+    rows: list[dict[str, Any] | None] = [None] * len(people)
+    for tag, members in by_language.items():
+        how = (
+            mail_in_language(panel, kind.name, wording, (texts or {}).get(tag))
+            if panel is not None
+            else PanelMail()
+        )
+        group = [people[i] for i in members]
+        mails = renderer.render_many(kind.name, [(_context(r, base), r.language) for r in group], how.wording)
+        for i, r, mail in zip(members, group, mails, strict=True):
+            headers = how.headers if r.panellist_id is not None else None
+            rows[i] = _mail_row(kind, r, mail, panel_id, round_id, now, headers)
+    return await enqueue_many(session, [row for row in rows if row is not None])

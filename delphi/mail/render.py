@@ -11,8 +11,9 @@ names the triple (:func:`~delphi.mail.kinds.template_names`); this module only r
 
 A panel's own wording of a mail (:class:`~delphi.mail.texts.Wording`) replaces the subject and the body above the
 footer: its fields are filled by :func:`delphi.mail.texts.fill` (never by Jinja: a facilitator's text runs no
-template code), its HTML part is made from the text (``email/_own_text.html``), and the footer stays the shipped
-one.  A stored wording that no longer fits its kind (:func:`delphi.mail.texts.problems`) is set aside for the
+template code; dates written in the mail's language), its HTML part is made from the text
+(``email/_own_text.html``), and the footer stays the shipped one, in the mail's language.  Which wording (the
+primary one or its translation) is the caller's choice (:func:`delphi.mail.texts.in_language`).  A stored wording that no longer fits its kind (:func:`delphi.mail.texts.problems`) is set aside for the
 shipped text, with a warning in the log, rather than failing the mailing.
 """
 
@@ -147,7 +148,7 @@ class MailRenderer:
     ) -> RenderedMail:
         """``wording`` filled with ``ctx``: the text body above the shipped text footer, the HTML body made from
         the text inside the shipped layout (which adds the HTML footer)."""
-        values = texts.field_values({k: v for k, v in ctx.items() if k != "language"})
+        values = texts.field_values({k: v for k, v in ctx.items() if k != "language"}, ctx["language"])
         subject = one_line(texts.fill(wording.subject.strip(), values))
         body = texts.fill(wording.body.strip(), values)
         try:

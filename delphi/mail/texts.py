@@ -13,8 +13,11 @@ links the outbox adds (:data:`LINK_FIELDS`): :func:`placeholders`.  Values becom
 
 What a panel's text replaces: the part of the mail above its footer.  The footer (the panel contact, "do not
 forward this e-mail" and the link to leave) is always the shipped one, in the panellist's language.  Texts are
-written in the panel's primary language and go to every panellist as written; a panel without its own text of a
-kind sends the shipped, translated one.  (Per-language texts are left to a later issue.)
+written in the panel's primary language; a panellist reading one of the panel's further languages gets its
+translation (keys ``mail.<kind>.subject`` and ``mail.<kind>.body`` of :mod:`delphi.panels.translations`, chosen by
+:func:`in_language`), checked with the rules of the primary text (:func:`translation_problems`), and the primary
+wording where there is none or it no longer fits.  A panel without its own text of a kind sends the shipped one,
+translated by gettext.  Dates in fields are written in the reader's language (:func:`field_values`).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from delphi.formatting import format_datetime
+from delphi.locale import catalog
 from delphi.mail import kinds
 
 #: The kinds of mail to panellists whose wording a panel may change, in the order the page lists them.
@@ -119,31 +123,33 @@ SAMPLE_NAME = "Sam"
 _SAMPLE_CLOSES = datetime(2031, 3, 3, 17, 0, tzinfo=UTC)
 
 
-def sample_context(kind: str, panel: Any = None) -> dict[str, Any]:
+def sample_context(
+    kind: str, panel: Any = None, language: str = "en", texts: kinds.PanelTexts | None = None
+) -> dict[str, Any]:
     """The context of ``kind`` for a sample panellist ("Sam", round 2 — round 1 for an invitation — closing
     3 March 2031, 12 of 30 answered...) of ``panel`` (any object with the panel's mail attributes; None: a stand-in
-    panel), links excluded.  Its keys are the kind's placeholders but for :data:`LINK_FIELDS`.
+    panel), links excluded, for a reader of ``language``: the panel's texts from ``texts`` (its translations into
+    ``language``; None: as written), the summary lines and sample recommendations through gettext.  Its keys are
+    the kind's placeholders but for :data:`LINK_FIELDS`.
 
     Raises KeyError for a kind that is not in :data:`EDITABLE_KINDS`.
     """
     if kind not in EDITABLE_KINDS:
         raise KeyError(kind)
-    panel = panel if panel is not None else _Panel()
-    person = _Panellist(id=0, name=SAMPLE_NAME, language="en")
+    panel = kinds.in_language(panel if panel is not None else _Panel(), texts)
+    person = _Panellist(id=0, name=SAMPLE_NAME, language=language)
     round_ = _Round(id=0, number=1 if kind == "invitation" else 2, closes_at=_SAMPLE_CLOSES)
     if kind == "invitation":
         return kinds.invitation(panel, round_, person, minutes=15)
     if kind == "round_open":
-        summary = [
-            "In round 1 the panel agreed on 12 of 30 recommendations.",
-            "This round asks 18 again or for the first time, and shows how the panel answered last time.",
-        ]
+        summary = kinds.round_summary(1, 12, 30, 0, 18, language)
         return kinds.round_open(panel, round_, person, summary=summary)
     if kind == "reminder":
         return kinds.reminder(panel, round_, person, rated=12, total=30)
     if kind == "receipt":
         return kinds.receipt(panel, round_, person, submitted_at=datetime(2031, 3, 1, 10, 30, tzinfo=UTC))
-    agreed = ["Offer a choice of key worker.", "Explain every change to a prescription."]
+    gettext = catalog(language).gettext
+    agreed = [gettext("Offer a choice of key worker."), gettext("Explain every change to a prescription.")]
     return kinds.final_results(panel, person, agreed=agreed, n_rounds=3)
 
 
@@ -258,15 +264,16 @@ def problems(kind: str, subject: str, body: str) -> list[tuple[str, str]]:
     return out
 
 
-def field_values(context: Mapping[str, Any]) -> dict[str, str]:
-    """``context`` as the text each field is replaced with: a date and time in words ("3 March 2031, 17:00 UTC"),
-    a list as one ``"- item"`` line per item, None as "", anything else by ``str``."""
+def field_values(context: Mapping[str, Any], language: str | None = "en") -> dict[str, str]:
+    """``context`` as the text each field is replaced with: a date and time in words in ``language`` ("3 March
+    2031, 17:00 UTC", "3 de marzo de 2031, 17:00 UTC"), a list as one ``"- item"`` line per item, None as "",
+    anything else by ``str``."""
     out: dict[str, str] = {}
     for key, value in context.items():
         if value is None:
             out[key] = ""
         elif isinstance(value, datetime):
-            out[key] = format_datetime(value)
+            out[key] = format_datetime(value, language or "en")
         elif isinstance(value, list | tuple):
             out[key] = "\n".join(f"- {item}" for item in value)
         else:
@@ -409,3 +416,17 @@ def translation_problems(key: str, text: str) -> list[str]:
         return [f"There is no e-mail {kind!r} whose text can be translated."]
     subject, body = (text, _VALID_BODY) if part == "subject" else (_VALID_SUBJECT, text)
     return [message for field_, message in problems(kind, subject, body) if field_ == part]
+
+
+def in_language(kind: str, wording: Wording | None, texts: kinds.PanelTexts | None) -> Wording | None:
+    """The panel's own ``wording`` of ``kind`` for a reader of ``texts``' language: its translation (a part
+    without one falls back to the primary part, :meth:`~delphi.mail.kinds.PanelTexts.mail`) when the result
+    passes :func:`problems`; else ``wording`` itself, the primary wording (a stored translation that no longer
+    fits is set aside rather than failing the mail).  None (no text of the panel's own: the shipped text, which
+    gettext translates) stays None, and so does everything for None ``texts`` or the primary language."""
+    if wording is None or texts is None or texts.is_primary:
+        return wording
+    subject, body = texts.mail(kind, wording.subject, wording.body)
+    if (subject, body) == (wording.subject, wording.body) or problems(kind, subject, body):
+        return wording
+    return Wording(subject, body)

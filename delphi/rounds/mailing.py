@@ -1,11 +1,17 @@
 """Which mail a round event sends to whom, with what context; :mod:`delphi.mail` renders and queues it.
 
 Contexts never carry a link token: the outbox stores placeholders that delivery replaces at send time.
+
+Each panellist's mail is in their language (``Panellist.language``): the panel's texts in each language the
+recipients read are loaded once per mailing (:func:`delphi.panels.translations.wording_for`), and each context is
+built from them: the panel's title or neutral name and description (:func:`delphi.mail.kinds.in_language`), the
+agreed statements of the final mail, and the summary lines of a new round (gettext, :func:`summary_lines`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,14 +19,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from delphi.db.models import Panel, Panellist, Rating, Round, RoundStatement
 from delphi.db.queries import ANSWERED
 from delphi.domain import RoundStatus
+from delphi.locale import language_tag
 from delphi.mail import kinds
 from delphi.mail.outbox import Recipient, enqueue_mail_many
+from delphi.panels.translations import Wording as PanelTexts
+from delphi.panels.translations import wording_for
 from delphi.rounds.final_shown import WITHHELD, shown_final_list
 from delphi.rounds.released import load_released, rule_scope
 
 
-def summary_lines(round_number: int, verdicts: Sequence[str | None], n_now: int) -> list[str]:
-    """The "round N is open" mail's sentences on the last round (pure).
+def summary_lines(
+    round_number: int, verdicts: Sequence[str | None], n_now: int, language: str | None = "en"
+) -> list[str]:
+    """The "round N is open" mail's sentences on the last round (pure), in ``language`` (gettext, English when it
+    has no catalog): see :func:`delphi.mail.kinds.round_summary`.
 
     ``verdicts``: one per statement of round ``round_number``, already through disclosure control
     (:data:`~delphi.rounds.final_shown.WITHHELD` where panellists may not see it); ``n_now``: statements asked
@@ -28,18 +40,46 @@ def summary_lines(round_number: int, verdicts: Sequence[str | None], n_now: int)
     """
     shown = [v for v in verdicts if v != WITHHELD]
     agreed = sum(v == "in" for v in shown)
-    out = [f"In round {round_number} the panel agreed on {agreed} of {len(shown)} recommendations."]
     withheld = len(verdicts) - len(shown)
-    if withheld:
-        out.append(f"For {withheld} more, too few people answered to show a result.")
-    out.append(
-        f"This round asks {n_now} again or for the first time, and shows how the panel answered last time."
-    )
+    return kinds.round_summary(round_number, agreed, len(shown), withheld, n_now, language)
+
+
+async def texts_by_language(
+    session: AsyncSession, panel: Panel, recipients: Sequence[Panellist]
+) -> dict[str, PanelTexts]:
+    """The panel's texts in each language ``recipients`` read, keyed by language tag: one query per language
+    other than the primary one, whatever the number of recipients."""
+    out: dict[str, PanelTexts] = {}
+    for p in recipients:
+        tag = language_tag(p.language)
+        if tag not in out:
+            out[tag] = await wording_for(session, panel, tag)
     return out
 
 
-async def _previous_summary(session: AsyncSession, panel: Panel, round_: Round) -> list[str]:
-    """Plain sentences on what the last round settled, for the "round N is open" mail.
+def _recipients(
+    panel: Panel,
+    recipients: Sequence[Panellist],
+    texts: dict[str, PanelTexts],
+    key: Callable[[Panellist], str],
+    context: Callable[[Any, Panellist, str], dict[str, Any]],
+) -> list[Recipient]:
+    """One :class:`Recipient` per panellist, its context ``context(panel in the panellist's language (
+    :func:`delphi.mail.kinds.in_language`), panellist, their language tag)``; ``texts`` from
+    :func:`texts_by_language`."""
+    views = {tag: kinds.in_language(panel, t) for tag, t in texts.items()}
+    items = []
+    for p in recipients:
+        tag = language_tag(p.language)
+        items.append(Recipient(p.email or "", key(p), context(views[tag], p, tag), p.language, p.id))
+    return items
+
+
+async def _previous_summary(
+    session: AsyncSession, panel: Panel, round_: Round
+) -> tuple[int, list[str | None], int] | None:
+    """What the "round N is open" mail says of the last round, as :func:`summary_lines`' arguments
+    ``(round number, verdicts, statements asked now)``; None when there is no closed round before.
 
     A verdict counts only where panellists may see it (:mod:`delphi.rounds.released`), as on the pages.
     """
@@ -49,7 +89,7 @@ async def _previous_summary(session: AsyncSession, panel: Panel, round_: Round) 
         )
     )
     if prev is None:
-        return []
+        return None
     asked = (
         await session.execute(
             select(RoundStatement.statement_id, RoundStatement.verdict).where(
@@ -66,7 +106,7 @@ async def _previous_summary(session: AsyncSession, panel: Panel, round_: Round) 
     n_now = await session.scalar(
         select(func.count()).select_from(RoundStatement).where(RoundStatement.round_id == round_.id)
     )
-    return summary_lines(prev.number, verdicts, int(n_now or 0))
+    return prev.number, verdicts, int(n_now or 0)
 
 
 async def round_opened(
@@ -80,32 +120,28 @@ async def round_opened(
 
     ``tag`` makes a fresh dedupe key, for a re-issued link (a new mail with the new link).
     """
+    texts = await texts_by_language(session, panel, recipients)
     if round_.number == 1:
-        items = [
-            Recipient(
-                p.email or "",
-                kinds.invitation.key(tag, round_id=round_.id, panellist_id=p.id),
-                kinds.invitation(panel, round_, p),
-                p.language,
-                p.id,
-            )
-            for p in recipients
-        ]
+        items = _recipients(
+            panel,
+            recipients,
+            texts,
+            lambda p: kinds.invitation.key(tag, round_id=round_.id, panellist_id=p.id),
+            lambda view, p, _lang: kinds.invitation(view, round_, p),
+        )
         kind = kinds.invitation
     else:
-        summary = await _previous_summary(session, panel, round_)
-        items = [
-            Recipient(
-                p.email or "",
-                kinds.round_open.key(tag, round_id=round_.id, panellist_id=p.id),
-                kinds.round_open(panel, round_, p, summary=summary),
-                p.language,
-                p.id,
-            )
-            for p in recipients
-        ]
+        last = await _previous_summary(session, panel, round_)
+        summaries = {lang: summary_lines(*last, language=lang) if last is not None else [] for lang in texts}
+        items = _recipients(
+            panel,
+            recipients,
+            texts,
+            lambda p: kinds.round_open.key(tag, round_id=round_.id, panellist_id=p.id),
+            lambda view, p, lang: kinds.round_open(view, round_, p, summary=summaries[lang]),
+        )
         kind = kinds.round_open
-    return await enqueue_mail_many(session, kind, items, panel_id=panel.id, round_id=round_.id)
+    return await enqueue_mail_many(session, kind, items, panel_id=panel.id, round_id=round_.id, texts=texts)
 
 
 async def reminder(
@@ -135,17 +171,17 @@ async def reminder(
             )
         ).all()
     )
-    items = [
-        Recipient(
-            p.email or "",
-            kinds.reminder.key(tag, round_id=round_.id, panellist_id=p.id),
-            kinds.reminder(panel, round_, p, rated=rated.get(p.id, 0), total=total),
-            p.language,
-            p.id,
-        )
-        for p in recipients
-    ]
-    return await enqueue_mail_many(session, kinds.reminder, items, panel_id=panel.id, round_id=round_.id)
+    texts = await texts_by_language(session, panel, recipients)
+    items = _recipients(
+        panel,
+        recipients,
+        texts,
+        lambda p: kinds.reminder.key(tag, round_id=round_.id, panellist_id=p.id),
+        lambda view, p, _lang: kinds.reminder(view, round_, p, rated=rated.get(p.id, 0), total=total),
+    )
+    return await enqueue_mail_many(
+        session, kinds.reminder, items, panel_id=panel.id, round_id=round_.id, texts=texts
+    )
 
 
 async def final_results(session: AsyncSession, panel: Panel, recipients: Sequence[Panellist]) -> int:
@@ -158,19 +194,18 @@ async def final_results(session: AsyncSession, panel: Panel, recipients: Sequenc
         )
         or 0
     )
-    # the same list as the results page, after disclosure control
-    agreed = [s.text for s in (await shown_final_list(session, panel)).consensus_in]
-    items = [
-        Recipient(
-            p.email or "",
-            kinds.final_results.key(panel_id=panel.id, panellist_id=p.id),
-            kinds.final_results(panel, p, agreed=agreed, n_rounds=n_rounds),
-            p.language,
-            p.id,
-        )
-        for p in recipients
-    ]
-    return await enqueue_mail_many(session, kinds.final_results, items, panel_id=panel.id)
+    # the same list as the results page, after disclosure control, in each reader's language
+    agreed = (await shown_final_list(session, panel)).consensus_in
+    texts = await texts_by_language(session, panel, recipients)
+    agreed_in = {lang: [t.statement(s.statement_id, s.text) for s in agreed] for lang, t in texts.items()}
+    items = _recipients(
+        panel,
+        recipients,
+        texts,
+        lambda p: kinds.final_results.key(panel_id=panel.id, panellist_id=p.id),
+        lambda view, p, lang: kinds.final_results(view, p, agreed=agreed_in[lang], n_rounds=n_rounds),
+    )
+    return await enqueue_mail_many(session, kinds.final_results, items, panel_id=panel.id, texts=texts)
 
 
 async def invite_late_joiner(

@@ -1,5 +1,7 @@
 """The panel's e-mail texts: the panellist mails it may word itself, an edit form with the placeholders each may
-use, a preview for a sample panellist, and "restore the shipped text".
+use, a preview for a sample panellist in each of the panel's languages (``?lang=cy``), whether each further
+language has a translation of the panel's own text (with a link to its translation sheet
+``/panels/{id}/translations/{lang}``), and "restore the shipped text".
 
 Editors only, as the mail page (:mod:`delphi.web.guards`).  Rules and checks are :mod:`delphi.mail.texts`, the use
 cases :mod:`delphi.mail.panel_texts`; a refused text is shown again as typed, with every problem listed at once.
@@ -35,11 +37,19 @@ async def _edit_ctx(
     base_url: str,
     values: Wording | None = None,
     preview_of: Wording | None = None,
+    lang: str | None = None,
 ) -> dict[str, Any]:
     """The edit page's context: the form's ``values`` (the posted ones, else the panel's text, else the shipped
-    wording in placeholder form), the kind's placeholders with what they stand for, and the preview of
-    ``preview_of`` (default: what the panel sends now, its own text or the shipped one)."""
-    text = await panel_texts.panel_text(db_session, panel_access.panel.id, kind)
+    wording in placeholder form), the kind's placeholders with what they stand for, the state of the panel's
+    own text in each further language, and the preview of ``preview_of`` in the primary language (default:
+    what the panel sends now, its own text or the shipped one, in ``lang``, a language of the panel; 404 for
+    another)."""
+    panel = panel_access.panel
+    text = await panel_texts.panel_text(db_session, panel.id, kind)
+    shown_lang, texts, languages = await panel_texts.preview_language(
+        db_session, panel, None if preview_of is not None else lang
+    )
+    states = (await panel_texts.translation_states(db_session, panel)).get(kind, [])
     ctx = await panel_nav(db_session, panel_access, account)
     shown = preview_of or text.wording
     ctx.update(
@@ -47,8 +57,11 @@ async def _edit_ctx(
         text=text,
         values=values or text.wording or DEFAULTS[kind],
         fields=[(name, DESCRIPTIONS.get(name, "")) for name in placeholders(kind)],
-        preview=panel_texts.preview(panel_access.panel, kind, shown, base_url),
+        preview=panel_texts.preview(panel, kind, shown, base_url, shown_lang, texts),
         preview_is_draft=preview_of is not None,
+        preview_language=shown_lang,
+        languages=languages,
+        translations=states,
         sample_name=SAMPLE_NAME,
     )
     return ctx
@@ -64,7 +77,11 @@ class MailTextController(Controller):
     @get("/", name="panel_mail_texts")
     async def index(self, panel_access: PanelAccess, db_session: AsyncSession, account: Account) -> Template:
         ctx = await panel_nav(db_session, panel_access, account)
-        ctx.update(tab="mail", texts=await panel_texts.panel_texts(db_session, panel_access.panel.id))
+        ctx.update(
+            tab="mail",
+            texts=await panel_texts.panel_texts(db_session, panel_access.panel.id),
+            translations=await panel_texts.translation_states(db_session, panel_access.panel),
+        )
         return Template("facilitator/mail_texts.html", context=ctx, media_type=MediaType.HTML)
 
     @get("/{kind:str}", name="panel_mail_text")
@@ -75,9 +92,11 @@ class MailTextController(Controller):
         account: Account,
         settings: Settings,
         kind: str,
+        lang: str | None = None,
     ) -> Template:
-        """The edit form of ``kind`` (404 for a kind that cannot be worded)."""
-        ctx = await _edit_ctx(db_session, panel_access, account, kind, settings.base_url)
+        """The edit form of ``kind`` (404 for a kind that cannot be worded), its preview in ``?lang=`` (one of the
+        panel's languages; default the primary one, 404 for another)."""
+        ctx = await _edit_ctx(db_session, panel_access, account, kind, settings.base_url, lang=lang)
         return render_form("facilitator/mail_text.html", ctx)
 
     @post("/{kind:str}")
