@@ -10,7 +10,8 @@
    to acknowledge; a batch that starts after a close sees the round closed;
 2. the statements of each open round, read once per round and then kept in ``rounds`` (a round's statements
    are fixed when it opens: only draft rounds are edited);
-3. one ``executemany`` upsert per input shape (usually one: an answer alone);
+3. one ``executemany`` upsert per input shape (usually one: an answer alone), each row with the language its
+   panellist answered in (read by the first query, so it costs nothing more);
 4. one query for answered counts per (round, panellist), plus a read-back of the saved answer for inputs that
    carried none, and last round's feedback only where the panel asks for reasons outside the IQR.
 
@@ -70,11 +71,12 @@ class _Accepted:
     round_size: int
     asks_reasons: bool
     clean: CleanInput
+    language: str | None
 
 
 @lru_cache(maxsize=4)
 def _targets_query(dialect: str) -> Select[Any]:
-    """Panellists (``:ids``, expanding) with their panel's scale and the panel's open round."""
+    """Panellists (``:ids``, expanding) with their language, their panel's scale and the panel's open round."""
     stmt = (
         select(
             Panellist.id,
@@ -83,6 +85,7 @@ def _targets_query(dialect: str) -> Select[Any]:
             Panellist.status,
             Panellist.erased_at,
             Panellist.consented_at,
+            Panellist.language,
             Panel.id.label("panel_id"),
             Panel.scale_min,
             Panel.scale_max,
@@ -220,6 +223,7 @@ async def _accept(
                 len(rounds[(row.round_id, row.opened_at)]),
                 bool(row.ask_reason_outside_iqr),
                 clean,
+                row.language,
             )
         )
     return passed
@@ -275,7 +279,7 @@ async def write_batch(
         return results
     by_shape: dict[tuple[bool, bool, bool], list[dict[str, Any]]] = defaultdict(list)
     for a in accepted:
-        by_shape[a.clean.shape].append(upsert_params(a.round_id, a.panellist_id, a.clean, now))
+        by_shape[a.clean.shape].append(upsert_params(a.round_id, a.panellist_id, a.clean, now, a.language))
     for shape, params in by_shape.items():  # in key order, as every writer locks rows, so none deadlock
         params.sort(key=lambda row: (row["round_id"], row["statement_id"], row["panellist_id"]))
         await conn.execute(upsert_statement(dialect, shape), params)

@@ -3,8 +3,9 @@
 Every function works in the caller's transaction (the web layer commits on success and rolls back on an error
 answer); checks come first (:mod:`delphi.participation.checks`), so a refused write leaves nothing half-saved.
 Ratings are written with one SQL upsert per answer (:mod:`delphi.participation.writes`), so two tabs, a double
-click or a replayed request change nothing twice.  The rating page's background saves are written in groups by
-:mod:`delphi.participation.save_queue`; this is the path for whatever a group may not write.
+click or a replayed request change nothing twice; each records the language the panellist answers in
+(``Panellist.language`` at the time, into ``Rating.language``).  The rating page's background saves are written
+in groups by :mod:`delphi.participation.save_queue`; this is the path for whatever a group may not write.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ async def save_rating(
         raise fail_many(InvalidInput, clean)
     await session.execute(
         upsert_statement(dialect_name(session), clean.shape),
-        upsert_params(target.round_id, panellist.id, clean, now),
+        upsert_params(target.round_id, panellist.id, clean, now, panellist.language),
     )
     row = (
         await session.execute(
@@ -169,7 +170,8 @@ async def save_ratings(
         if clean.empty and clean.statement_id not in existing:
             continue
         await session.execute(
-            upsert_statement(dialect, clean.shape), upsert_params(target.round_id, panellist.id, clean, now)
+            upsert_statement(dialect, clean.shape),
+            upsert_params(target.round_id, panellist.id, clean, now, panellist.language),
         )
     return await progress(session, target.round_id, panellist.id)
 

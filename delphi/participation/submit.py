@@ -18,6 +18,7 @@ from delphi.errors import InvalidInput
 from delphi.formatting import shorten
 from delphi.mail import kinds
 from delphi.mail.outbox import enqueue_mail
+from delphi.panels.translations import wording_for
 from delphi.participation import ideas, paging, ranking
 from delphi.participation.checks import Scale
 from delphi.participation.facts import (
@@ -33,6 +34,7 @@ from delphi.participation.facts import (
 from delphi.participation.issues import N_, Issue, fail_many
 from delphi.participation.links import actor_of
 from delphi.participation.saving import write_target
+from delphi.participation.writes import answer_language
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +95,8 @@ async def submit(
     Requires consent, an open round and an answer (a rating or "unable") to every statement; missing answers
     raise :class:`~delphi.errors.InvalidInput` with one issue per statement (field ``s<id>``), then one per ranking
     question not yet ranked nor marked "unable" (field ``rk<question id>``).  The first call
-    inserts the Submission, writes a ``round.submitted`` audit event and (unless ``send_receipt`` is false)
+    inserts the Submission (with the language the panellist submitted in, ``Submission.language``; a later call
+    keeps it), writes a ``round.submitted`` audit event and (unless ``send_receipt`` is false)
     enqueues the receipt e-mail (dedupe key ``receipt:r<round id>:p<panellist id>``); later calls return the
     same receipt with ``created`` False.  Answers can still be changed until the round closes.
     """
@@ -116,7 +119,12 @@ async def submit(
         raise fail_many(InvalidInput, issues)
     stmt = (
         insert_for(dialect_name(session), Submission)
-        .values(round_id=rnd.id, panellist_id=panellist.id, submitted_at=now)
+        .values(
+            round_id=rnd.id,
+            panellist_id=panellist.id,
+            submitted_at=now,
+            language=answer_language(panellist.language),
+        )
         .on_conflict_do_nothing(index_elements=["round_id", "panellist_id"])
         .returning(Submission.id)
     )
@@ -140,19 +148,22 @@ async def submit(
 async def _enqueue_receipt(
     session: AsyncSession, panellist: Panellist, panel: Panel, rnd: Round, submitted: datetime
 ) -> None:
-    """Put the receipt e-mail in the outbox, in this transaction; nothing when the address was erased."""
+    """Put the receipt e-mail in the outbox, in this transaction, in the panellist's language (the panel's own
+    texts translated, :func:`delphi.panels.translations.wording_for`); nothing when the address was erased."""
     if not panellist.email:
         return
+    texts = await wording_for(session, panel, panellist.language)  # the panel's texts in their language
     await enqueue_mail(
         session,
         kinds.receipt,
-        kinds.receipt(panel, rnd, panellist, submitted_at=submitted),
+        kinds.receipt(kinds.in_language(panel, texts), rnd, panellist, submitted_at=submitted),
         to_address=panellist.email,
         dedupe_key=kinds.receipt.key(round_id=rnd.id, panellist_id=panellist.id),
         language=panellist.language,
         panel_id=panel.id,
         round_id=rnd.id,
         panellist_id=panellist.id,
+        texts=texts,
     )
 
 

@@ -9,6 +9,10 @@ table (Core, not the ORM entity), built once per dialect and *shape* (which of a
 input carries: fields left None keep their saved values) and cached, so SQLAlchemy compiles it once per process
 and every save only binds parameters.  One statement object takes one parameter dict or a list of them
 (``executemany``).
+
+Every write records the language the panellist answered in (``Rating.language``, a tag as
+:func:`delphi.locale.language_tag` gives it), a later save in another language replacing it; it rides in the
+same parameters, so it costs no query.
 """
 
 from __future__ import annotations
@@ -17,12 +21,13 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import case, literal, null
+from sqlalchemy import case, func, literal, null
 from sqlalchemy.sql.dml import Insert
 
 from delphi.db.dialect import insert_for
 from delphi.db.models import Rating
 from delphi.domain import CommentStatus
+from delphi.locale import language_tag
 from delphi.participation.checks import CleanInput
 
 
@@ -30,8 +35,9 @@ from delphi.participation.checks import CleanInput
 def upsert_statement(dialect: str, shape: tuple[bool, bool, bool]) -> Insert:
     """The cached upsert for ``dialect`` ("postgresql" or "sqlite") and ``shape`` (see :attr:`CleanInput.shape`).
 
-    Parameters are those of :func:`upsert_params`.  On conflict ``updated_at`` always changes; value and
-    "unable" change when the shape has an answer, comment and reason when it has them.  A changed comment or
+    Parameters are those of :func:`upsert_params`.  On conflict ``updated_at`` always changes, and so does
+    ``language`` (kept when the new one is None); value and "unable" change when the shape has an answer,
+    comment and reason when it has them.  A changed comment or
     reason goes back to "pending" moderation (an edited published text is not shown unreviewed), and a changed
     comment is no longer marked as edited by a facilitator (``comment_edited_at`` cleared).
     """
@@ -39,7 +45,10 @@ def upsert_statement(dialect: str, shape: tuple[bool, bool, bool]) -> Insert:
     table = Rating.__table__
     stmt = insert_for(dialect, table)
     new = stmt.excluded
-    set_: dict[str, Any] = {"updated_at": new.updated_at}
+    set_: dict[str, Any] = {
+        "updated_at": new.updated_at,
+        "language": func.coalesce(new.language, table.c.language),
+    }
     if has_answer:
         set_["value"] = new.value
         set_["unable"] = new.unable
@@ -62,8 +71,18 @@ def upsert_statement(dialect: str, shape: tuple[bool, bool, bool]) -> Insert:
     return stmt.on_conflict_do_update(index_elements=["round_id", "statement_id", "panellist_id"], set_=set_)
 
 
-def upsert_params(round_id: int, panellist_id: int, item: CleanInput, now: datetime) -> dict[str, Any]:
-    """The row :func:`upsert_statement` inserts for ``item`` (a new row stores "" for absent text)."""
+def answer_language(language: str | None) -> str | None:
+    """The tag an answer records for a panellist whose ``Panellist.language`` is ``language`` ("pt_BR" →
+    "pt-BR"); None stays None (unknown)."""
+    return None if language is None else language_tag(language)
+
+
+def upsert_params(
+    round_id: int, panellist_id: int, item: CleanInput, now: datetime, language: str | None = None
+) -> dict[str, Any]:
+    """The row :func:`upsert_statement` inserts for ``item`` (a new row stores "" for absent text), answered in
+    ``language`` (the panellist's ``Panellist.language``, stored as :func:`answer_language` gives it; None
+    leaves a saved row's language as it was)."""
     answer = item.answer
     return {
         "round_id": round_id,
@@ -75,6 +94,7 @@ def upsert_params(round_id: int, panellist_id: int, item: CleanInput, now: datet
         "comment_status": CommentStatus.PENDING.value,
         "reason": item.reason or "",
         "reason_status": CommentStatus.PENDING.value,
+        "language": answer_language(language),
         "created_at": now,
         "updated_at": now,
     }

@@ -1,7 +1,7 @@
 """The ``baseline`` export: every panellist's answers to the panel's baseline questions, in tidy long form.
 
 One row per (panellist, question answered): pseudonym, group, question id and text, kind, the chosen answers
-joined with "; ", the number, the text and ``prefer_not``.  A question left blank has no row.  Pseudonyms
+joined with "; ", the number, the text, ``prefer_not`` and the language the answer was given in.  A question left blank has no row.  Pseudonyms
 only: never an e-mail address or a name.  Erased panellists are left out (their answers were erased with them).
 """
 
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from delphi.db.models import Panellist
 from delphi.results.characteristics import answers_by_question
 from delphi.results.frame import Frame
-from delphi.results.tables import Column, Table
+from delphi.results.tables import ANSWER_LANGUAGE, Column, Table
 
 NAME = "baseline"
 
@@ -27,6 +27,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("number", "The number given (number questions).", "number"),
     Column("text", "The text given (text questions)."),
     Column("prefer_not", "The panellist chose 'Prefer not to say'.", "boolean", "1 = yes, 0 = no"),
+    ANSWER_LANGUAGE,
 )
 
 
@@ -61,6 +62,7 @@ async def baseline_table(session: AsyncSession, frame: Frame) -> Table:
                     a.number,
                     a.text or "",
                     bool(a.prefer_not),
+                    a.language or "",
                 )
             )
     return Table(NAME, "Baseline answers (panel characteristics)", COLUMNS, rows)

@@ -14,6 +14,7 @@ from typing import Any
 from delphi import __version__
 from delphi.domain import AnalysisPopulation
 from delphi.formatting import major_amount
+from delphi.locale import language_tag
 from delphi.results.frame import Frame
 from delphi.results.tables import Column, Table
 
@@ -58,6 +59,12 @@ def setting_rows(frame: Frame, generated_at: datetime) -> list[tuple[Any, ...]]:
         ),
         row("generated_at", generated_at, "When this codebook was made (UTC).", "date-time"),
         row("panel", p.title, "Title of the panel."),
+        row(
+            "language",
+            language_tag(p.language),
+            "The panel's primary language (BCP 47 tag): statement and question texts, results and exports are "
+            "in it; the language column of the answer exports says which language each panellist answered in.",
+        ),
         row("scale_min", p.scale_min, "Lowest point of the rating scale.", "integer"),
         row("scale_max", p.scale_max, "Highest point of the rating scale.", "integer"),
     ]

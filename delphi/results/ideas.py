@@ -29,7 +29,7 @@ from delphi.db.models import (
 from delphi.domain import AnalysisPopulation, RoundKind
 from delphi.panels.numbering import statement_labels
 from delphi.results.frame import Frame
-from delphi.results.tables import Column, Table
+from delphi.results.tables import ANSWER_LANGUAGE, Column, Table
 
 OPEN_ANSWERS_NAME = "open-answers"
 PROVENANCE_NAME = "provenance"
@@ -38,7 +38,8 @@ PROVENANCE_NAME = "provenance"
 @dataclass(frozen=True, slots=True)
 class AnswerRow:
     """One answer: its id, slot, text, theme ("" ungrouped), the pseudonym and group of who gave it, whether it
-    is in the analysis population, and the ids of the statements made from it."""
+    is in the analysis population, the ids of the statements made from it, and the language it was written in
+    ("" when not recorded)."""
 
     id: int
     question_id: int
@@ -49,6 +50,7 @@ class AnswerRow:
     group: str
     in_population: bool
     statement_ids: tuple[int, ...] = ()
+    language: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +137,16 @@ async def load_answers(session: AsyncSession, panel: Panel) -> IdeasReview:
         counted = population == AnalysisPopulation.ALL or a.panellist_id in submitted
         by_question[a.question_id].append(
             AnswerRow(
-                a.id, a.question_id, a.slot, a.text, a.theme, pseudonym, group, counted, made.get(a.id, ())
+                a.id,
+                a.question_id,
+                a.slot,
+                a.text,
+                a.theme,
+                pseudonym,
+                group,
+                counted,
+                made.get(a.id, ()),
+                a.language or "",
             )
         )
         if a.theme:
@@ -260,6 +271,7 @@ def open_answer_columns(frame: Frame) -> tuple[Column, ...]:
             "1 = yes, 0 = no",
         ),
         Column("statement_ids", "Ids of the statements made from the answer, separated by spaces.", "text"),
+        ANSWER_LANGUAGE,
     )
 
 
@@ -279,6 +291,7 @@ async def open_answers_table(session: AsyncSession, frame: Frame) -> Table:
             a.theme,
             a.in_population,
             " ".join(str(s) for s in a.statement_ids),
+            a.language,
         )
         for q in review.questions
         for a in q.answers

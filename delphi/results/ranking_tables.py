@@ -34,7 +34,7 @@ from delphi.db.models import (
 from delphi.domain import POOLED_SCOPE, AnalysisPopulation, RoundStatus, group_scope
 from delphi.results.frame import Frame
 from delphi.results.rankings import VERDICTS, scope_figures, shown_scopes
-from delphi.results.tables import Column, Table
+from delphi.results.tables import ANSWER_LANGUAGE, Column, Table
 
 ANSWERS_NAME = "rankings"
 RESULTS_NAME = "ranking-results"
@@ -73,6 +73,7 @@ def answer_columns(frame: Frame) -> tuple[Column, ...]:
             "boolean",
             _YES_NO,
         ),
+        ANSWER_LANGUAGE,
     )
 
 
@@ -173,7 +174,7 @@ def answer_rows(
     population: AnalysisPopulation,
 ) -> list[tuple[Any, ...]]:
     """Rows of the rankings table (pure) from ``(round number, answer, pseudonym, group id, submitted)``, in the
-    given order; an answer's items in the question's order."""
+    given order; an answer's items in the question's order, each row with the answer's language ("" unknown)."""
     out: list[tuple[Any, ...]] = []
     for number, a, pseudonym, group_id, submitted in answers:
         q = questions.get(a.question_id)
@@ -181,12 +182,13 @@ def answer_rows(
         group = group_names.get(group_id, "") if group_id is not None else ""
         counted = population == AnalysisPopulation.ALL or submitted
         head = (number, a.question_id, text, pseudonym, group)
+        language = a.language or ""
         if a.unable:
-            out.append((*head, None, None, None, True, counted))
+            out.append((*head, None, None, None, True, counted, language))
             continue
         ranks = dict(a.ranks or {})
         for item in items.get(a.question_id, ()):
-            out.append((*head, item.id, item.text, _rank(ranks.get(str(item.id))), False, counted))
+            out.append((*head, item.id, item.text, _rank(ranks.get(str(item.id))), False, counted, language))
     return out
 
 

@@ -5,8 +5,9 @@ after that); rounds with dates and response; the participant flow per round and 
 dropped or reworded per round with provenance; per-statement results per round, pooled and per group (groups
 under k shown but marked, the report being for facilitators and researchers), with the published reasons for
 ratings outside the middle half; how comments and suggestions were handled; the stopping rule applied and the
-stopping advice of each round (:mod:`delphi.stats.stopping`); the final list; the attrition check; every setting
-used. Statements are named by :mod:`delphi.panels.numbering` ("S4.2") as on every page and export. Reads only; a
+stopping advice of each round (:mod:`delphi.stats.stopping`); the final list; the attrition check; the languages
+used, who translated them and how many answered in each per round, small counts hidden
+(:mod:`delphi.results.languages`, shown only for a panel with more than one); every setting used. Statements are named by :mod:`delphi.panels.numbering` ("S4.2") as on every page and export. Reads only; a
 draft panel gives a report with empty sections.
 """
 
@@ -47,6 +48,7 @@ from delphi.results import attrition
 from delphi.results.characteristics import Characteristics, load_characteristics
 from delphi.results.frame import Frame, settings_record
 from delphi.results.ideas import Provenance, load_provenance
+from delphi.results.languages import Languages, load_languages
 from delphi.results.rankings import RankingReport, report_section
 from delphi.results.reasons import Reason, load_closed_round_reasons
 from delphi.rounds.final import FinalConsensusList, final_consensus_list
@@ -228,6 +230,8 @@ class Report:
     rankings: RankingReport | None = None
     #: Statements made from an open round's answers: their source answers and versions (empty without one).
     provenance: tuple[Provenance, ...] = ()
+    #: The languages section (see :attr:`Languages.shown` for whether the report prints it).
+    languages: Languages | None = None
 
 
 def composition(rows: Iterable[tuple[int, str, bool, int]], frame: Frame) -> tuple[GroupComposition, ...]:
@@ -465,6 +469,7 @@ async def build_report(session: AsyncSession, frame: Frame) -> Report:
         characteristics=await load_characteristics(session, frame.panel, frame.groups),
         rankings=await report_section(session, frame),
         provenance=tuple(await load_provenance(session, frame.panel)),
+        languages=await load_languages(session, frame),
     )
 
 

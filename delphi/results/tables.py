@@ -30,6 +30,18 @@ class Column:
             raise ValueError(f"unknown column kind {self.kind!r}; use one of {', '.join(KINDS)}")
 
 
+#: The column every export of panellists' answers ends with (ratings, rankings, open answers, baseline): the
+#: answer's own ``language`` ("" when not recorded).  The texts beside it stay in the primary language.
+ANSWER_LANGUAGE = Column(
+    "language",
+    "The language the panellist answered in (a BCP 47 tag such as en, cy or es: the language of their pages "
+    "when they saved the answer); empty when not recorded (answers saved before languages were). Statement "
+    "and question texts stay in the panel's primary language.",
+    "text",
+    "BCP 47 language tag, or empty",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Table:
     """Rows aligned with ``columns``; ``meta`` holds small JSON-able facts written into the JSON export.

@@ -10,6 +10,9 @@ panel whose population is ``submitted``.
 
 Only comments and reasons (for ratings outside the previous round's middle half) a facilitator published are
 included; pending and hidden ones are left out. Comments and reasons are moderated apart.
+
+``language`` is the language the panellist answered in (``Rating.language``; "" when not recorded); statement
+ids and labels, like every text of the exports, stay in the panel's primary language.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from delphi.domain import AnalysisPopulation, CommentStatus, RoundStatus
 from delphi.results.frame import Frame
 from delphi.results.qualitative import frame_labels
 from delphi.results.reasons import published_reason
-from delphi.results.tables import Column, Table
+from delphi.results.tables import ANSWER_LANGUAGE, Column, Table
 
 NAME = "ratings"
 
@@ -69,13 +72,14 @@ def columns(frame: Frame) -> tuple[Column, ...]:
             "empty. Reasons are moderated apart from comments.",
             "text",
         ),
+        ANSWER_LANGUAGE,
     )
 
 
 async def load_rows(session: AsyncSession, panel_id: int) -> list[tuple[Any, ...]]:
     """``(round, pseudonym, group_id, statement_id, value, unable, comment, comment_status, submitted, reason,
-    reason_status)`` for every rating of the panel's closed rounds, by round, pseudonym and statement (one
-    query); ``submitted`` is the submission id or None."""
+    reason_status, language)`` for every rating of the panel's closed rounds, by round, pseudonym and statement
+    (one query); ``submitted`` is the submission id or None, ``language`` the rating's (None: not recorded)."""
     rows = await session.execute(
         select(
             Round.number,
@@ -89,6 +93,7 @@ async def load_rows(session: AsyncSession, panel_id: int) -> list[tuple[Any, ...
             Submission.id,
             Rating.reason,
             Rating.reason_status,
+            Rating.language,
         )
         .join(Round, Round.id == Rating.round_id)
         .join(Panellist, Panellist.id == Rating.panellist_id)
@@ -113,7 +118,20 @@ def tidy_rows(
     ``labels`` gives statement numbers (:mod:`delphi.panels.numbering`), ``""`` where missing."""
     labels = labels or {}
     out = []
-    for number, pseudonym, group_id, sid, value, unable, comment, status, submission, reason, why in rows:
+    for (
+        number,
+        pseudonym,
+        group_id,
+        sid,
+        value,
+        unable,
+        comment,
+        status,
+        submission,
+        reason,
+        why,
+        lang,
+    ) in rows:
         rating: Any = "unable" if unable else value
         published = comment if comment and status == CommentStatus.PUBLISHED else ""
         out.append(
@@ -130,6 +148,7 @@ def tidy_rows(
                 population == AnalysisPopulation.ALL or submission is not None,
                 published,
                 published_reason(reason, why),
+                lang or "",
             )
         )
     return out

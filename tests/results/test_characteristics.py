@@ -199,6 +199,7 @@ async def test_the_baseline_export_has_pseudonyms_and_answers_never_an_address_o
         "number",
         "text",
         "prefer_not",
+        "language",
     ]
     assert len(rows) == 3 * (len(study.panellists) - 1)
     text = data.decode("utf-8-sig")

@@ -85,7 +85,7 @@ async def test_ratings_export_is_tidy_and_keeps_only_published_comments_neutrali
     rows = as_dicts(await produce(session, study, "ratings", "csv"))
     assert list(rows[0]) == [
         "panellist", "group", "round", "statement", "statement_label", "statement_version", "rating", "unable",
-        "submitted", "counted", "comment", "reason",
+        "submitted", "counted", "comment", "reason", "language",
     ]  # fmt: skip
     # 14 people x 4 statements in round 1, 13 people x 2 statements in round 2.
     assert len(rows) == 14 * 4 + 13 * 2

@@ -50,7 +50,7 @@ async def test_the_rankings_export_has_one_row_per_answer_and_item_and_one_for_u
     rs = await build_ranking_study(session, settings)
     data = await export(session, rs, "rankings")
     header = next(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert header == [*ANSWER_HEADER, "counted"], "the columns of the ratings export's choice: counted added"
+    assert header == [*ANSWER_HEADER, "counted", "language"], "the ratings export's choice: counted, language"
     rows = rows_of(data)
     round1 = [r for r in rows if r["round"] == "1"]
     assert len(round1) == 13 * 4 + 1, "13 complete rankings of 4 items, and P-006's one 'unable' row"

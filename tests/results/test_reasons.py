@@ -147,7 +147,7 @@ async def test_the_ratings_export_holds_published_reasons_only_and_the_codebook_
     data, _ = await exports.produce(session, frame, exports.BY_NAME["ratings"], "csv")
     rows = read_csv(data)
     header, body = rows[0], [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
-    assert header[-1] == "reason"
+    assert header[-2:] == ["reason", "language"]
     given = {(r["panellist"], r["round"], r["rating"], r["reason"]) for r in body if r["reason"]}
     assert given == {("P-001", "1", "9", "'" + FORMULA_REASON), ("P-007", "1", "2", PUBLISHED_REASON)}
     book, _ = await exports.produce(session, frame, exports.BY_NAME["codebook"], "csv")
