@@ -277,7 +277,7 @@ async def test_the_round_open_mail_counts_only_decisions_panellists_may_see(sess
     assert await mailing.round_opened(session, panel, r2, [me]) == 1
     (mail,) = await mails(session, "round_open")
     # before the fix: "agreed on 1 of 2", the 1 being the statement two people rated 8 and 9
-    assert "In round 1 the panel agreed on 0 of 1 recommendations." in mail.body_text
+    assert "In round 1 the panel agreed on 0 of 1 recommendation." in mail.body_text
     assert "For 1 more, too few people answered to show a result." in mail.body_text
     assert "For 1 more, too few people answered to show a result." in mail.body_html
 
