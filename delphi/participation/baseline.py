@@ -20,6 +20,7 @@ from delphi.db.models import BaselineAnswer, BaselineQuestion, Panel, Panellist,
 from delphi.domain import BaselineKind
 from delphi.errors import Conflict, InvalidInput
 from delphi.participation.issues import N_, ConsentNeeded, Issue, fail, fail_many
+from delphi.participation.writes import answer_language
 
 __all__ = [
     "MAX_TEXT",
@@ -224,7 +225,8 @@ async def save_answers(
 
     Raises InvalidInput carrying every :class:`Issue` (nothing is changed) when :func:`check_answers` finds a
     problem; ConsentNeeded before consent; Conflict once the panel has finished.  A question left blank loses its
-    earlier answer.  Sets ``baseline_at`` (first time or not: the last time the page was saved).
+    earlier answer.  Every answer kept records the panellist's language now (``BaselineAnswer.language``).  Sets
+    ``baseline_at`` (first time or not: the last time the page was saved).
     """
     await _may_answer(session, panellist)
     questions = await _questions(session, panellist.panel_id)
@@ -251,6 +253,7 @@ async def save_answers(
             answer.prefer_not,
         )
         row.answered_at = when
+        row.language = answer_language(panellist.language)
     panellist.baseline_at = when
     await session.flush()
     return kept

@@ -47,6 +47,8 @@ class StatementFeedback:
     comments: tuple[str, ...]
     #: The earlier wording, when this statement rewords the one rated last round; else None.
     previous_text: str | None
+    #: That earlier statement's id (its text's translation key, ``statement.<id>``); None with no earlier wording.
+    previous_id: int | None = None
 
 
 #: (round id, statement id) -> that statement's frozen RoundResult rows in that round, by scope.
@@ -182,10 +184,10 @@ async def load_feedback(
         if pooled is None and not include_withheld:
             continue
         mine = own.get((round_id, src))
-        prev_text = None
+        prev_text, prev_id = None, None
         if src != sid:
             parent = parents.get(src) or statements.get(src)
-            prev_text = parent.text if parent else None
+            prev_text, prev_id = (parent.text, src) if parent else (None, None)
         out[sid] = StatementFeedback(
             round_number=numbers[round_id],
             pooled=pooled,
@@ -194,5 +196,6 @@ async def load_feedback(
             own_unable=bool(mine.unable) if mine else False,
             comments=tuple(published.get((round_id, src), [])) if pooled is not None else (),
             previous_text=prev_text,
+            previous_id=prev_id,
         )
     return out

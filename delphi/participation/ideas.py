@@ -26,6 +26,7 @@ from delphi.participation import checks
 from delphi.participation.facts import load_facts, require_round, submitted_at
 from delphi.participation.issues import N_, Issue, NoRoundOpen, StatementNotInRound, fail, fail_many
 from delphi.participation.saving import write_target
+from delphi.participation.writes import answer_language
 
 #: Answers a panellist may give to one question, and the longest answer, in characters.
 MAX_SLOTS = 10
@@ -218,8 +219,10 @@ async def _write(
     slot: int,
     text: str,
     now: datetime,
+    language: str | None,
 ) -> None:
-    """Upsert one answer, or delete it when ``text`` is empty."""
+    """Upsert one answer written in ``language`` (``Panellist.language``; the latest save's is kept), or delete
+    it when ``text`` is empty."""
     key = (
         IdeaAnswer.round_id == round_id,
         IdeaAnswer.question_id == question_id,
@@ -236,12 +239,17 @@ async def _write(
         slot=slot,
         text=text,
         theme="",
+        language=answer_language(language),
         created_at=now,
         updated_at=now,
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=["round_id", "question_id", "panellist_id", "slot"],
-        set_={"text": stmt.excluded.text, "updated_at": stmt.excluded.updated_at},
+        set_={
+            "text": stmt.excluded.text,
+            "language": stmt.excluded.language,
+            "updated_at": stmt.excluded.updated_at,
+        },
     )
     await session.execute(stmt)
 
@@ -261,7 +269,7 @@ async def save_idea(
     if issues:
         raise fail_many(InvalidInput, issues)
     qid, slot, text = clean[0]
-    await _write(session, round_id, panellist.id, qid, slot, text, now)
+    await _write(session, round_id, panellist.id, qid, slot, text, now, panellist.language)
     return IdeaSaved(qid, slot, text, await count_answers(session, round_id, panellist.id), now)
 
 
@@ -282,5 +290,5 @@ async def save_ideas(
     if issues:
         raise fail_many(InvalidInput, issues)
     for qid, slot, text in clean:
-        await _write(session, round_id, panellist.id, qid, slot, text, now)
+        await _write(session, round_id, panellist.id, qid, slot, text, now, panellist.language)
     return await count_answers(session, round_id, panellist.id)

@@ -21,7 +21,7 @@ one (a partial ranking); a repeated rank when ties are not allowed; an item id t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -49,6 +49,7 @@ from delphi.participation.issues import N_, Issue, fail, fail_many
 from delphi.participation.pages import Overview, overview
 from delphi.participation.pages import rating_pages as rating_page_specs
 from delphi.participation.saving import write_target
+from delphi.participation.writes import answer_language
 from delphi.rounds.ranking_figures import RankingRelease, load_ranking_release
 
 __all__ = [
@@ -427,7 +428,12 @@ async def load_rank_page(
 
 
 async def save_ranking(
-    session: AsyncSession, panellist: Panellist, answer: RankingInput, now: datetime | None = None
+    session: AsyncSession,
+    panellist: Panellist,
+    answer: RankingInput,
+    now: datetime | None = None,
+    *,
+    item_text: Callable[[int, str], str] | None = None,
 ) -> RankingSaved:
     """Save one ranking question's answer with one upsert, in the caller's transaction.
 
@@ -435,7 +441,9 @@ async def save_ranking(
     round, its closing time not passed, under the write lock), then the question asked in that round
     (:class:`RankingNotInRound`), then :func:`clean_ranking`: every problem in one
     :class:`~delphi.errors.InvalidInput`.  Nothing is written on any refusal.  Saving the same answer again
-    changes only ``updated_at``.
+    changes only ``updated_at`` (and ``language``, the panellist's at the time, if they switched).
+    ``item_text`` (``(item id, text) -> text``, e.g. :meth:`~delphi.panels.translations.Wording.item`) words the
+    items that refusals quote, in the panellist's language.
     """
     now = now or utcnow()
     target = await write_target(session, panellist, [], now)
@@ -446,7 +454,10 @@ async def save_ranking(
     question = questions[index]
     items = (await _items(session, [question.id]))[question.id]
     clean = clean_ranking(
-        [(i.id, i.text) for i in items], bool(question.allow_ties), answer.ranks, answer.unable
+        [(i.id, item_text(i.id, i.text) if item_text else i.text) for i in items],
+        bool(question.allow_ties),
+        answer.ranks,
+        answer.unable,
     )
     if isinstance(clean, list):
         raise fail_many(InvalidInput, clean)
@@ -457,6 +468,7 @@ async def save_ranking(
         panellist_id=panellist.id,
         ranks=clean.ranks,
         unable=clean.unable,
+        language=answer_language(panellist.language),
         created_at=now,
         updated_at=now,
     ).on_conflict_do_update(
@@ -464,6 +476,7 @@ async def save_ranking(
         set_={
             "ranks": stmt.excluded.ranks,
             "unable": stmt.excluded.unable,
+            "language": stmt.excluded.language,
             "updated_at": stmt.excluded.updated_at,
         },
     )

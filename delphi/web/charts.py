@@ -6,7 +6,8 @@ facilitator stylesheet) may refine.  Every chart is ``role="img"`` named by its 
 its ``<desc>``, which holds the full text alternative (every count, and the highlighted rating).
 
 Words go through the optional ``gettext``/``ngettext`` callables (English when omitted), so the alternative
-text follows the reader's language.
+text follows the reader's language.  A scale is not mirrored on a right-to-left page: the chart keeps its
+left-to-right axis (``direction="ltr"``), lowest point on the left, as the rating tiles do.
 """
 
 from __future__ import annotations
@@ -132,7 +133,7 @@ def distribution_svg(
     )
     parts: list[str] = [
         f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
-        f'role="img" aria-labelledby="{safe_id}-title {safe_id}-desc" focusable="false">',
+        f'role="img" aria-labelledby="{safe_id}-title {safe_id}-desc" focusable="false" direction="ltr">',
         f'<title id="{safe_id}-title">{escape(title)}</title>',
         f'<desc id="{safe_id}-desc">{escape(desc)}</desc>',
     ]

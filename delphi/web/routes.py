@@ -22,6 +22,7 @@ def route_handlers(settings: Any = None) -> list[Any]:
     from delphi.web.panellist.baseline import BaselinePagesController
     from delphi.web.panellist.exit import PanellistExitController
     from delphi.web.panellist.ideas import IdeasController
+    from delphi.web.panellist.language import PanellistLanguageController
     from delphi.web.panellist.link import PanellistLinkController
     from delphi.web.panellist.ranking import PanellistRankingController
     from delphi.web.panellist.rating import RatingController
@@ -61,6 +62,7 @@ def route_handlers(settings: Any = None) -> list[Any]:
         PanellistRankingController,
         IdeasController,
         PanellistExitController,
+        PanellistLanguageController,
         ResultsController,
         ApiTokenController,
         TeamController,

@@ -6,6 +6,9 @@ of the question's choices or ``pnts`` ("Prefer not to say"); a multiple-choice q
 a number or a text is the field ``q<id>`` with a "Prefer not to say" tick box ``q<id>-pnts``.  The button
 ``action=skip`` passes over the page ("Skip these questions").  A refused save re-shows the page (400) with the
 error summary and everything as posted; nothing is saved.
+
+The page shows the questions in the panellist's language (``w.baseline``); a choice is always stored in the
+panel's primary wording, the i-th translated choice standing for the i-th stored one.
 """
 
 from __future__ import annotations
@@ -18,22 +21,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from delphi.db.models import BaselineQuestion, Panellist
 from delphi.domain import BaselineKind
 from delphi.errors import InvalidInput
+from delphi.panels.translations import Wording
 from delphi.participation import baseline, pages
 from delphi.participation.baseline import Posted
 from delphi.web.forms import read_form_multi
 from delphi.web.panellist.errors import EXCEPTION_HANDLERS
-from delphi.web.panellist.rendering import errors_of, gettext_for, render
+from delphi.web.panellist.rendering import errors_of, gettext_for, render, wording_of
 from delphi.web.panellist.session import provide_panellist
 
 PREFER_NOT = "pnts"
 
 
-def posted_answer(question: BaselineQuestion, form: dict[str, list[str]]) -> Posted:
-    """What the form sent for ``question`` (see the module docstring); an unknown value is passed on as it is,
-    for :func:`delphi.participation.baseline.check_answers` to refuse."""
+def posted_answer(
+    question: BaselineQuestion, form: dict[str, list[str]], wording: Wording | None = None
+) -> Posted:
+    """What the form sent for ``question`` (see the module docstring), choices in the primary wording: a
+    ``c<index>`` value, or a choice's wording in the language of ``wording``, stands for the stored choice at
+    that index.  An unknown value is passed on as it is, for
+    :func:`delphi.participation.baseline.check_answers` to refuse."""
     name = baseline.field_of(question.id)
     values = [v for v in form.get(name, []) if v != ""]
     if question.kind in (BaselineKind.SINGLE, BaselineKind.MULTIPLE):
+        shown = wording.baseline(question)[1] if wording is not None else list(question.choices)
         chosen: list[str] = []
         for value in values:
             if value == PREFER_NOT:
@@ -41,6 +50,8 @@ def posted_answer(question: BaselineQuestion, form: dict[str, list[str]]) -> Pos
             index = value[1:] if value.startswith("c") else ""
             if index.isascii() and index.isdigit() and int(index) < len(question.choices):
                 chosen.append(question.choices[int(index)])
+            elif value not in question.choices and value in shown:
+                chosen.append(question.choices[shown.index(value)])
             else:
                 chosen.append(value)
         return Posted(chosen=tuple(chosen), prefer_not=PREFER_NOT in values)
@@ -100,7 +111,8 @@ class BaselinePagesController(Controller):
             await baseline.skip(db_session, panellist)
             return Redirect("/panel", status_code=303)
         questions = [item.question for item in await baseline.load_page(db_session, panellist)]
-        posted = {q.id: posted_answer(q, form) for q in questions}
+        wording = wording_of(request)
+        posted = {q.id: posted_answer(q, form, wording) for q in questions}
         try:
             await baseline.save_answers(db_session, panellist, posted)
         except InvalidInput as exc:

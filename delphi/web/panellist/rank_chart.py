@@ -8,7 +8,11 @@ too, so nothing is only in the picture.
 A bar's length is the item's *standing*: ``n_items + 1 - mean rank``, so the item ranked first on average has
 the longest bar; the number written at the end of each bar is the average rank itself (1 = first).
 
-Words go through the ``gettext`` callable (English when omitted), so the text follows the reader's language.
+Words go through the ``gettext`` callable (English when omitted), so the text follows the reader's language;
+the items' own texts through ``item_text`` (``(item id, primary text) -> text``, e.g.
+:meth:`delphi.panels.translations.Wording.item`) and the average ranks through ``number`` (e.g.
+:func:`delphi.formatting.format_number` in the reader's language).  The bars always run left to right
+(``direction="ltr"``), on a right-to-left page too.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from delphi.rounds.ranking_figures import RankedItem
 __all__ = ["ordinal", "place_text", "rank_bars_svg", "rank_bars_text"]
 
 Gettext = Callable[[str], str]
+ItemText = Callable[[int, str], str]
+Number = Callable[[float], str]
 
 #: Colours as in :mod:`delphi.web.charts` (at least 3:1 against white, WCAG 1.4.11).
 BAR = "#1d70b8"
@@ -48,18 +54,33 @@ def ordinal(n: int, gettext: Gettext | None = None) -> str:
     return _(template) % {"n": n}
 
 
-def place_text(item: RankedItem, gettext: Gettext | None = None) -> str:
+def _item_text(item: RankedItem, item_text: ItemText | None) -> str:
+    return item_text(item.item_id, item.text) if item_text else item.text
+
+
+def place_text(
+    item: RankedItem,
+    gettext: Gettext | None = None,
+    *,
+    item_text: ItemText | None = None,
+    number: Number | None = None,
+) -> str:
     """One item of the group's order in words: "1st: Being listened to (average rank 1.4)"."""
     _ = gettext or _same
     return _("%(place)s: %(text)s (average rank %(mean)s)") % {
         "place": ordinal(item.place, gettext),
-        "text": item.text,
-        "mean": number_text(item.mean_rank),
+        "text": _item_text(item, item_text),
+        "mean": (number or number_text)(item.mean_rank),
     }
 
 
 def rank_bars_text(
-    items: Sequence[RankedItem], own: Mapping[int, int] | None = None, gettext: Gettext | None = None
+    items: Sequence[RankedItem],
+    own: Mapping[int, int] | None = None,
+    gettext: Gettext | None = None,
+    *,
+    item_text: ItemText | None = None,
+    number: Number | None = None,
 ) -> str:
     """The chart's text alternative: every item in the group's order with its average rank, then the reader's
     own rank of it when ``own`` (item id -> rank) has one.  "Nobody ranked this." without items."""
@@ -68,7 +89,7 @@ def rank_bars_text(
         return _("Nobody ranked this.")
     parts = [_("Average rank of each item, 1 = first.")]
     for item in items:
-        text = place_text(item, gettext) + "."
+        text = place_text(item, gettext, item_text=item_text, number=number) + "."
         if own and item.item_id in own:
             text += " " + _("You ranked it %(place)s.") % {"place": ordinal(own[item.item_id], gettext)}
         parts.append(text)
@@ -84,6 +105,8 @@ def rank_bars_svg(
     own: Mapping[int, int] | None = None,
     width: int = 320,
     gettext: Gettext | None = None,
+    item_text: ItemText | None = None,
+    number: Number | None = None,
 ) -> Markup:
     """An inline ``<svg>`` with one horizontal bar per item of ``items`` (best first, as released).
 
@@ -101,6 +124,8 @@ def rank_bars_svg(
         The reader's own ranks last round (item id -> rank), marked with a dark tick and named in the text.
     width
         The ``viewBox`` width; the chart scales to its container (``width="100%"``).
+    item_text, number
+        The items' texts and the average ranks in the reader's language (see the module docstring).
 
     Returns
     -------
@@ -113,10 +138,12 @@ def rank_bars_svg(
     row_h, label_h, bar_h, side, top = 40, 15, 16, 4, 4
     height = top + row_h * max(1, len(items)) + 4
     plot_w = width - 2 * side - 40  # room for the average rank after the longest bar
-    desc = rank_bars_text(items, own, gettext)
+    desc = rank_bars_text(items, own, gettext, item_text=item_text, number=number)
+    written = number or number_text
     parts = [
         f'<svg class="chart chart--ranks" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" aria-labelledby="{safe_id}-title {safe_id}-desc" focusable="false">',
+        f'width="100%" role="img" aria-labelledby="{safe_id}-title {safe_id}-desc" focusable="false" '
+        'direction="ltr">',
         f'<title id="{safe_id}-title">{escape(title)}</title>',
         f'<desc id="{safe_id}-desc">{escape(desc)}</desc>',
     ]
@@ -126,7 +153,7 @@ def rank_bars_svg(
         bar_w = max(2.0, plot_w * standing / n)
         parts.append(
             f'<text class="chart-label" x="{side}" y="{y + label_h - 3}" font-size="12" fill="{TEXT}">'
-            f"{escape(ordinal(item.place, gettext))} {escape(shorten(item.text, 38))}</text>"
+            f"{escape(ordinal(item.place, gettext))} {escape(shorten(_item_text(item, item_text), 38))}</text>"
         )
         bar_y = y + label_h
         parts.append(
@@ -137,7 +164,7 @@ def rank_bars_svg(
         )
         parts.append(
             f'<text class="chart-count" x="{side + bar_w + 4:.1f}" y="{bar_y + bar_h - 3}" font-size="12" '
-            f'fill="{TEXT}">{escape(number_text(item.mean_rank))}</text>'
+            f'fill="{TEXT}">{escape(written(item.mean_rank))}</text>'
         )
         if own and item.item_id in own:
             mine = max(0.0, min(float(n), n + 1 - own[item.item_id]))

@@ -28,7 +28,7 @@ from delphi.web.forms import read_form_multi
 from delphi.web.ids import possible_id
 from delphi.web.panellist.errors import EXCEPTION_HANDLERS
 from delphi.web.panellist.rank_chart import ordinal, place_text, rank_bars_svg
-from delphi.web.panellist.rendering import errors_of, gettext_for, render
+from delphi.web.panellist.rendering import errors_of, gettext_for, number_for, render, wording_of
 from delphi.web.panellist.session import provide_panellist
 
 _FIELD = re.compile(r"^i(\d{1,12})$")
@@ -80,6 +80,7 @@ def _page(
     errors: list[tuple[str, str]] | None = None,
 ) -> Template:
     gettext = gettext_for(panellist)
+    words = {"item_text": wording_of(request).item, "number": number_for(request, panellist)}
     return render(
         request,
         "rank.html",
@@ -89,8 +90,8 @@ def _page(
         ov=data.overview,
         data=data,
         q=data.question,
-        rank_chart=partial(rank_bars_svg, gettext=gettext),
-        place_text=partial(place_text, gettext=gettext),
+        rank_chart=partial(rank_bars_svg, gettext=gettext, **words),
+        place_text=partial(place_text, gettext=gettext, **words),
         ordinal=partial(ordinal, gettext=gettext),
         errors=errors or [],
     )
@@ -137,7 +138,9 @@ class PanellistRankingController(Controller):
             if action in ("previous", "later") and nothing_chosen(answer):
                 shown = await ranking.load_rank_page(db_session, panellist, question_id)  # a question asked
             else:
-                saved = await ranking.save_ranking(db_session, panellist, answer)
+                saved = await ranking.save_ranking(
+                    db_session, panellist, answer, item_text=wording_of(request).item
+                )
         except ConsentNeeded:
             return Redirect("/panel/consent", status_code=303)
         except InvalidInput as exc:

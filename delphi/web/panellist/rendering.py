@@ -1,8 +1,17 @@
-"""Rendering panellist pages in the reader's language, with the shared helpers (numbers, money, charts)."""
+"""Rendering panellist pages in the reader's language, with the shared helpers (numbers, money, charts).
+
+Every page's context has ``w``, the panel's own texts in the reader's language
+(:class:`~delphi.panels.translations.Wording`, loaded once per request by
+:func:`.session.provide_panellist`): templates show every text the facilitator wrote through it
+(``w.panel(panel, "title")``, ``w.statement(item.id, item.text)``, ``w.section(name)``...), never the ORM
+column itself, and nothing writes a translation into an ORM object.  ``languages`` lists the languages the
+panel is offered in (the switcher shows when there are two or more).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import lru_cache, partial
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,9 +21,12 @@ from litestar.response import Template
 
 from delphi.db.models import Panellist
 from delphi.errors import DelphiError
-from delphi.formatting import format_money
-from delphi.locale import template_gettext
-from delphi.participation.issues import Issue
+from delphi.formatting import format_money, format_number
+from delphi.locale import language_name, template_gettext
+from delphi.panels.translations import Wording
+from delphi.participation.checks import Scale
+from delphi.participation.issues import N_, Issue
+from delphi.participation.language import PageLanguage
 from delphi.rounds import figures
 from delphi.web.charts import distribution_svg
 from delphi.web.headers import CSP
@@ -46,13 +58,84 @@ def gettext_for(panellist: Panellist) -> Callable[[str], str]:
     return template_gettext(panellist.language)["py_gettext"]
 
 
+def page_language_of(request: Request) -> PageLanguage | None:
+    """The request's :class:`~delphi.participation.language.PageLanguage` (None before a panellist is known)."""
+    found = getattr(request.state, "page_language", None)
+    return found if isinstance(found, PageLanguage) else None
+
+
+def wording_of(request: Request) -> Wording:
+    """The panel's texts in the reader's language for this request; without a panellist, a :class:`Wording`
+    that answers every text as written."""
+    found = page_language_of(request)
+    if found is not None:
+        return found.wording
+    tag = template_gettext(language_of(request))["lang"]
+    return Wording(tag, tag)
+
+
+def number_for(request: Request, panellist: Panellist | None = None) -> Callable[[float | None], str]:
+    """:func:`delphi.formatting.format_number` in the reader's language ("6.5"; "6,5" in Spanish)."""
+    return partial(format_number, locale=template_gettext(language_of(request, panellist))["lang"])
+
+
+#: The "unable to rate" answer's words when the facilitator kept the default (``Panel.unable_label``'s).
+DEFAULT_UNABLE = N_("Unable to rate")
+
+
+def scale_in(w: Wording, scale: Scale, panel: Any, gettext: Callable[[str], str] | None = None) -> Scale:
+    """``scale`` (a panel's, :func:`delphi.participation.facts.scale_of`) with its point labels and its
+    "unable" label in the language of ``w``; a view value, the panel row is left as it is.
+
+    The default "unable" label (:data:`DEFAULT_UNABLE`, kept by most panels) without a translation of its own
+    is the catalog's (``gettext``), so it reads in the panellist's language too.
+    """
+    if panel is None:
+        return scale
+    labels = tuple(w.scale_labels(panel)) if panel.scale_labels else scale.labels
+    unable = w.panel(panel, "unable_label") or scale.unable_label
+    if gettext is not None and unable == DEFAULT_UNABLE:
+        unable = gettext(DEFAULT_UNABLE)
+    return replace(scale, labels=labels, unable_label=unable)
+
+
+def same_site_path(value: object, default: str = "/panel") -> str:
+    """``value`` when it is a path on this site (``/panel?page=2``), else ``default``: no scheme, no host,
+    no ``//`` or ``\\`` start (a protocol-relative address), no control character."""
+    if not isinstance(value, str) or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return default
+    if any(ord(ch) < 32 or ch == "\\" for ch in value) or len(value) > 2000:
+        return default
+    parts = urlsplit(value)
+    return value if not parts.scheme and not parts.netloc else default
+
+
+#: Pages shown in answer to a post whose address cannot be opened again: the page to come back to instead.
+_SHOWN_AT = {"/panel/submit": "/panel/review"}
+
+
+def _here(request: Request) -> str:
+    """The address of the page being shown, for the language switcher to come back to."""
+    path = request.url.path
+    if path in _SHOWN_AT:
+        return _SHOWN_AT[path]
+    query = request.url.query
+    return path + (f"?{query}" if query else "")
+
+
 def _context(request: Request, panellist: Panellist | None, **extra: Any) -> dict[str, Any]:
     i18n = template_gettext(language_of(request, panellist))
     lang = i18n["lang"].replace("-", "_")
+    found = page_language_of(request) if panellist is not None else None
     ctx: dict[str, Any] = {
         **i18n,
         "panellist": panellist,
-        "num": figures.number_text,
+        "w": wording_of(request),
+        "scale_in": partial(scale_in, gettext=i18n["py_gettext"]),
+        "languages": found.offered if found is not None else (),
+        "language_name": language_name,
+        "here": _here(request),
+        "num": partial(format_number, locale=i18n["lang"]),
         "band_text": figures.band_text,
         "money": lambda minor, currency: format_money(minor, currency, lang),
         "errors": [],

@@ -37,7 +37,7 @@ from litestar import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import Panellist
-from delphi.participation import checks, links
+from delphi.participation import checks, language, links
 from delphi.participation.issues import session_timed_out
 from delphi.settings import Settings
 
@@ -102,6 +102,15 @@ def remember_language(request: Request, panellist: Panellist) -> None:
     request.state.panellist_language = panellist.language
 
 
+def store_language(request: Request, panellist: Panellist) -> None:
+    """After the panellist changed language: the cookie's ``panellist_lang`` (so "you were signed out" speaks
+    it) and the rest of this request follow the new one."""
+    data = session_of(request)
+    if data.get(PANELLIST_KEY) == panellist.id:
+        request.set_session({**data, LANGUAGE_KEY: panellist.language})
+    remember_language(request, panellist)
+
+
 def live_session(request: Request) -> CookieSession:
     """The cookie's panellist session if it has not run out; refreshes its last-use stamp when that is more
     than :data:`TOUCH_AFTER` seconds old.
@@ -132,7 +141,11 @@ async def provide_panellist(request: Request, db_session: AsyncSession) -> Panel
     """The panellist of the session cookie; :class:`SessionEnded` (a kind page) when there is no valid one, and
     :class:`SessionExpired` when it ran out or was signed out.  Opening a page (GET) while a round is open
     records the visit to it (:func:`delphi.participation.links.record_round_visit`); saves need not, since an
-    answer saved in the round counts as opened."""
+    answer saved in the round counts as opened.
+
+    Also loads, once per request, the panel's texts in the panellist's language and the languages it is offered
+    in (:func:`delphi.participation.language.page_language`, kept on ``request.state.page_language``), which
+    :mod:`.rendering` gives every page."""
     found = live_session(request)
     panellist = await links.panellist_for_session(
         db_session, found.panellist_id, found.version, found.started
@@ -140,4 +153,5 @@ async def provide_panellist(request: Request, db_session: AsyncSession) -> Panel
     if request.method == "GET":
         await links.record_round_visit(db_session, panellist)
     remember_language(request, panellist)
+    request.state.page_language = await language.page_language(db_session, panellist)
     return panellist
