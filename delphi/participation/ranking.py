@@ -43,6 +43,7 @@ from delphi.db.models import (
 from delphi.domain import POOLED_SCOPE, RoundStatus
 from delphi.errors import InvalidInput, NotFound
 from delphi.formatting import shorten
+from delphi.panels.translations import Wording
 from delphi.participation import checks
 from delphi.participation.facts import load_facts, require_round
 from delphi.participation.issues import N_, Issue, fail, fail_many
@@ -67,6 +68,7 @@ __all__ = [
     "rankings_of_round",
     "round_rankings",
     "save_ranking",
+    "unanswered_rankings",
 ]
 
 
@@ -347,17 +349,21 @@ async def round_rankings(session: AsyncSession, panellist: Panellist) -> list[Ra
     return await rankings_of_round(session, facts.round.id, panellist.id)
 
 
-async def missing_ranking_issues(session: AsyncSession, round_id: int, panellist_id: int) -> list[Issue]:
-    """One issue per ranking question of the round not answered yet (field ``rk<question id>``, the
-    question's row on the review page), quoting the question; [] when all are answered."""
+async def unanswered_rankings(session: AsyncSession, round_id: int, panellist_id: int) -> list[RankingView]:
+    """The ranking questions of the round the panellist has neither ranked nor marked "unable to rank"."""
+    return [view for view in await rankings_of_round(session, round_id, panellist_id) if not view.answered]
+
+
+def missing_ranking_issues(unanswered: Sequence[RankingView], w: Wording | None = None) -> list[Issue]:
+    """One issue per unanswered ranking question (:func:`unanswered_rankings`; field ``rk<question id>``, the
+    question's row on the review page), quoting the question in the language of ``w`` (as written without)."""
     return [
         Issue(
             f"rk{view.id}",
             N_("Rank the items of “%(text)s”, or choose “Unable to rank”."),
-            {"text": shorten(view.text)},
+            {"text": shorten(w.ranking(view.id, view.text) if w is not None else view.text)},
         )
-        for view in await rankings_of_round(session, round_id, panellist_id)
-        if not view.answered
+        for view in unanswered
     ]
 
 

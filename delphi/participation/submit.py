@@ -18,7 +18,7 @@ from delphi.errors import InvalidInput
 from delphi.formatting import shorten
 from delphi.mail import kinds
 from delphi.mail.outbox import enqueue_mail
-from delphi.panels.translations import wording_for
+from delphi.panels.translations import Wording, wording_for
 from delphi.participation import ideas, paging, ranking
 from delphi.participation.checks import Scale
 from delphi.participation.facts import (
@@ -72,15 +72,19 @@ def receipt(
     )
 
 
-def _missing_issues(missing: list[int], statements: dict[int, Statement], scale: Scale) -> list[Issue]:
-    """One issue per statement still to answer (field ``s<id>``), quoting its text."""
+def _missing_issues(
+    missing: list[int], statements: dict[int, Statement], scale: Scale, w: Wording, panel: Panel
+) -> list[Issue]:
+    """One issue per statement still to answer (field ``s<id>``), quoting its text and the "unable" answer in
+    the panellist's language (``w``)."""
+    unable = w.panel(panel, "unable_label") or scale.unable_label
     return [
         Issue(
             f"s{sid}",
             N_("Rate “%(text)s”, or choose “%(unable)s”.") if scale.allow_unable else N_("Rate “%(text)s”."),
             {
-                "text": shorten(statements[sid].text) if sid in statements else str(sid),
-                "unable": scale.unable_label,
+                "text": shorten(w.statement(sid, statements[sid].text)) if sid in statements else str(sid),
+                "unable": unable,
             },
         )
         for sid in missing
@@ -109,14 +113,13 @@ async def submit(
             InvalidInput, [Issue("answers", N_("Write at least one answer before you send them."))]
         )
     missing = paging.unanswered(facts.statement_ids, await answered_ids(session, rnd.id, panellist.id))
-    issues = (
-        _missing_issues(missing, await statements_by_id(session, missing), target.scale) if missing else []
-    )
-    issues += await ranking.missing_ranking_issues(
-        session, rnd.id, panellist.id
-    )  # one per ranking unanswered
-    if issues:
-        raise fail_many(InvalidInput, issues)
+    unranked = await ranking.unanswered_rankings(session, rnd.id, panellist.id)
+    if missing or unranked:  # refused: quote what is left in the panellist's language
+        w = await wording_for(session, facts.panel, panellist.language)
+        issues = _missing_issues(
+            missing, await statements_by_id(session, missing), target.scale, w, facts.panel
+        )
+        raise fail_many(InvalidInput, issues + ranking.missing_ranking_issues(unranked, w))
     stmt = (
         insert_for(dialect_name(session), Submission)
         .values(

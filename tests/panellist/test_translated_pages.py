@@ -394,3 +394,20 @@ async def test_a_refused_ranking_quotes_the_items_in_spanish(client, spanish) ->
     summary = refused.text.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
     assert "Que le escuchen" in summary and "Cartas claras" in summary
     assert second.text not in refused.text and third.text not in refused.text
+
+
+async def test_sending_with_answers_missing_quotes_the_statements_and_questions_in_spanish(
+    session: AsyncSession, spanish
+) -> None:
+    from delphi.errors import InvalidInput
+    from delphi.participation.submit import submit
+
+    person = await session.get(Panellist, spanish.world.panellist.id)
+    with pytest.raises(InvalidInput) as refused:
+        await submit(session, person, send_receipt=False)
+    messages = [message for _, message in refused.value.errors]
+    first, _second, third = spanish.statements
+    assert "Rate “Primera afirmación sobre la información”, or choose “No puedo decirlo”." in messages
+    assert f"Rate “{third.text}”, or choose “No puedo decirlo”." in messages  # no translation: as written
+    assert "Rank the items of “¿Qué le importa más?”, or choose “Unable to rank”." in messages
+    assert not any(first.text in m for m in messages)
