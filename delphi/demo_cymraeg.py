@@ -1,7 +1,7 @@
 """The Welsh texts of the first demo panel (:mod:`delphi.demo`), keyed by the English text they translate.
 
 :data:`WELSH` maps each English text a panellist of the demo panel reads (its title, description, the paragraphs
-of its consent text, the labelled scale points, the "unable to rate" answer, its neutral name for discreet mode,
+of its consent text, the stakeholder groups' names, the labelled scale points, the "unable to rate" answer, its neutral name for discreet mode,
 the statements and their sections, the ranking question and its items, the about-you questions with their
 choices and unit) to its Welsh.  :func:`welsh` answers a whole text, a multi-paragraph one (the consent text)
 paragraph by paragraph.  The seeding matches these to the rows it created through
@@ -24,6 +24,10 @@ TRANSLATED_BY = "Delphi engine contributors (demo translation, not checked by a 
 
 #: English text → Welsh.  The consent text is here paragraph by paragraph (:func:`welsh` joins them).
 WELSH: dict[str, str] = {
+    # the stakeholder groups (the feedback by group names them)
+    "Service users": "Defnyddwyr gwasanaethau",
+    "Practitioners": "Ymarferwyr",
+    "Experts": "Arbenigwyr",
     # the panel
     "Involving people who use drug services in decisions about their treatment": (
         "Cynnwys pobl sy'n defnyddio gwasanaethau cyffuriau mewn penderfyniadau am eu triniaeth"

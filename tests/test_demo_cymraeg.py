@@ -23,6 +23,7 @@ from delphi.demo import (
     DEMO_CONSENT,
     DEMO_DESCRIPTION,
     DEMO_DISCREET_NAME,
+    DEMO_GROUPS,
     DEMO_RANKING,
     DEMO_STATEMENTS,
     DEMO_TITLE,
@@ -48,7 +49,7 @@ PASSWORD = "a long enough password"
 
 def _demo_english() -> list[str]:
     """Every English text a panellist of the first demo panel may read of the panel itself."""
-    texts = [DEMO_TITLE, DEMO_DESCRIPTION, DEMO_CONSENT, DEMO_UNABLE_LABEL, DEMO_DISCREET_NAME]
+    texts = [DEMO_TITLE, DEMO_DESCRIPTION, DEMO_CONSENT, DEMO_UNABLE_LABEL, DEMO_DISCREET_NAME, *DEMO_GROUPS]
     texts += [label for label in NINE_POINT_LABELS if label]
     texts += sorted({section for section, _ in DEMO_STATEMENTS}) + [text for _, text in DEMO_STATEMENTS]
     texts += [DEMO_RANKING[0], *DEMO_RANKING[1]]

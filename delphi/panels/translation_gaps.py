@@ -28,6 +28,7 @@ from delphi.db.models import (
     Round,
     RoundRanking,
     RoundStatement,
+    StakeholderGroup,
     Statement,
     Translation,
 )
@@ -47,6 +48,7 @@ __all__ = [
 #: Headings of the translation page, in its order; every :class:`Item` has one.
 GROUPS: tuple[str, ...] = (
     "Panel",
+    "Stakeholder groups",
     "Sections",
     "Statements",
     "Ranking questions",
@@ -96,7 +98,7 @@ async def round_items(session: AsyncSession, panel: Panel, round_: Round) -> lis
     """Every non-empty text a panellist of ``round_`` reads of the panel, in :data:`GROUPS` order.
 
     The panel's own texts (the consent text, the neutral name only in discreet mode, the unable label only when
-    "unable" is offered, labelled scale points); the round's statements and their sections (or, for an open
+    "unable" is offered, labelled scale points); the stakeholder groups' names (the feedback names them); the round's statements and their sections (or, for an open
     round, the panel's open questions); the round's ranking questions and items; the baseline questions (asked
     at consent, whatever the round) with their choices and units; and the panel's own e-mail texts.
     """
@@ -113,6 +115,15 @@ async def round_items(session: AsyncSession, panel: Panel, round_: Round) -> lis
         if (label or "").strip():
             point = panel.scale_min + i
             items.append(Item(key("panel", "scale", point), "Panel", f"Scale point {point}", label))
+
+    for gid, name in (
+        await session.execute(
+            select(StakeholderGroup.id, StakeholderGroup.name)
+            .where(StakeholderGroup.panel_id == panel.id)
+            .order_by(StakeholderGroup.position, StakeholderGroup.id)
+        )
+    ).all():
+        items.append(Item(key("group", gid), "Stakeholder groups", f"Group “{name}”", name))
 
     statements = (
         await session.execute(

@@ -8,6 +8,7 @@ A panel is written in its primary language (``Panel.language``); each further la
 ``panel.title``           and ``panel.description``, ``panel.consent_text``, ``panel.unable_label``,
                           ``panel.discreet_name``
 ``panel.scale.<point>``   the label of one scale point (``panel.scale.1`` ... ``panel.scale.9``)
+``group.<id>``            a stakeholder group's name (panellists read it in the feedback by group)
 ``statement.<id>``        a statement's text (a rewording is a new statement, so a new key)
 ``section.<digest>``      a section name; the digest is of the name (sections are names on statements)
 ``open.<id>``             an open question; ``open.<id>.hint`` its guidance line
@@ -96,6 +97,9 @@ class Wording:
         return [
             self.text(key("panel", "scale", panel.scale_min + i), label) for i, label in enumerate(labels)
         ]
+
+    def group(self, group_id: int, name: str) -> str:
+        return self.text(key("group", group_id), name)
 
     def statement(self, statement_id: int, source: str) -> str:
         return self.text(key("statement", statement_id), source)

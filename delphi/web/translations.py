@@ -29,9 +29,9 @@ from delphi.panels import languages, translating
 from delphi.panels.access import start_over
 from delphi.rounds.recipients import reader_languages
 from delphi.web.forms import read_form_multi, render_form
-from delphi.web.translation_files import imported_notice
 from delphi.web.guards import PanelAccess
 from delphi.web.panel_nav import panel_nav
+from delphi.web.translation_files import imported_notice
 
 LANGUAGES = "facilitator/languages.html"
 OVERVIEW = "facilitator/translations.html"

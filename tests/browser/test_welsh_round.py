@@ -324,6 +324,12 @@ async def test_a_welsh_late_joiner_does_the_whole_round_in_welsh(welsh_demo: Dem
         for english in ("Strongly disagree", "Neither agree nor disagree", "Strongly agree"):
             assert WELSH[english] in main
         assert WELSH[demo.DEMO_UNABLE_LABEL] in main
+        # the feedback by group names each group in Welsh, in its heading and in its chart's title
+        for group in demo.DEMO_GROUPS:
+            assert f"\n{WELSH[group]}\n" in f"\n{main}\n" and f"\n{group}\n" not in f"\n{main}\n"
+        assert _("How %(group)s rated this in round %(n)s", group=WELSH[demo.DEMO_GROUPS[0]], n=1) in (
+            await page.content()
+        )
         statements = await page.eval_on_selector_all(
             "section.statement",
             """els => els.map(e => ({

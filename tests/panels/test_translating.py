@@ -62,9 +62,9 @@ async def test_a_sheet_lists_the_rounds_texts_by_group_as_missing_until_translat
         "ltr",
     )
     assert (sheet.primary, sheet.round_number, sheet.readers) == ("en", 1, 1)
-    assert [g.heading for g in sheet.groups] == ["Panel", "Sections", "Statements"]
+    assert [g.heading for g in sheet.groups] == ["Panel", "Stakeholder groups", "Sections", "Statements"]
     s1, s2 = w.statements
-    assert [r.item.key for r in sheet.groups[2].rows] == [f"statement.{s1.id}", f"statement.{s2.id}"]
+    assert [r.item.key for r in sheet.groups[3].rows] == [f"statement.{s1.id}", f"statement.{s2.id}"]
     assert {r.state for r in _rows(sheet).values()} == {"missing"}
     assert sheet.counts == {"missing": sheet.total, "outdated": 0, "done": 0} and not sheet.complete
 

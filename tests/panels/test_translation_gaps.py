@@ -80,6 +80,9 @@ async def test_a_round_needs_its_statements_sections_labels_rankings_baseline_an
         "panel.scale.1" in keys and "panel.scale.9" in keys and "panel.scale.2" not in keys
     )  # blank labels need nothing
     assert "panel.discreet_name" not in keys  # only in discreet mode
+    assert [k for k in keys if k.startswith("group.")] == [
+        f"group.{g.id}" for g in world.groups
+    ]  # named in feedback
     assert [k for k in keys if k.startswith("statement.")] == [f"statement.{s.id}" for s in world.statements]
     assert keys.count(tr.section_key("Harm reduction")) == 1  # one section name, translated once
     assert f"ranking.{question.id}" in keys and sum(k.startswith("item.") for k in keys) == 2
