@@ -39,6 +39,6 @@ class HomeController(Controller):
     async def live(self) -> Response:
         """``{"status": "ok"}`` without touching the database: the process answers (liveness probe).
 
-        Also the floor of ``bench/http.py``: the cheapest JSON route the app serves.
+        Also the bare floor of ``bench/saves.py``: the cheapest JSON route the app serves.
         """
         return Response({"status": "ok"})
