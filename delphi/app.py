@@ -7,7 +7,7 @@ import logging
 from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import State
+from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -22,6 +22,7 @@ from delphi.resources import STATIC_DIR
 from delphi.security import derive_key
 from delphi.settings import Settings, load_settings
 from delphi.web.apireference import ApiReferencePage
+from delphi.web.compression import compression_config
 from delphi.web.deps import provide_account, provide_settings
 from delphi.web.errors import EXCEPTION_HANDLERS
 from delphi.web.guards import provide_panel_access
@@ -35,6 +36,9 @@ from delphi.web.sessioncookie import SessionCookieConfig
 from delphi.web.templating import make_environment
 
 SESSION_COOKIE = "delphi_session"
+#: Static files (CSS, JS) are kept by browsers for a day, then fetched again: their URLs carry no fingerprint,
+#: so a day bounds how long a changed file can be served stale.
+STATIC_CACHE = CacheControlHeader(public=True, max_age=86400)
 CSRF_COOKIE = "delphi_csrf"
 
 
@@ -70,13 +74,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             *route_handlers(settings),
             create_static_files_router(
-                path="/static", directories=[STATIC_DIR], name="static", include_in_schema=False
+                path="/static",
+                directories=[STATIC_DIR],
+                name="static",
+                include_in_schema=False,
+                cache_control=STATIC_CACHE,
             ),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config)],
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(env)),
         middleware=[session_config.middleware],
         before_send=[add_security_headers],
+        compression_config=compression_config(),
         before_request=reject_impossible_ids,
         csrf_config=csrf,
         dependencies={
@@ -112,7 +121,7 @@ def _cookies(settings: Settings) -> tuple[SessionCookieConfig, CSRFConfig]:
         cookie_httponly=True,
         cookie_samesite="lax",
         header_name="x-csrftoken",
-        exclude=["/api/", "/healthz"],
+        exclude=["/api/", "/healthz", "/static/"],  # static files: GET only, and cacheable without a cookie
     )
     return session_config, csrf
 
