@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from delphi.panels import textfile
@@ -35,11 +35,14 @@ class PanellistRow:
 @dataclass(slots=True)
 class ParsedImport:
     """Rows parsed and problems found (``(line, message)``, line 0 for the file as a whole); ``notes`` are
-    remarks that block nothing (a column that is not imported).  ``ok`` when there are rows and no problems."""
+    remarks that block nothing (a column that is not imported); ``skipped`` are rows that are on the panel
+    already exactly as written (a panellist import run again, e.g. after an interruption), which block nothing
+    and are not imported again.  ``ok`` when there are rows and no problems."""
 
     rows: list = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    skipped: list = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -50,8 +53,15 @@ def _clean(value: str | None) -> str:
     return "".join(ch for ch in (value or "") if ch == "\t" or ch >= " ").strip()
 
 
+#: What a panellist already on the panel is compared on: ``(group name, name, language)``.
+OnPanel = tuple[str, str, str]
+
+
 def parse_panellists(
-    data: bytes | str, groups: Iterable[str], existing_emails: Iterable[str] = ()
+    data: bytes | str,
+    groups: Iterable[str],
+    existing_emails: Iterable[str] = (),
+    on_panel: Mapping[str, OnPanel] | None = None,
 ) -> ParsedImport:
     """Parse a panellist CSV with columns ``email, group`` and optional ``name, language``.
 
@@ -60,6 +70,10 @@ def parse_panellists(
     ``group`` must name one of ``groups`` (case-insensitive); an e-mail may
     appear once in the file and must not be on the panel already (``existing_emails``, lower-case).  Line numbers
     count the header as line 1.
+
+    ``on_panel`` (lower-case e-mail -> :data:`OnPanel`) names the panel's panellists for an import that may be
+    run again: a valid row whose e-mail is there with the same group (case-insensitive), name and language goes
+    to ``skipped`` (it was imported before); with other details it is a problem, as in ``existing_emails``.
     """
     out = ParsedImport()
     try:
@@ -88,6 +102,7 @@ def parse_panellists(
     by_name = {g.strip().lower(): g for g in groups}
     seen: dict[str, int] = {}
     existing = {e.lower() for e in existing_emails}
+    there = {e.lower(): v for e, v in (on_panel or {}).items()}
     try:
         for line, record in enumerate(reader, start=2):
             if not any(cell.strip() for cell in record):
@@ -115,6 +130,8 @@ def parse_panellists(
                 problems.append(f"{email} is also on line {seen[email]}")
             elif email in existing:
                 problems.append(f"{email} is on this panel already")
+            elif email in there and not _same(there[email], group, name, lang):
+                problems.append(f"{email} is on this panel already, with another group, name or language")
             if group.lower() not in by_name:
                 known = ", ".join(sorted(by_name.values())) or "none yet"
                 problems.append(f"the group {group!r} does not exist (groups: {known})")
@@ -126,13 +143,20 @@ def parse_panellists(
                 seen[email] = line
             if problems:
                 out.problems.append((line, "; ".join(problems).capitalize() + "."))
+            elif email in there:
+                out.skipped.append(PanellistRow(line, email, by_name[group.lower()], name, lang))
             else:
                 out.rows.append(PanellistRow(line, email, by_name[group.lower()], name, lang))
     except csv.Error as exc:
         out.problems.append((reader.line_num, f"The CSV cannot be read here ({exc})."))
-    if not out.rows and not out.problems:
+    if not out.rows and not out.problems and not out.skipped:
         out.problems.append((2, "The file has a header but no panellists."))
     return out
+
+
+def _same(there: OnPanel, group: str, name: str, language: str) -> bool:
+    """Whether a row's group, name and language are those of the panellist on the panel."""
+    return there[0].lower() == group.lower() and there[1] == name and there[2] == language
 
 
 @dataclass(frozen=True, slots=True)

@@ -208,6 +208,18 @@ async def final_results(session: AsyncSession, panel: Panel, recipients: Sequenc
     return await enqueue_mail_many(session, kinds.final_results, items, panel_id=panel.id, texts=texts)
 
 
+async def invite_late_joiners(session: AsyncSession, panel: Panel, joiners: Sequence[Panellist]) -> int:
+    """:func:`invite_late_joiner` for many new panellists at once (a chunk of an import): one look-up of the
+    open round, one batch of mails (each with its usual dedupe key, so once each).  Returns mails queued."""
+    open_round = await session.scalar(
+        select(Round).where(Round.panel_id == panel.id, Round.status == RoundStatus.OPEN)
+    )
+    with_email = [p for p in joiners if p.email]
+    if open_round is None or not with_email:
+        return 0
+    return await round_opened(session, panel, open_round, with_email)
+
+
 async def invite_late_joiner(
     session: AsyncSession, panel: Panel, p: Panellist, reissued: bool = False
 ) -> None:
