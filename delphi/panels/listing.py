@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import Panellist, Round, RoundStatement, StakeholderGroup, Statement, Suggestion
+from delphi.db.paging import PAGE_SIZE, Page, fetch_page
 from delphi.domain import SuggestionStatus
 
 
@@ -86,6 +87,37 @@ async def panellists_with_group(session: AsyncSession, panel_id: int) -> list[An
         .order_by(StakeholderGroup.position, Panellist.pseudonym)
     )
     return list(rows.all())
+
+
+async def panellists_page(
+    session: AsyncSession,
+    panel_id: int,
+    number: int = 1,
+    *,
+    search: str = "",
+    contacts: bool = False,
+    size: int = PAGE_SIZE,
+) -> tuple[list[Any], Page]:
+    """``([(panellist, group name)], page)``: page ``number`` (from 1, :func:`delphi.db.paging.page_at`: NotFound
+    past the last) of the panel's panellists by group order, pseudonym then id, two queries whatever the panel's
+    size.
+
+    ``search`` (spaces trimmed; empty: everyone) keeps panellists whose pseudonym contains it, ignoring case, and
+    with ``contacts`` (the viewer may see addresses and names) also those whose e-mail or name contains it;
+    without ``contacts`` addresses are never searched, so a search cannot reveal who is on the panel.
+    """
+    query = (
+        select(Panellist, StakeholderGroup.name)
+        .join(StakeholderGroup, StakeholderGroup.id == Panellist.group_id)
+        .where(Panellist.panel_id == panel_id)
+        .order_by(StakeholderGroup.position, Panellist.pseudonym, Panellist.id)
+    )
+    needle = search.strip().lower()
+    if needle:
+        pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        columns = [Panellist.pseudonym, *([Panellist.email, Panellist.name] if contacts else [])]
+        query = query.where(or_(*(func.lower(c).like(pattern, escape="\\") for c in columns)))
+    return await fetch_page(session, query, number, size)
 
 
 async def pending_suggestions(session: AsyncSession, panel_id: int) -> list[Any]:

@@ -21,11 +21,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import case, exists, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import IdeaAnswer, Panellist, Rating, Round, RoundVisit, StakeholderGroup, Submission
+from delphi.db.paging import PAGE_SIZE, Page, fetch_page
 from delphi.domain import PanellistStatus
 
 
@@ -160,3 +162,120 @@ def awaiting(progress: Iterable[Progress]) -> list[Progress]:
         if not p.submitted and p.status not in (PanellistStatus.WITHDRAWN, PanellistStatus.BOUNCED)
     ]
     return sorted(still, key=lambda p: (not p.started, not p.opened, p.pseudonym))
+
+
+#: Statuses of panellists who can no longer submit.
+GONE = (PanellistStatus.WITHDRAWN.value, PanellistStatus.BOUNCED.value)
+
+
+def _flags(round_: Round) -> tuple[Any, Any, Any]:
+    """SQL booleans over ``Panellist`` for ``round_``: (started, opened, submitted), each an EXISTS probe of an
+    indexed ``(round_id, panellist_id)`` pair, so their cost grows with the panellists counted, not the ratings."""
+    started = or_(
+        exists().where(Rating.round_id == round_.id, Rating.panellist_id == Panellist.id),
+        exists().where(IdeaAnswer.round_id == round_.id, IdeaAnswer.panellist_id == Panellist.id),
+    )
+    opened = or_(
+        exists().where(RoundVisit.round_id == round_.id, RoundVisit.panellist_id == Panellist.id), started
+    )
+    submitted = exists().where(Submission.round_id == round_.id, Submission.panellist_id == Panellist.id)
+    return started, opened, submitted
+
+
+def _one(condition: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+async def load_summary(
+    session: AsyncSession, round_: Round, groups: Sequence[StakeholderGroup]
+) -> list[GroupProgress]:
+    """What :func:`summarise` gives over :func:`load_progress`, from one SQL aggregate per group (no panellist
+    row is loaded): counts per group in display order, then the whole panel (``group_id`` None, "All groups")."""
+    started, opened, submitted = _flags(round_)
+    rows = await session.execute(
+        select(
+            Panellist.group_id,
+            func.count(Panellist.id),
+            _one(opened),
+            _one(started),
+            _one(submitted),
+            _one(Panellist.status == PanellistStatus.BOUNCED.value),
+            _one(Panellist.status == PanellistStatus.WITHDRAWN.value),
+        )
+        .where(Panellist.panel_id == round_.panel_id)
+        .group_by(Panellist.group_id)
+    )
+    by_group = {gid: tuple(int(v) for v in counts) for gid, *counts in rows.all()}
+    zero = (0,) * 6
+    out = [GroupProgress(g.id, g.name, *by_group.get(g.id, zero)) for g in groups]
+    total = tuple(sum(c[i] for c in by_group.values()) for i in range(6))
+    out.append(GroupProgress(None, "All groups", *total))
+    return out
+
+
+async def awaiting_page(
+    session: AsyncSession, round_: Round, number: int = 1, size: int = PAGE_SIZE
+) -> tuple[list[Progress], Page]:
+    """``(panellists, page)``: page ``number`` (from 1; NotFound past the last, :func:`delphi.db.paging.page_at`)
+    of :func:`awaiting` (not submitted, neither withdrawn nor bounced; those who started first, then those who
+    opened, then by pseudonym), ``page.total`` counting all of them. Answers and last activity are read for
+    the page's panellists only: three queries whatever the panel's size."""
+    started, opened, submitted = _flags(round_)
+    flags = (
+        select(
+            Panellist.id.label("id"),
+            Panellist.pseudonym.label("pseudonym"),
+            Panellist.group_id.label("group_id"),
+            Panellist.status.label("status"),
+            Panellist.email.label("email"),
+            Panellist.name.label("name"),
+            case((started, 1), else_=0).label("started"),
+            case((opened, 1), else_=0).label("opened"),
+        )
+        .where(Panellist.panel_id == round_.panel_id, Panellist.status.not_in(GONE), ~submitted)
+        .subquery()
+    )
+    query = select(flags).order_by(
+        flags.c.started.desc(), flags.c.opened.desc(), flags.c.pseudonym, flags.c.id
+    )
+    rows, page = await fetch_page(session, query, number, size)
+    activity = await _activity(session, round_, [r.id for r in rows])
+    out = []
+    for r in rows:
+        n, last = activity.get(r.id, (0, None))
+        out.append(
+            Progress(
+                panellist_id=r.id,
+                pseudonym=r.pseudonym,
+                group_id=r.group_id,
+                status=r.status,
+                opened=bool(r.opened),
+                started=bool(r.started),
+                submitted=False,
+                answers=n,
+                last_activity=last,
+                email=r.email,
+                name=r.name or "",
+            )
+        )
+    return out, page
+
+
+async def _activity(
+    session: AsyncSession, round_: Round, ids: list[int]
+) -> dict[int, tuple[int, datetime | None]]:
+    """``{panellist id: (answers saved in round_, when the last was saved)}`` for ``ids`` (absent: none)."""
+    if not ids:
+        return {}
+    saved = union_all(
+        select(Rating.panellist_id.label("pid"), Rating.updated_at.label("at")).where(
+            Rating.round_id == round_.id, Rating.panellist_id.in_(ids)
+        ),
+        select(IdeaAnswer.panellist_id, IdeaAnswer.updated_at).where(
+            IdeaAnswer.round_id == round_.id, IdeaAnswer.panellist_id.in_(ids)
+        ),
+    ).subquery()
+    rows = await session.execute(
+        select(saved.c.pid, func.count(), func.max(saved.c.at)).group_by(saved.c.pid)
+    )
+    return {int(pid): (int(n), last) for pid, n, last in rows.all()}

@@ -17,6 +17,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import Account
+from delphi.db.paging import page_at
 from delphi.domain import Actor
 from delphi.mail import status
 from delphi.mail.kinds import kind_label
@@ -54,25 +55,28 @@ class MailController(Controller):
     async def index(
         self, panel_access: PanelAccess, db_session: AsyncSession, account: Account, page: int = 1
     ) -> Template:
-        """The mail page; ``page`` counts :data:`PAGE_SIZE` messages of the history from 1 (below 1: the first),
-        and a page past any message id a row can have (:func:`possible_id`) is a 400, not a database overflow."""
+        """The mail page; ``page`` counts :data:`PAGE_SIZE` messages of the history from 1 (below 1: the first;
+        past the last page with a message: a 404 saying how many there are, :func:`page_at`), and a page past any
+        message id a row can have (:func:`possible_id`) is a 400, not a database overflow. The number of pages
+        comes from the per-round counts (one aggregate), never from loading the history."""
         if not possible_id(page):
             raise ValidationException("There is no such page of the mail history. Go back to its first page.")
         panel_id = panel_access.panel.id
         ctx = await panel_nav(db_session, panel_access, account)
-        page = max(1, page)
+        counts = await status.counts(db_session, panel_id)
+        at = page_at(max(1, page), sum(c.total for c in counts), PAGE_SIZE)
         dead = await status.dead_letters(db_session, panel_id)
-        history = await status.history(db_session, panel_id, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        history = await status.history(db_session, panel_id, limit=PAGE_SIZE, offset=at.offset)
         if not panel_access.sees_contacts:
             dead, history = pseudonymous(dead), pseudonymous(history)
         ctx.update(
             tab="mail",
             round_numbers={r.id: r.number for r in ctx["rounds"]},
             kind_label=kind_label,
-            counts=await status.counts(db_session, panel_id),
+            counts=counts,
             dead=dead,
             history=history,
-            page=page,
+            page=at,
         )
         return Template("facilitator/mail.html", context=ctx, media_type=MediaType.HTML)
 

@@ -91,20 +91,25 @@ class ResultsController(Controller):
         db_session: AsyncSession,
         account: Account,
         round: RoundNumber | None = None,
+        page: int = 1,
     ) -> Template:
-        """Response per group for the open round (or ``?round=N``); who has not submitted; never any rating."""
+        """Response per group for the open round (or ``?round=N``); who has not submitted, ``page`` by page
+        (from 1, 404 past the last, :mod:`delphi.db.paging`); never any rating."""
         frame = await load_frame(db_session, panel_access.panel)
         round_ = frame.monitored_round(round)
-        progress = await monitoring.load_progress(db_session, round_)
+        awaiting, at = await monitoring.awaiting_page(db_session, round_, page)
         ctx = nav_context(frame, panel_access, account, "monitor")
         ctx.update(
             round=round_,
-            summary=monitoring.summarise(progress, frame.groups),
-            awaiting=monitoring.awaiting(progress),
+            summary=await monitoring.load_summary(db_session, round_, frame.groups),
+            awaiting=awaiting,
+            page=at,
             group_names=frame.group_names,
             show_emails=panel_access.sees_contacts,
         )
-        return page("results/monitor.html", ctx)
+        return Template(
+            "results/monitor.html", context=ctx, media_type=MediaType.HTML
+        )  # ``page`` is the query
 
     @get("/rounds/{number:int}/results", name="results_round")
     async def round_page(

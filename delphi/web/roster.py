@@ -25,7 +25,7 @@ from delphi.panels.panellists import (
     add_panellist,
     erase_panellist,
     get_panellist,
-    import_panellists,
+    import_panellists_in_chunks,
     preview_panellist_import,
 )
 from delphi.panels.textfile import UnreadableFile, read_text
@@ -57,10 +57,20 @@ async def _new_link_page(session: AsyncSession, access: PanelAccess, account: Ac
     return render_form("facilitator/confirm_action.html", ctx)
 
 
-async def _ctx(session: AsyncSession, access: PanelAccess, account: Account) -> dict[str, Any]:
+async def _ctx(
+    session: AsyncSession, access: PanelAccess, account: Account, page: int = 1, search: str = ""
+) -> dict[str, Any]:
+    """The list's context: page ``page`` of the panellists (NotFound past the last), optionally searched
+    (:func:`delphi.panels.listing.panellists_page`), with every group's count."""
     ctx = await panel_nav(session, access, account)
+    rows, at = await listing.panellists_page(
+        session, access.panel.id, page, search=search[:200], contacts=access.sees_contacts
+    )
     ctx.update(
-        panellists=await listing.panellists_with_group(session, access.panel.id),
+        panellists=rows,
+        page=at,
+        search=search[:200].strip(),
+        group_counts=await listing.groups_with_counts(session, access.panel.id),
         groups=await load_groups(session, access.panel.id),
         tab="panellists",
         values={},
@@ -90,8 +100,18 @@ class PanellistController(Controller):
     opt = EDITORS_ONLY
 
     @get("/", name="panellists")
-    async def index(self, panel_access: PanelAccess, db_session: AsyncSession, account: Account) -> Template:
-        return render_form("facilitator/panellists.html", await _ctx(db_session, panel_access, account))
+    async def index(
+        self,
+        panel_access: PanelAccess,
+        db_session: AsyncSession,
+        account: Account,
+        page: int = 1,
+        q: str = "",
+    ) -> Template:
+        """Page ``page`` (from 1; 404 past the last) of the panellists, ``q`` searching them."""
+        return render_form(
+            "facilitator/panellists.html", await _ctx(db_session, panel_access, account, page, q)
+        )
 
     @post("/")
     async def add(
@@ -152,12 +172,20 @@ class PanellistController(Controller):
         preview = await preview_panellist_import(db_session, panel, text)
         ctx["preview"] = preview
         if confirmed and preview.ok:
-            created = await import_panellists(
-                db_session, panel, text, secret_key=settings.secret_key, actor=Actor.account(account)
+            # Committed chunk by chunk, so that a live round's saves go on meanwhile; late joiners (a round
+            # being open) are invited in their chunk's transaction.
+            done = await import_panellists_in_chunks(
+                db_session,
+                panel,
+                preview,
+                secret_key=settings.secret_key,
+                actor=Actor.account(account),
+                on_chunk=lambda session, created: mailing.invite_late_joiners(session, panel, created),
             )
-            for p in created:
-                await mailing.invite_late_joiner(db_session, panel, p)
-            return Redirect(f"/panels/{panel.id}/panellists?imported={len(created)}", status_code=303)
+            return Redirect(
+                f"/panels/{panel.id}/panellists?imported={done.imported}&skipped={done.skipped}",
+                status_code=303,
+            )
         errors = [(f"row-{line}", f"Line {line}: {msg}") for line, msg in preview.problems]
         return render_form(
             "facilitator/panellists_preview.html", ctx, errors=errors, status_code=422 if errors else 200
