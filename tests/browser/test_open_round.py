@@ -248,7 +248,9 @@ async def test_an_over_long_answer_is_refused_with_the_error_summary(
     await page.click("button[value=save]")
     await page.wait_for_selector(".error-summary")
     if javascript:
-        assert await page.evaluate("document.activeElement.classList.contains('error-summary')")
+        await page.wait_for_function(
+            "document.activeElement.classList.contains('error-summary')", timeout=10_000
+        )  # app.js moves the focus once it runs
     summary = await page.inner_text(".error-summary")
     assert str(MAX_ANSWER) in summary
     assert await page.get_attribute(".error-summary a", "href") == f"#a{q2}-1"

@@ -15,7 +15,14 @@ from delphi.db.engine import make_engine, make_sessionmaker
 from delphi.settings import DatabaseSettings
 from tests import factories as f
 from tests.browser.conftest import LiveServer
-from tests.browser.test_panellist_journey import PHONE, check, db_rows, new_page, no_horizontal_scroll, tab_to
+from tests.browser.test_panellist_journey import (
+    PHONE,
+    check,
+    db_rows,
+    new_page,
+    no_horizontal_scroll,
+    tab_to,
+)
 from tests.panellist.rankings import add_rank_answer, add_ranking_result, ask, make_ranking
 
 pytestmark = pytest.mark.browser
@@ -112,7 +119,9 @@ async def test_a_ranking_by_keyboard_on_a_phone_is_refused_for_a_repeated_rank_t
     await tab_to(page, "button[value=next]")
     await page.keyboard.press("Enter")
     await page.wait_for_selector(".error-summary")
-    assert await page.evaluate("document.activeElement.classList.contains('error-summary')")
+    await page.wait_for_function(
+        "document.activeElement.classList.contains('error-summary')", timeout=10_000
+    )  # app.js moves the focus once it runs
     assert "both have rank 1" in await page.inner_text(".error-summary")
     await check(page, "rank-error")
     await no_horizontal_scroll(page)

@@ -253,7 +253,9 @@ async def test_a_facilitator_translates_a_panel_into_welsh_until_round_one_can_o
         await phone.keyboard.press("Enter")
     summary = await error_summary(phone)
     assert "{link}" in summary, summary
-    assert await phone.evaluate("document.activeElement.classList.contains('error-summary')")
+    await phone.wait_for_function(
+        "document.activeElement.classList.contains('error-summary')", timeout=10_000
+    )  # app.js moves the focus once it runs
     body_field = f"#{field_id('mail.invitation.body')}"
     assert await phone.get_attribute(f"a[href='{body_field}']", "href") == body_field
     assert await phone.get_attribute(body_field, "rows") == "4", "a box as tall as the English text"
