@@ -41,9 +41,8 @@ import json
 import statistics
 import sys
 import tempfile
-import threading
-import time
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +71,7 @@ from delphi.participation.saving import save_rating  # noqa: E402
 from delphi.participation.submit import submit  # noqa: E402
 from delphi.rounds import lookup, transitions  # noqa: E402
 from delphi.security import panellist_token  # noqa: E402
-from delphi.settings import DatabaseSettings, MailSettings, Settings  # noqa: E402
+from delphi.settings import Settings  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -327,22 +326,6 @@ async def walk(browser: Any, base: str, link: str, on_page: Any, finish: Any) ->
         await context.close()
 
 
-def serve(app: Any, port: int) -> tuple[Any, threading.Thread]:
-    import uvicorn
-
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, name="uvicorn-bench-pages", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the server did not start")
-        time.sleep(0.05)
-    return server, thread
-
-
 def kb(n: float) -> float:
     return round(n / 1000, 1)
 
@@ -352,22 +335,18 @@ async def run(repeat: int) -> dict[str, Any]:
 
     from delphi.app import create_app
     from tests.browser.conftest import free_port
+    from tests.browser.serving import live_settings, serving
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-pages-"))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    settings = Settings(
-        database=DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp / 'demo.db'}", pool_size=5),
-        mail=MailSettings(host="127.0.0.1", port=1, sender="Demo team <demo@bench.example>"),
-        base_url=base,
-        secret_key=SECRET,
-        worker_in_process=False,
-        var_dir=tmp / "var",
-        log_level="WARNING",
+    settings = replace(
+        live_settings(f"sqlite+aiosqlite:///{tmp / 'demo.db'}", port, tmp / "var"), secret_key=SECRET
     )
     panel_id, account_id, link = await prepare(settings)
     harness = Harness(create_app(settings))
-    server, thread = serve(harness, port)
+    stop = ExitStack()
+    stop.enter_context(serving(harness, port, "uvicorn-bench-pages"))
     pages: dict[str, dict[str, Any]] = {}
     rate_page: tuple[str, Any] | None = None
     try:
@@ -412,8 +391,7 @@ async def run(repeat: int) -> dict[str, Any]:
                 fcp["app_2000"].append(await first_paint(browser, *rate_page, SLOW_3G_2000))
             await browser.close()
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        stop.close()
     med = {k: round(statistics.median(v)) for k, v in fcp.items()}
     print(f"floor      {kb(floor.total):6.1f} KB")
     for key, values in fcp.items():

@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +19,9 @@ import pytest
 
 from delphi.db.engine import make_engine
 from delphi.db.models import Base
-from delphi.settings import DatabaseSettings, MailSettings, Settings
+from delphi.settings import DatabaseSettings
 from tests.browser import seed
-from tests.conftest import TEST_SECRET
+from tests.browser.serving import live_settings, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -100,39 +98,15 @@ async def _prepare(db_url: str) -> dict[str, seed.Person]:
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     if missing_requirements() is not None:
         pytest.skip("browser requirements missing")
-    import uvicorn
-
     from delphi.app import create_app
 
     tmp = tmp_path_factory.mktemp("browser")
     db_url = f"sqlite+aiosqlite:///{tmp / 'browser.db'}"
     people = asyncio.run(_prepare(db_url))
     port = free_port()
-    settings = Settings(
-        database=DatabaseSettings(url=db_url, pool_size=5),
-        mail=MailSettings(host="127.0.0.1", port=1, sender="Delphi test <panel@test.example>"),
-        base_url=f"http://127.0.0.1:{port}",
-        secret_key=TEST_SECRET,
-        worker_in_process=False,
-        var_dir=tmp / "var",
-        log_level="WARNING",
-    )
-    app = create_app(settings)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, name="uvicorn-browser-tests", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    try:
+    settings = live_settings(db_url, port, tmp / "var")
+    with serving(create_app(settings), port, "uvicorn-browser-tests"):
         yield LiveServer(f"http://127.0.0.1:{port}", db_url, people)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture

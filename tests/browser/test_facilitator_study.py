@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,11 +25,11 @@ from delphi.participation.checks import RatingInput
 from delphi.participation.consent import record_consent
 from delphi.participation.saving import save_rating
 from delphi.participation.submit import submit
-from delphi.settings import DatabaseSettings, MailSettings, Settings
+from delphi.settings import MailSettings, Settings
 from delphi.worker import tick
 from tests.browser.conftest import free_port, missing_requirements
+from tests.browser.serving import live_settings, serving
 from tests.browser.test_panellist_journey import DESKTOP, check, new_page
-from tests.conftest import TEST_SECRET
 from tests.factories import PASSWORD
 from tests.helpers import make_account
 from tests.smtp import SmtpSink
@@ -64,8 +62,6 @@ class Study:
 def study(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Study]:
     if missing_requirements() is not None:
         pytest.skip("browser requirements missing")
-    import uvicorn
-
     from delphi.app import create_app
 
     tmp = tmp_path_factory.mktemp("study")
@@ -73,14 +69,11 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Study]:
     sink = SmtpSink()
     sink.start()
     port = free_port()
-    settings = Settings(
-        database=DatabaseSettings(url=db_url, pool_size=5),
-        mail=MailSettings(host=sink.host, port=sink.port, sender="Study team <study@test.example>"),
-        base_url=f"http://127.0.0.1:{port}",
-        secret_key=TEST_SECRET,
-        worker_in_process=False,
-        var_dir=tmp / "var",
-        log_level="WARNING",
+    settings = live_settings(
+        db_url,
+        port,
+        tmp / "var",
+        MailSettings(host=sink.host, port=sink.port, sender="Study team <study@test.example>"),
     )
 
     async def prepare() -> None:
@@ -93,28 +86,10 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Study]:
             await engine.dispose()
 
     asyncio.run(prepare())
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan="on",
-            access_log=False,
-        )
-    )
-    thread = threading.Thread(target=server.run, name="uvicorn-study", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
     try:
-        yield Study(settings.base_url, settings, sink)
+        with serving(create_app(settings), port, "uvicorn-study"):
+            yield Study(settings.base_url, settings, sink)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         sink.stop()
 
 

@@ -13,8 +13,6 @@ import csv
 import io
 import re
 import sqlite3
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,8 +27,9 @@ from delphi.mail.panel_texts import save_text
 from delphi.panels.baseline import add_question
 from delphi.panels.rankings import add_ranking_question
 from delphi.panels.translation_gaps import round_items
-from delphi.settings import DatabaseSettings, MailSettings, Settings
+from delphi.settings import DatabaseSettings
 from tests.browser.conftest import free_port, missing_requirements
+from tests.browser.serving import live_settings, serving
 from tests.browser.test_panellist_journey import (
     DESKTOP,
     PHONE,
@@ -39,7 +38,6 @@ from tests.browser.test_panellist_journey import (
     no_horizontal_scroll,
     tab_to,
 )
-from tests.conftest import TEST_SECRET
 from tests.factories import PASSWORD, build_panel
 
 pytestmark = pytest.mark.browser
@@ -107,45 +105,15 @@ async def _seed(db_url: str) -> tuple[int, list[int], dict[str, str]]:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     if missing_requirements() is not None:
         pytest.skip("browser requirements missing")
-    import uvicorn
-
     from delphi.app import create_app
 
     tmp = tmp_path_factory.mktemp("translations")
     db_url = f"sqlite+aiosqlite:///{tmp / 'translations.db'}"
     panel_id, statements, items = asyncio.run(_seed(db_url))
     port = free_port()
-    settings = Settings(
-        database=DatabaseSettings(url=db_url, pool_size=5),
-        mail=MailSettings(host="127.0.0.1", port=1, sender="Delphi test <panel@test.example>"),
-        base_url=f"http://127.0.0.1:{port}",
-        secret_key=TEST_SECRET,
-        worker_in_process=False,
-        var_dir=tmp / "var",
-        log_level="WARNING",
-    )
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan="on",
-            access_log=False,
-        )
-    )
-    thread = threading.Thread(target=server.run, name="uvicorn-translations", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    try:
+    settings = live_settings(db_url, port, tmp / "var")
+    with serving(create_app(settings), port, "uvicorn-translations"):
         yield Server(settings.base_url, db_url, panel_id, statements, items)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def field_id(key: str) -> str:

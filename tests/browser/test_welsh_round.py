@@ -14,8 +14,6 @@ from __future__ import annotations
 import asyncio
 import html
 import re
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -48,9 +46,10 @@ from delphi.participation.saving import save_rating
 from delphi.participation.submit import submit
 from delphi.rounds import lookup, mailing, transitions
 from delphi.security import panellist_token
-from delphi.settings import DatabaseSettings, MailSettings, Settings
+from delphi.settings import MailSettings, Settings
 from delphi.worker import tick
 from tests.browser.conftest import free_port, missing_requirements
+from tests.browser.serving import live_settings, serving
 from tests.browser.test_panellist_journey import PHONE, all_saved, check, new_page, no_horizontal_scroll
 from tests.conftest import TEST_SECRET
 from tests.smtp import Received, SmtpSink
@@ -92,8 +91,6 @@ class Demo:
 def welsh_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     if missing_requirements() is not None:
         pytest.skip("browser requirements missing")
-    import uvicorn
-
     from delphi.app import create_app
 
     tmp = tmp_path_factory.mktemp("welsh")
@@ -101,14 +98,11 @@ def welsh_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     sink = SmtpSink()
     sink.start()
     port = free_port()
-    settings = Settings(
-        database=DatabaseSettings(url=db_url, pool_size=5),
-        mail=MailSettings(host=sink.host, port=sink.port, sender="Demo team <demo@test.example>"),
-        base_url=f"http://127.0.0.1:{port}",
-        secret_key=TEST_SECRET,
-        worker_in_process=False,
-        var_dir=tmp / "var",
-        log_level="WARNING",
+    settings = live_settings(
+        db_url,
+        port,
+        tmp / "var",
+        MailSettings(host=sink.host, port=sink.port, sender="Demo team <demo@test.example>"),
     )
 
     async def prepare() -> tuple[int, int]:
@@ -126,28 +120,10 @@ def welsh_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             await engine.dispose()
 
     panel_id, account_id = asyncio.run(prepare())
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan="on",
-            access_log=False,
-        )
-    )
-    thread = threading.Thread(target=server.run, name="uvicorn-welsh", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
     try:
-        yield Demo(settings.base_url, settings, sink, panel_id, account_id)
+        with serving(create_app(settings), port, "uvicorn-welsh"):
+            yield Demo(settings.base_url, settings, sink, panel_id, account_id)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         sink.stop()
 
 
