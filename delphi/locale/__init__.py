@@ -10,6 +10,7 @@ changes; ``Panellist.language`` picks it.
 from __future__ import annotations
 
 import gettext
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ __all__ = [
     "normalise_language",
     "same_language",
     "shipped_tags",
+    "tag_among",
     "template_gettext",
     "text_direction",
 ]
@@ -76,6 +78,20 @@ def same_language(a: str | None, b: str | None) -> bool:
     """Whether two language values name one catalog (``"pt-BR"`` and ``"pt_br"`` do; ``"pt"`` and ``"pt-BR"``
     do not)."""
     return normalise_language(a).lower() == normalise_language(b).lower()
+
+
+def tag_among(tags: Sequence[str], raw: object) -> str | None:
+    """The tag of ``tags`` that ``raw`` (a value from a form, a URL or a file header) names, or None.
+
+    Matched as written, ignoring case, surrounding spaces and ``_`` for ``-`` (``" pt_br "`` names ``"pt-BR"``);
+    anything else, an empty or odd value included, names none, so an odd value never falls back to English.
+    """
+    if not isinstance(raw, str):
+        return None
+    wanted = raw.strip().replace("_", "-").lower()
+    if not wanted:
+        return None
+    return next((tag for tag in tags if tag.lower() == wanted), None)
 
 
 def shipped_tags(localedir: Path | None = None) -> list[str]:

@@ -19,7 +19,7 @@ from delphi import audit
 from delphi.db.models import Panel, PanelLanguage, Round
 from delphi.domain import Actor, RoundStatus
 from delphi.errors import InvalidInput
-from delphi.locale import language_name, language_tag, same_language, shipped_tags
+from delphi.locale import language_name, language_tag, same_language, shipped_tags, tag_among
 from delphi.panels.translations import further_languages
 
 __all__ = [
@@ -60,12 +60,6 @@ class LanguagesView:
 
 def _named(tag: str) -> str:
     return f"{language_name(tag)} ({tag})"
-
-
-def _shipped(raw: str, shipped: list[str]) -> str | None:
-    """The shipped tag ``raw`` names ("ES", "pt_BR" → "pt-BR"), else None; never guesses for odd input."""
-    wanted = (raw or "").strip().replace("_", "-").lower()
-    return next((tag for tag in shipped if tag.lower() == wanted), None)
 
 
 async def primary_locked(session: AsyncSession, panel: Panel) -> bool:
@@ -122,7 +116,7 @@ async def set_languages(
     offered = ", ".join(_named(tag) for tag in shipped)
     errors: list[tuple[str, str]] = []
 
-    chosen = _shipped(primary, shipped)
+    chosen = tag_among(shipped, primary)
     if not (primary or "").strip():
         errors.append(("primary", "Choose the panel's primary language."))
     elif chosen is None:
@@ -146,7 +140,7 @@ async def set_languages(
     wanted: dict[str, str] = {}
     unknown: list[str] = []
     for raw, credit in further.items():
-        tag = _shipped(raw, shipped)
+        tag = tag_among(shipped, raw)
         if tag is None:
             unknown.append(raw.strip() or "(blank)")
             continue

@@ -20,7 +20,7 @@ from delphi import audit
 from delphi.db.models import Panel
 from delphi.domain import Actor
 from delphi.errors import InvalidInput, NotFound
-from delphi.locale import language_name, language_tag, same_language, text_direction
+from delphi.locale import language_name, language_tag, same_language, tag_among, text_direction
 from delphi.panels import translation_gaps as gaps
 from delphi.panels.translations import further_languages, store_texts, translated_round
 
@@ -132,15 +132,13 @@ async def offered_language(session: AsyncSession, panel: Panel, language: str) -
     primary language or a language the panel is not offered in."""
     primary = language_tag(panel.language)
     raw = (language or "").strip()
-    wanted = raw.replace("_", "-").lower()
-    if wanted == primary.lower():
+    if tag_among([primary], raw):
         raise NotFound(
             f"{language_name(primary)} is this panel's primary language: its texts are written, not translated."
         )
-    for row in await further_languages(session, panel.id):
-        tag = language_tag(row.language)
-        if wanted == tag.lower():
-            return tag
+    tag = tag_among([language_tag(row.language) for row in await further_languages(session, panel.id)], raw)
+    if tag is not None:
+        return tag
     raise NotFound(
         f"This panel is not offered in “{raw}”. Add the language on the panel's languages page first."
     )

@@ -49,7 +49,7 @@ from delphi import audit
 from delphi.db.models import Panel
 from delphi.domain import Actor
 from delphi.errors import InvalidInput
-from delphi.locale import language_name, same_language
+from delphi.locale import language_name, language_tag, same_language
 from delphi.panels import textfile
 from delphi.panels.translation_gaps import Item, round_items, stored_translations
 from delphi.panels.translations import panel_languages, store_texts, translated_round
@@ -158,13 +158,6 @@ def clean_cell(value: str) -> str:
     return text
 
 
-def _canonical_tag(name: str) -> str:
-    """A language column's name as a BCP 47 tag is written: ``"ES"`` → ``"es"``, ``"pt_br"`` → ``"pt-BR"``."""
-    first, *rest = name.replace("_", "-").split("-")
-    subtags = [p.upper() if len(p) == 2 else p.title() if len(p) == 4 else p.lower() for p in rest]
-    return "-".join([first.lower(), *subtags])
-
-
 def _same_text(a: str, b: str) -> bool:
     return " ".join(a.split()) == " ".join(b.split())
 
@@ -249,7 +242,7 @@ def parse_translation_table(
                 out.problems.append(
                     (
                         1,
-                        f"The panel is not offered in {_named(_canonical_tag(name))}; it is offered in "
+                        f"The panel is not offered in {_named(language_tag(name))}; it is offered in "
                         f"{_names(offered)}. Languages are added on the panel's languages page.",
                     )
                 )

@@ -9,7 +9,6 @@ is missing).  Pages read :func:`page_language` once per request; the switcher po
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,12 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from delphi import audit
 from delphi.db.models import Panel, Panellist
 from delphi.errors import DelphiError
-from delphi.locale import language_tag, same_language
+from delphi.locale import language_tag, same_language, tag_among
 from delphi.panels.translations import Wording, panel_languages, wording_for
 from delphi.participation.issues import N_, fail, session_ended
 from delphi.participation.links import actor_of
 
-__all__ = ["LanguageNotOffered", "PageLanguage", "change_language", "offered_tag", "page_language"]
+__all__ = ["LanguageNotOffered", "PageLanguage", "change_language", "page_language"]
 
 
 class LanguageNotOffered(DelphiError):
@@ -45,20 +44,6 @@ class PageLanguage:
         return len(self.offered) > 1
 
 
-def offered_tag(offered: Sequence[str], raw: object) -> str | None:
-    """The tag of ``offered`` that ``raw`` (a posted value) names, or None.  Pure.
-
-    Matched as written, ignoring case and ``_`` for ``-`` (``"pt_br"`` names ``"pt-BR"``); anything else,
-    an empty or odd value included, names none (so an odd value never falls back to English).
-    """
-    if not isinstance(raw, str):
-        return None
-    wanted = raw.strip().replace("_", "-").lower()
-    if not wanted:
-        return None
-    return next((tag for tag in offered if tag.lower() == wanted), None)
-
-
 async def _panel(session: AsyncSession, panellist: Panellist) -> Panel:
     panel = await session.get(Panel, panellist.panel_id)
     if panel is None:  # the panel was deleted under the session
@@ -78,12 +63,12 @@ async def change_language(session: AsyncSession, panellist: Panellist, language:
     """Set the panellist's language to ``language`` (a posted tag); True when it changed.
 
     Raises :class:`LanguageNotOffered` (400, nothing changed) unless the panel is offered in it
-    (:func:`offered_tag`).  A change is stored as the offered tag and audited (``panellist.language_changed``,
+    (:func:`delphi.locale.tag_among`).  A change is stored as the offered tag and audited (``panellist.language_changed``,
     with the pseudonym and both languages); choosing the language already set changes nothing.  Changes rows
     in the caller's session (the request commits).
     """
     panel = await _panel(session, panellist)
-    tag = offered_tag(await panel_languages(session, panel), language)
+    tag = tag_among(await panel_languages(session, panel), language)
     if tag is None:
         raise fail(
             LanguageNotOffered,

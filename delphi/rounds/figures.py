@@ -49,14 +49,6 @@ def band_text(band: tuple[int, int]) -> str:
     return str(band[0]) if band[0] == band[1] else f"{band[0]}–{band[1]}"
 
 
-def number_text(x: float | None) -> str:
-    """A statistic as people write it: 6.0 → "6", 6.25 → "6.25", 6.333 → "6.33"; "" for None."""
-    if x is None:
-        return ""
-    text = f"{round(float(x), 2):.2f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
 def outside_iqr(value: int | None, q1: float | None, q3: float | None) -> bool:
     """True when a rating lies outside last round's interquartile range ``[q1, q3]`` (bounds inclusive).
 

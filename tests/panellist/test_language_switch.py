@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from delphi.db.models import AuditEvent, PanelLanguage, Panellist
-from delphi.participation.language import offered_tag
+from delphi.locale import tag_among
 from delphi.web.panellist import session as panellist_session
 from delphi.web.panellist.rendering import same_site_path
 from tests.panellist.conftest import enter, form_token, new_session
@@ -63,11 +63,11 @@ async def language_of(engine, panellist_id: int) -> str:  # type: ignore[no-unty
 
 def test_a_posted_language_must_name_one_the_panel_is_offered_in() -> None:
     offered = ["en", "es", "pt-BR"]
-    assert offered_tag(offered, "es") == "es"
-    assert offered_tag(offered, " ES ") == "es"
-    assert offered_tag(offered, "pt_br") == "pt-BR"
+    assert tag_among(offered, "es") == "es"
+    assert tag_among(offered, " ES ") == "es"
+    assert tag_among(offered, "pt_br") == "pt-BR"
     for raw in ("cy", "", "../etc", "e s", None, 7, "en-GB"):
-        assert offered_tag(offered, raw) is None, raw
+        assert tag_among(offered, raw) is None, raw
 
 
 def test_the_switcher_comes_back_only_to_a_path_on_this_site() -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from delphi.errors import InvalidInput
-from delphi.formatting import format_money
+from delphi.formatting import format_money, format_number
 from delphi.participation import checks, issues, paging
 from delphi.rounds import figures
 
@@ -123,7 +123,7 @@ def test_plain_word_figures() -> None:
     assert figures.percent(7, 8) == 88  # 87.5 rounds half up
     assert figures.percent(1, 0) is None
     assert figures.band_text((7, 9)) == "7–9" and figures.band_text((9, 9)) == "9"
-    assert [figures.number_text(x) for x in (6.0, 6.25, 6.333, 7.5, None)] == ["6", "6.25", "6.33", "7.5", ""]
+    assert [format_number(x) for x in (6.0, 6.25, 6.333, 7.5, None)] == ["6", "6.25", "6.33", "7.5", ""]
 
 
 def test_money_follows_the_currency_and_language() -> None:

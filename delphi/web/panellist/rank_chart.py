@@ -21,9 +21,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 from markupsafe import Markup, escape
 
-from delphi.formatting import shorten
+from delphi.formatting import format_number, shorten
 from delphi.participation.issues import N_
-from delphi.rounds.figures import number_text
 from delphi.rounds.ranking_figures import RankedItem
 
 __all__ = ["ordinal", "place_text", "rank_bars_svg", "rank_bars_text"]
@@ -70,7 +69,7 @@ def place_text(
     return _("%(place)s: %(text)s (average rank %(mean)s)") % {
         "place": ordinal(item.place, gettext),
         "text": _item_text(item, item_text),
-        "mean": (number or number_text)(item.mean_rank),
+        "mean": (number or format_number)(item.mean_rank),
     }
 
 
@@ -139,7 +138,7 @@ def rank_bars_svg(
     height = top + row_h * max(1, len(items)) + 4
     plot_w = width - 2 * side - 40  # room for the average rank after the longest bar
     desc = rank_bars_text(items, own, gettext, item_text=item_text, number=number)
-    written = number or number_text
+    written = number or format_number
     parts = [
         f'<svg class="chart chart--ranks" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="100%" role="img" aria-labelledby="{safe_id}-title {safe_id}-desc" focusable="false" '

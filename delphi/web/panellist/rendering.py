@@ -135,7 +135,7 @@ def _context(request: Request, panellist: Panellist | None, **extra: Any) -> dic
         "languages": found.offered if found is not None else (),
         "language_name": language_name,
         "here": _here(request),
-        "num": partial(format_number, locale=i18n["lang"]),
+        "num": number_for(request, panellist),
         "band_text": figures.band_text,
         "money": lambda minor, currency: format_money(minor, currency, lang),
         "errors": [],
