@@ -22,6 +22,13 @@ class PanelRole(StrEnum):
     RESEARCHER = "researcher"
 
 
+class TokenScope(StrEnum):
+    """What an API token may do; a token's ``scopes`` lists them separated by spaces (``"read write"``)."""
+
+    READ = "read"
+    WRITE = "write"
+
+
 class LinkPurpose(StrEnum):
     """What a :class:`~delphi.db.models.OneTimeLink` is for."""
 

@@ -23,6 +23,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from delphi.accounts import create_api_token
 from delphi.db.models import PanelAccess
 from delphi.domain import PanelRole
 from delphi.settings import Settings
@@ -346,7 +347,10 @@ def test_every_route_of_the_app_is_in_the_matrix(app: Litestar) -> None:
                 assert name in PATH_PARAMETERS, f"no value for the path parameter {name!r} of {route.path}"
 
 
-async def request(client: AsyncTestClient, case: Case, token: str) -> Response:
+async def request(client: AsyncTestClient, case: Case, token: str, api_token: str | None) -> Response:
+    """``case`` sent as the visitor: pages and API reads with its cookies, API changes with its API token
+    (one that may read and change; none for a visitor without an account), since the API's session cookie
+    only reads (tested apart, :func:`test_the_session_cookie_changes_nothing_through_the_api`)."""
     if case.method == "GET":
         return await client.get(case.url, follow_redirects=False)
     if case.template.startswith("/api/"):
@@ -354,7 +358,7 @@ async def request(client: AsyncTestClient, case: Case, token: str) -> Response:
             case.method,
             case.url,
             json={"status": "hidden"},
-            headers={"x-csrftoken": token},
+            headers={"Authorization": f"Bearer {api_token}"} if api_token else {},
             follow_redirects=False,
         )
     form = {"_csrf_token": token, "name": "matrix", "action": "hide"}
@@ -368,12 +372,17 @@ async def test_each_visitor_gets_exactly_its_due_and_no_one_elses_email(
     world = await matrix_world(session, settings)
     await become(client, world, ACCOUNTS.get(role, role))
     token = await csrf_token(client)
+    api_token = None
+    if role in ACCOUNTS:
+        account = await session.merge(world.accounts[ACCOUNTS[role]])
+        _, api_token = await create_api_token(session, account, "matrix", "read write")
+        await session.commit()
     wrong, deviations = [], []
     for case in cases(app, world):
         due = case.due[role]
         if due is None:
             continue
-        response = await request(client, case, token)
+        response = await request(client, case, token, api_token)
         status = response.status_code
         allowed = due if isinstance(due, frozenset) else frozenset({due})
         known = KNOWN_DEVIATIONS.get((case.method, case.template, role))
@@ -402,3 +411,26 @@ async def test_the_owner_and_the_facilitator_with_the_grant_download_the_pseudon
     response = await client.get(f"/panels/{world.pid}/exports/pseudonym-key.csv")
     assert response.status_code == 200
     assert "panellist01" + EMAIL_DOMAIN in response.text
+
+
+async def test_the_session_cookie_changes_nothing_through_the_api(
+    app: Litestar, client: AsyncTestClient, session: AsyncSession, settings: Settings
+) -> None:
+    """Every API operation that changes something refuses the owner's session cookie, with the CSRF header or
+    without it: a 403 problem naming the token it needs (a page of another site cannot act through it)."""
+    world = await matrix_world(session, settings)
+    await become(client, world, OWNER)
+    csrf = await csrf_token(client)
+    sent = 0
+    for case in cases(app, world):
+        if not case.template.startswith("/api/") or case.method == "GET":
+            continue
+        for headers in ({}, {"x-csrftoken": csrf}):
+            response = await client.request(
+                case.method, case.url, json={"status": "hidden"}, headers=headers, follow_redirects=False
+            )
+            assert response.status_code == 403, (case.method, case.url, response.text)
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert "token" in response.json()["detail"]
+            sent += 1
+    assert sent >= 10

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi import audit, security
 from delphi.db.models import Account, ApiToken, utcnow
-from delphi.domain import SYSTEM, AccountRole, Actor
+from delphi.domain import SYSTEM, AccountRole, Actor, TokenScope
 from delphi.errors import Conflict, DelphiError, InvalidInput, NotFound
 
 EMAIL_RE = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
@@ -120,13 +120,41 @@ async def _count_failure(session: AsyncSession, account_id: int, now: datetime) 
         audit.record(session, actor=SYSTEM, action="account.locked", account_id=account_id)
 
 
-async def create_api_token(session: AsyncSession, account: Account, name: str) -> tuple[ApiToken, str]:
-    """Create an API token; returns the row and the token, which is shown once and never stored."""
+#: The scopes a token may be given, as the token page offers them: reading only, or reading and changing.
+TOKEN_SCOPES: dict[str, frozenset[TokenScope]] = {
+    "read": frozenset({TokenScope.READ}),
+    "read write": frozenset({TokenScope.READ, TokenScope.WRITE}),
+}
+
+
+def scopes_text(scopes: frozenset[TokenScope]) -> str:
+    """``scopes`` as stored: space-separated, in the order of :class:`~delphi.domain.TokenScope`."""
+    return " ".join(s.value for s in TokenScope if s in scopes)
+
+
+def token_scopes(row: ApiToken) -> frozenset[TokenScope]:
+    """The scopes a stored token carries; a word that is no scope (a hand-edited row) grants nothing."""
+    known = {s.value: s for s in TokenScope}
+    return frozenset(known[w] for w in row.scopes.split() if w in known)
+
+
+async def create_api_token(
+    session: AsyncSession, account: Account, name: str, scopes: str = "read"
+) -> tuple[ApiToken, str]:
+    """Create an API token with ``scopes`` (a key of :data:`TOKEN_SCOPES`); returns the row and the token,
+    which is shown once and never stored.  InvalidInput lists every problem (the name, the scopes) at once."""
     label = (name or "").strip()
+    problems = []
     if not 1 <= len(label) <= 100:
-        raise InvalidInput("Give the token a name of 1 to 100 characters.", field="name")
+        problems.append(("name", "Give the token a name of 1 to 100 characters."))
+    if scopes not in TOKEN_SCOPES:
+        problems.append(("scopes", "Choose what the token may do: read only, or read and change."))
+    if problems:
+        raise InvalidInput(problems[0][1], field=problems[0][0], errors=problems)
     token, digest = security.new_token()
-    row = ApiToken(account_id=account.id, name=label, token_hash=digest)
+    row = ApiToken(
+        account_id=account.id, name=label, token_hash=digest, scopes=scopes_text(TOKEN_SCOPES[scopes])
+    )
     session.add(row)
     await session.flush()
     audit.record(
@@ -134,13 +162,15 @@ async def create_api_token(session: AsyncSession, account: Account, name: str) -
         actor=Actor.account(account),
         action="api_token.created",
         account_id=account.id,
-        detail={"token_id": row.id, "name": label},
+        detail={"token_id": row.id, "name": label, "scopes": row.scopes},
     )
     return row, token
 
 
-async def account_for_token(session: AsyncSession, token: str) -> Account | None:
-    """The active account owning an unrevoked API token, or None."""
+async def account_for_token(
+    session: AsyncSession, token: str
+) -> tuple[Account, frozenset[TokenScope]] | None:
+    """The active account owning an unrevoked API token, with the token's scopes; None for any other token."""
     digest = security.token_digest(token)
     row = await session.scalar(
         select(ApiToken).where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None))
@@ -151,7 +181,7 @@ async def account_for_token(session: AsyncSession, token: str) -> Account | None
     if account is None or not account.is_active:
         return None
     row.last_used_at = utcnow()
-    return account
+    return account, token_scopes(row)
 
 
 async def list_tokens(session: AsyncSession, account: Account) -> list[ApiToken]:

@@ -67,7 +67,11 @@ class Account(Base):
 
 
 class ApiToken(Base):
-    """A per-account API token; only the SHA-256 of the token is stored."""
+    """A per-account API token; only the SHA-256 of the token is stored.
+
+    ``scopes`` is space-separated (:data:`delphi.domain.TokenScope`): ``read`` reads, ``read write`` also
+    changes panels through the API.  A cookie session never writes through the API.
+    """
 
     __tablename__ = "api_tokens"
 
@@ -75,9 +79,31 @@ class ApiToken(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(String(50), default=domain.TokenScope.READ)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class IdempotencyKey(Base):
+    """The first answer to an API request sent with an ``Idempotency-Key`` header, kept to answer its retries.
+
+    One row per account and key, written in the same transaction as the change it answers, so a request that
+    failed leaves none and its retry runs afresh.  ``fingerprint`` is the SHA-256 (hex) of the method, path
+    and body: the same key with another request is refused.  ``body`` is the JSON answer as sent, ``status``
+    its HTTP status.  Rows older than :data:`delphi.accounts.idempotency.KEEP` are deleted.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("account_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int | None]
+    body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class AccountSession(Base):

@@ -1,5 +1,8 @@
 """The account's API tokens: list, create (the token is shown once, on the answer to the POST) and revoke.
 
+A token reads only unless its owner chooses "read and change" (scopes ``read write``,
+:data:`delphi.accounts.TOKEN_SCOPES`): only such a token changes anything through the API.
+
 Only the SHA-256 of a token is stored (:func:`delphi.accounts.create_api_token`); a revoked token answers 401 at
 once. An account sees and revokes its own tokens only; another account's token id is a 404.
 """
@@ -41,6 +44,7 @@ class ApiTokenController(Controller):
         """Create a token and show it once; the page is not cached and the token is never shown again."""
         form = await read_form(request)
         name = form.get("name", "")[:200]
+        scopes = form.get("scopes", "read")
         tokens = await accounts.list_tokens(db_session, account)
         try:
             if sum(t.revoked_at is None for t in tokens) >= MAX_TOKENS:
@@ -48,9 +52,9 @@ class ApiTokenController(Controller):
                     f"You have {MAX_TOKENS} live tokens already; revoke one you no longer use first.",
                     field="name",
                 )
-            row, token = await accounts.create_api_token(db_session, account, name)
+            row, token = await accounts.create_api_token(db_session, account, name, scopes)
         except InvalidInput as exc:  # raised before anything is written: nothing to roll back
-            ctx = {"account": account, "tokens": tokens, "new_token": None, "name": name}
+            ctx = {"account": account, "tokens": tokens, "new_token": None, "name": name, "scopes": scopes}
             return render_form("account/tokens.html", ctx, errors=exc.errors, status_code=422)
         await db_session.commit()
         return Template(

@@ -9,11 +9,17 @@ from __future__ import annotations
 import logging
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from delphi.errors import DelphiError, InvalidInput, PreconditionsUnmet
+from delphi.web.api.bodies import body_problems
 
 log = logging.getLogger("delphi.web")
 
@@ -80,10 +86,19 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
     if status >= 500:
         log.error("HTTP %s on %s: %s", status, request.url.path, exc.detail)
         detail = TITLES[500]
-    if status == 400 and getattr(exc, "extra", None):
-        extra = exc.extra
-        if wants_json(request):
-            return problem(status, detail, extra={"errors": extra}, headers=headers)
+    if status == 400 and getattr(exc, "extra", None) and wants_json(request):
+        found = body_problems(request, exc) if isinstance(exc, ValidationException) else None
+        if found is not None:
+            errors = [{"field": f, "message": m} for f, m in found]
+            detail = "The body is not valid: every problem is listed in `errors`."
+        else:
+            errors = [
+                {"field": e.get("key", ""), "message": e.get("message", ""), "source": e.get("source", "")}
+                if isinstance(e, dict)
+                else {"field": "", "message": str(e)}
+                for e in (exc.extra if isinstance(exc.extra, list) else [exc.extra])
+            ]
+        return problem(status, detail, extra={"errors": errors}, headers=headers)
     if status == 404 and detail == "Not Found":
         detail = "There is no page at this address. Check the link, or start again from the home page."
     if wants_json(request):

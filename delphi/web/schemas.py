@@ -38,6 +38,8 @@ class Me(msgspec.Struct):
     name: str
     role: str
     authenticated_by: Literal["session", "token"]
+    #: What the request may do: ``["read"]`` (a session, or a read-only token) or ``["read", "write"]``.
+    scopes: list[Literal["read", "write"]]
 
 
 class PanelSummary(msgspec.Struct):

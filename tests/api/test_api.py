@@ -1,4 +1,5 @@
-"""The JSON API: token and session authentication, CSRF for session writes, problem bodies, OpenAPI."""
+"""The JSON API: token and session authentication, token scopes (the session cookie only reads), problem
+bodies, OpenAPI."""
 
 from __future__ import annotations
 
@@ -103,24 +104,59 @@ async def test_without_credentials_the_api_answers_401_problem(client: AsyncTest
     assert response.headers["content-type"].startswith(PROBLEM)
 
 
-async def test_session_cookie_works_for_reading_and_needs_the_csrf_header_for_writing(
+async def test_the_session_cookie_reads_through_the_api_but_never_changes_anything(
     session: AsyncSession, client: AsyncTestClient, settings: Settings
 ) -> None:
     world = await build_world(session, settings, rounds=1)
     await login(client, FACILITATOR)
-    assert (await client.get("/api/v1/me")).json()["authenticated_by"] == "session"
+    me = (await client.get("/api/v1/me")).json()
+    assert me["authenticated_by"] == "session" and me["scopes"] == ["read"]
     url = f"/api/v1/panels/{world.pid}/rounds/1/comments/{world.study.comments['pending']}"
-    refused = await client.put(url, json={"status": "published"})
-    assert refused.status_code == 403
-    assert refused.headers["content-type"].startswith(PROBLEM)
-    assert "x-csrftoken" in refused.json()["detail"]
-    forged = await client.put(url, json={"status": "published"}, headers={"x-csrftoken": "0" * 128})
-    assert forged.status_code == 403
     token = await csrf_token(client)
     assert client.cookies.get(CSRF_COOKIE) == token
-    accepted = await client.put(url, json={"status": "published"}, headers={"x-csrftoken": token})
-    assert accepted.status_code == 200, accepted.text
-    assert accepted.json()["status"] == "published" and accepted.json()["text"] == PENDING_COMMENT
+    for headers in ({}, {"x-csrftoken": token}):  # the CSRF header changes nothing: the cookie only reads
+        refused = await client.put(url, json={"status": "published"}, headers=headers)
+        assert refused.status_code == 403 and refused.headers["content-type"].startswith(PROBLEM)
+        assert "API token that may read and change" in refused.json()["detail"]
+        assert 'error="insufficient_scope"' in refused.headers["www-authenticate"]
+    await session.commit()
+    comment = (await client.get(f"/api/v1/panels/{world.pid}/rounds/1/comments")).json()
+    assert {c["status"] for c in comment if c["text"] == PENDING_COMMENT} == {"pending"}
+
+
+async def test_a_read_only_token_reads_and_is_refused_every_change_with_insufficient_scope(
+    session: AsyncSession, client: AsyncTestClient, settings: Settings
+) -> None:
+    world, token = await world_and_token(session, client, settings, FACILITATOR, scopes="read")
+    me = (await client.get("/api/v1/me", headers=bearer(token))).json()
+    assert me["authenticated_by"] == "token" and me["scopes"] == ["read"]
+    url = f"/api/v1/panels/{world.pid}/rounds/1/comments/{world.study.comments['pending']}"
+    refused = await client.put(url, json={"status": "published"}, headers=bearer(token))
+    assert refused.status_code == 403 and refused.headers["content-type"].startswith(PROBLEM)
+    assert "may only read" in refused.json()["detail"]
+    assert refused.headers["www-authenticate"] == 'Bearer error="insufficient_scope", scope="write"'
+    await session.commit()
+    stored = (await session.scalars(select(ApiToken.scopes))).all()
+    assert stored == ["read"]
+
+
+async def test_a_token_is_read_only_unless_its_owner_lets_it_change_things(
+    session: AsyncSession, client: AsyncTestClient, settings: Settings
+) -> None:
+    await build_world(session, settings, rounds=1)
+    await login(client, FACILITATOR)
+    plain = await post_form(client, "/account/tokens", {"name": "no choice made"})
+    assert plain.status_code == 201
+    writer = await create_token(client, "importer", scopes="read write")
+    assert (await client.get("/api/v1/me", headers=bearer(writer))).json()["scopes"] == ["read", "write"]
+    listing = (await client.get("/account/tokens")).text
+    assert "read and change" in listing
+    refused = await post_form(client, "/account/tokens", {"name": "", "scopes": "admin"})
+    assert refused.status_code == 422
+    assert "Give the token a name" in refused.text and "Choose what the token may do" in refused.text
+    await session.commit()
+    rows = (await session.execute(select(ApiToken.name, ApiToken.scopes).order_by(ApiToken.id))).all()
+    assert [tuple(r) for r in rows] == [("no choice made", "read"), ("importer", "read write")]
 
 
 async def test_token_writes_need_no_csrf_header_and_follow_the_panel_role(
@@ -265,3 +301,20 @@ async def test_the_api_reference_page_lists_every_operation_and_loads_nothing_fr
     assert 'href="/schema/openapi.json"' in page.text
     assert all(url.startswith(("/", "#")) for url in re.findall(r'(?:src|href)="([^"]*)"', page.text))
     assert (await client.get("/schema/reference")).text == page.text
+
+
+async def test_a_body_with_several_wrong_fields_is_one_problem_listing_each_of_them(
+    session: AsyncSession, client: AsyncTestClient, settings: Settings
+) -> None:
+    world, token = await world_and_token(session, client, settings, OWNER)
+    refused = await client.post(
+        f"/api/v1/panels/{world.pid}/team",
+        json={"email": "not an address", "role": "admin", "can_contact": "yes"},
+        headers=bearer(token),
+    )
+    assert refused.status_code == 400 and refused.headers["content-type"].startswith(PROBLEM)
+    errors = refused.json()["errors"]
+    assert [e["field"] for e in errors] == ["email", "role", "can_contact"]
+    assert all(e["message"] for e in errors)
+    missing = await client.post(f"/api/v1/panels/{world.pid}/team", json={}, headers=bearer(token))
+    assert [e["field"] for e in missing.json()["errors"]] == ["email", "role"]

@@ -155,9 +155,10 @@ async def become(client: AsyncTestClient, world: World, who: str) -> None:
 PROBLEM = "application/problem+json"
 
 
-async def create_token(client: AsyncTestClient, name: str = "R script") -> str:
-    """Create a token through the account page and read it off the page (the one time it is shown)."""
-    response = await post_form(client, "/account/tokens", {"name": name})
+async def create_token(client: AsyncTestClient, name: str = "R script", scopes: str = "read") -> str:
+    """Create a token through the account page and read it off the page (the one time it is shown); ``scopes``
+    as the page's choice sends it ("read", "read write")."""
+    response = await post_form(client, "/account/tokens", {"name": name, "scopes": scopes})
     assert response.status_code == 201, response.text
     match = re.search(r'<code id="new-token">([^<]+)</code>', response.text)
     assert match, "the new token is shown once"
@@ -169,10 +170,11 @@ def bearer(token: str) -> dict[str, str]:
 
 
 async def world_and_token(
-    session: AsyncSession, client: AsyncTestClient, settings: Settings, who: str
+    session: AsyncSession, client: AsyncTestClient, settings: Settings, who: str, scopes: str = "read write"
 ) -> tuple[World, str]:
+    """:func:`build_world` with one round, and a token of ``who`` that may read and change (``scopes``)."""
     world = await build_world(session, settings, rounds=1)
     await login(client, who)
-    token = await create_token(client)
+    token = await create_token(client, scopes=scopes)
     client.cookies.clear()
     return world, token

@@ -20,7 +20,7 @@ from tests.results.helpers import (
     RESEARCHER,
     bearer,
     build_world,
-    csrf_token,
+    create_token,
     login,
     post_form,
     sign_in_panellist,
@@ -153,7 +153,8 @@ async def test_the_api_edits_a_reasons_wording_with_patch_and_refuses_empty_text
     event = await session.scalar(select(AuditEvent).where(AuditEvent.action == "reason.redacted"))
     assert event is not None and event.detail["original"] == PENDING_REASON
     await login(client, RESEARCHER)
-    refused = await client.patch(url, json={"text": "x"}, headers={"x-csrftoken": await csrf_token(client)})
+    researchers = await create_token(client, scopes="read write")
+    refused = await client.patch(url, json={"text": "x"}, headers=bearer(researchers))
     assert refused.status_code == 403 and "role" in refused.text.lower()
 
 

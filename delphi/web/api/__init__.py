@@ -1,10 +1,11 @@
 """The JSON API under ``/api/v1``: panels, groups, statements, panellists, rounds, results and exports.
 
-Authentication (:mod:`.auth`): the session cookie of a signed-in account, or ``Authorization: Bearer <token>``
-with a per-account API token (created and revoked on ``/account/tokens``). A wrong or revoked token is a 401 even
-when a session cookie is present too. The CSRF middleware skips ``/api/``, so a state-changing request
-authenticated by the session cookie must carry the CSRF cookie's token in ``x-csrftoken`` (403 otherwise); token
-requests need none.
+Authentication (:mod:`.auth`): ``Authorization: Bearer <token>`` with a per-account API token (created and
+revoked on ``/account/tokens``, with the scope ``read`` or ``read write``), or, for reading only, the session
+cookie of a signed-in account. A wrong or revoked token is a 401 even when a session cookie is present too. A
+change needs a token with the ``write`` scope (403 otherwise, for the session cookie too), so the CSRF middleware
+skips ``/api/`` and the API has no CSRF check of its own.  A POST that sends mail or moves a round takes an
+``Idempotency-Key`` header (:mod:`.idempotency`): its retries get the first answer and do nothing again.
 
 Authorization is the pages': the ``panel_access`` dependency (:mod:`delphi.web.guards`), READERS for reading and
 EDITORS for moderating; e-mail addresses appear for the panel's owner only. Every error is an

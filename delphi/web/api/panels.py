@@ -14,7 +14,7 @@ from delphi.panels.access import visible_panels
 from delphi.panels.settings import SETTINGS, Form
 from delphi.results.frame import rule_of
 from delphi.web import schemas
-from delphi.web.api.auth import AUTH_STATE_KEY
+from delphi.web.api.auth import AUTH_STATE_KEY, SCOPES_STATE_KEY
 from delphi.web.api.problems import PROBLEMS
 from delphi.web.guards import PanelAccess
 
@@ -53,7 +53,8 @@ def panel_schema(p: Panel, role: PanelRole) -> schemas.Panel:
 @get("/me", responses=PROBLEMS, summary="The account making the request")
 async def me(request: Request, account: Account) -> schemas.Me:
     how = request.state.get(AUTH_STATE_KEY, "session")
-    return schemas.Me(account.id, account.email, account.name, account.role, how)
+    scopes = request.state.get(SCOPES_STATE_KEY, ["read"])
+    return schemas.Me(account.id, account.email, account.name, account.role, how, scopes)
 
 
 @get("/panels", responses=PROBLEMS, summary="Panels you can see, newest first")

@@ -1,0 +1,73 @@
+"""Every invalid field of an API request's JSON body at once, where decoding stops at the first.
+
+Litestar decodes a handler's ``data`` with msgspec, which stops at the first field that does not fit its type
+and constraints.  When that happens under ``/api/``, :func:`validation_problem` checks the body again field by
+field against the same struct, so the 400 problem body lists every field that is wrong, every required field
+that is missing and every field the struct does not know, in the struct's field order.  Each entry is
+``{"field": <name>, "message": <reason>}``, the shape of every other problem body's ``errors``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request
+from litestar.exceptions import ValidationException
+from litestar.utils.scope.state import ScopeState
+
+
+def field_problems(struct_type: type[msgspec.Struct], raw: bytes) -> list[tuple[str, str]]:
+    """Every problem of ``raw`` (a JSON body) as ``struct_type``: ``(field, message)`` pairs, in field order,
+    then unknown fields; ``("", ...)`` when it is no JSON object at all; ``[]`` when it decodes."""
+    try:
+        value = msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        return [("", "The body is not valid JSON.")]
+    if not isinstance(value, dict):
+        return [("", "The body must be a JSON object.")]
+    problems: list[tuple[str, str]] = []
+    fields = msgspec.structs.fields(struct_type)
+    for f in fields:
+        if f.encode_name not in value:
+            if f.required:
+                problems.append((f.encode_name, "Required, and missing."))
+            continue
+        try:
+            msgspec.convert(value[f.encode_name], f.type)
+        except msgspec.ValidationError as exc:
+            problems.append((f.encode_name, str(exc).replace(" - at `$`", "")))
+    if struct_type.__struct_config__.forbid_unknown_fields:
+        known = {f.encode_name for f in fields}
+        problems.extend((name, "Not a field of this request.") for name in value if name not in known)
+    if not problems:  # fine field by field: a constraint across fields (a struct's __post_init__)
+        try:
+            msgspec.json.decode(raw, type=struct_type)
+        except msgspec.ValidationError as exc:
+            problems.append(("", str(exc)))
+    return problems
+
+
+def _data_struct(request: Request) -> type[msgspec.Struct] | None:
+    """The msgspec struct the request's handler decodes its body into, if it has one."""
+    handler = request.scope.get("route_handler")
+    field = getattr(handler, "parsed_data_field", None)
+    annotation: Any = getattr(field, "annotation", None)
+    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+        return annotation
+    return None
+
+
+def body_problems(request: Request, exc: ValidationException) -> list[tuple[str, str]] | None:
+    """The problems of a body that failed to decode into its handler's struct, field by field; None when the
+    failure was not the body's (a path or query parameter), the handler takes no struct, or the body was not
+    kept.  Exception handlers are synchronous, so the body is the one Litestar read and kept on the scope
+    (its ``ScopeState``; ``litestar`` is pinned, and ``tests/api`` pins this behaviour)."""
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    if not any(isinstance(e, dict) and e.get("source") == "body" for e in extra):
+        return None
+    struct_type = _data_struct(request)
+    raw = ScopeState.from_scope(request.scope).body
+    if struct_type is None or not isinstance(raw, bytes):
+        return None
+    return field_problems(struct_type, raw) or None

@@ -1,0 +1,34 @@
+"""An API body that does not fit its struct: every invalid, missing and unknown field listed at once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+from delphi.web.api.bodies import field_problems
+
+
+class Sample(msgspec.Struct, forbid_unknown_fields=True):
+    title: Annotated[str, msgspec.Meta(min_length=1, max_length=10)]
+    k_min: Annotated[int, msgspec.Meta(ge=1)]
+    opens_at: datetime | None = None
+    labels: list[str] = []
+
+
+def test_every_field_that_does_not_fit_is_listed_in_field_order_with_unknown_fields_last() -> None:
+    raw = b'{"k_min": 0, "opens_at": "soon", "labels": "a", "colour": "red"}'
+    assert field_problems(Sample, raw) == [
+        ("title", "Required, and missing."),
+        ("k_min", "Expected `int` >= 1"),
+        ("opens_at", "Invalid RFC3339 encoded datetime"),
+        ("labels", "Expected `array`, got `str`"),
+        ("colour", "Not a field of this request."),
+    ]
+
+
+def test_a_body_that_fits_has_no_problems_and_one_that_is_not_an_object_says_so() -> None:
+    assert field_problems(Sample, b'{"title": "Pain", "k_min": 3, "opens_at": "2027-01-04T09:00:00Z"}') == []
+    assert field_problems(Sample, b"[1, 2]") == [("", "The body must be a JSON object.")]
+    assert field_problems(Sample, b"{not json") == [("", "The body is not valid JSON.")]
