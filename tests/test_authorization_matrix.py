@@ -87,6 +87,16 @@ CARDS_AND_PAYMENTS = {
     "/panels/{panel_id:int}/honoraria/{panellist_id:int}/payments": 422,
     "/panels/{panel_id:int}/honoraria/payments/{payment_id:int}/delete": 404,
 }
+#: The API's round actions and suggestions, and what an editor gets for the matrix's request (see expected()).
+API_ROUND_WRITES = {
+    "/api/v1/panels/{panel_id:int}/rounds/{number:int}/schedule": 400,
+    "/api/v1/panels/{panel_id:int}/rounds/{number:int}/open": 409,
+    "/api/v1/panels/{panel_id:int}/rounds/{number:int}/close": 409,
+    "/api/v1/panels/{panel_id:int}/rounds/{number:int}/remind": 400,
+    "/api/v1/panels/{panel_id:int}/finish": 409,
+    "/api/v1/panels/{panel_id:int}/suggestions": 200,
+    "/api/v1/panels/{panel_id:int}/suggestions/{suggestion_id:int}": 400,
+}
 #: Where today's answer differs from the due one, with the reason; reported, not hidden. Remove when fixed.
 KNOWN_DEVIATIONS: dict[tuple[str, str, str], tuple[int, str]] = {}
 
@@ -227,6 +237,40 @@ def expected(method: str, template: str, role: str) -> Due:
         # Hiding a comment or a reason: changes nothing that matters.
         moderation = ("/comments/{rating_id:int}", "/reasons/{rating_id:int}")
         return 303 if template.endswith(moderation) else None
+    if template.startswith("/api/v1/panels/{panel_id:int}/statements") and method != "GET":
+        if not account:
+            return 401
+        if role == "outsider":
+            return 404
+        if role == "researcher":
+            return 403  # statements are for the panel's editors
+        # Editors: {"status": "hidden"} is no statement, no edit and no file; round 1 has opened, so S1 stays.
+        return 409 if method == "DELETE" else 400
+    if template.startswith("/api/v1/panels/{panel_id:int}/panellists") and method != "GET":
+        if not account:
+            return 401
+        if role == "outsider":
+            return 404
+        if role == "researcher":
+            return 403  # adding panellists and new links are for the panel's editors
+        # Editors: {"status": "hidden"} is no panellist and no file (400); a new link really is given (it
+        # takes no body), so it is not sent: tests/api/test_panellist_writes.py gives them.
+        return None if template.endswith("/reissue") else 400
+    if template == "/api/v1/panels" and method == "POST":
+        if not account:
+            return 401
+        # Facilitators and admins create panels, a researcher account does not (before its body is read);
+        # {"status": "hidden"} has no title: refused, no panel made. tests/api/test_panel_writes.py makes them.
+        return 403 if role == "researcher" else 400
+    if template.startswith("/api/v1/panels/{panel_id:int}/groups") and method != "GET":
+        if not account:
+            return 401
+        if role == "outsider":
+            return 404
+        if role == "researcher":
+            return 403  # groups are for the panel's editors
+        # Editors: {"status": "hidden"} is no group and no name (400); the group has panellists, so it stays.
+        return 409 if method == "DELETE" else 400
     if template.startswith("/api/v1/panels/{panel_id:int}/team") and method != "GET":
         if not account:
             return 401
@@ -242,6 +286,11 @@ def expected(method: str, template: str, role: str) -> Due:
             return 200
         if role == "outsider":
             return 404
+        if template in API_ROUND_WRITES and (method != "GET" or template.endswith("/suggestions")):
+            # Editors only. The matrix's panel has finished, so its round 1 neither opens nor closes and
+            # the panel does not finish again (409); {"status": "hidden"} is no schedule, reminder or review
+            # (400). tests/api/test_round_writes.py makes the real changes.
+            return 403 if role == "researcher" else API_ROUND_WRITES[template]
         if method == "PATCH" and role != "researcher":
             return 400  # an edit of a comment's wording sent {"status": "hidden"}, without the text: refused
         if method != "GET":

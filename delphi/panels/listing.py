@@ -34,10 +34,17 @@ async def statements_of(session: AsyncSession, panel_id: int) -> list[Statement]
 
 
 async def panellist_rows(session: AsyncSession, panel_id: int) -> list[Any]:
-    """``(pseudonym, group_id, status, email, name)`` of every panellist, by pseudonym; the caller decides who
-    may see e-mail and name."""
+    """``(id, pseudonym, group_id, status, email, name)`` of every panellist, by pseudonym; the caller decides
+    who may see e-mail and name."""
     rows = await session.execute(
-        select(Panellist.pseudonym, Panellist.group_id, Panellist.status, Panellist.email, Panellist.name)
+        select(
+            Panellist.id,
+            Panellist.pseudonym,
+            Panellist.group_id,
+            Panellist.status,
+            Panellist.email,
+            Panellist.name,
+        )
         .where(Panellist.panel_id == panel_id)
         .order_by(Panellist.pseudonym)
     )

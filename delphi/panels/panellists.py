@@ -114,8 +114,11 @@ async def add_panellist(
         {e for e in existing if e},
     )
     if parsed.problems:
-        field = "email" if "mail" in parsed.problems[0][1] else "name"
-        raise InvalidInput(parsed.problems[0][1], field=field)
+        # The row's problems, in the parser's order (e-mail, group, name, language), in one sentence: by the
+        # field of the first ("x@y is on this panel already" names no "e-mail", so go by the other two).
+        message = parsed.problems[0][1]
+        field = next((f for f in ("name", "language") if message.startswith(f"The {f} ")), "email")
+        raise InvalidInput(message, field=field)
     row = parsed.rows[0]
     (created,) = await _insert_panellists(session, panel, [row], {g.name: g.id for g in groups}, secret_key)
     audit.record(

@@ -127,7 +127,10 @@ def _check_scale_labels(d: PanelInput) -> list[str]:
 
 
 def _check_unable_label(d: PanelInput) -> list[str]:
-    if d.allow_unable and not 1 <= len(d.unable_label.strip()) <= 100:
+    """The words are needed when the panel offers "unable to rate", and kept to 100 characters (the column's
+    size) even when it does not, since they are stored either way."""
+    label = d.unable_label.strip()
+    if (d.allow_unable and not label) or len(label) > 100:
         return ["Enter the words for 'unable to rate' (1 to 100 characters)."]
     return []
 

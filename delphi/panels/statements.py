@@ -56,11 +56,17 @@ async def _add_to_round(session: AsyncSession, round_: Round, statement_id: int)
 
 
 def _check_statement_text(text: str, section: str) -> tuple[str, str]:
+    """``(text, section)`` with their spacing collapsed, as stored; InvalidInput listing every problem at once
+    (an empty or too long statement, a section name over 200 characters), its message the first one's when
+    there is one and every sentence when there are two."""
     body, sec = " ".join((text or "").split()), " ".join((section or "").split())
+    errors = []
     if not 1 <= len(body) <= imports.MAX_STATEMENT:
-        raise InvalidInput(f"Enter the statement (1 to {imports.MAX_STATEMENT} characters).", field="text")
+        errors.append(("text", f"Enter the statement (1 to {imports.MAX_STATEMENT} characters)."))
     if len(sec) > 200:
-        raise InvalidInput("The section name can have at most 200 characters.", field="section")
+        errors.append(("section", "The section name can have at most 200 characters."))
+    if errors:
+        raise InvalidInput(" ".join(m for _, m in errors), field=errors[0][0], errors=errors)
     return body, sec
 
 
@@ -160,20 +166,22 @@ async def edit_statement(
 ) -> Statement:
     """Edit a statement. One never asked in an opened round changes in place; one already asked gets a new
     version (``parent_id`` → the old one) that replaces it in the draft round, so past results keep their wording.
+    An edit that changes nothing (the same words and section, spacing aside) returns the statement as it is,
+    with no audit event and no new version.
     """
     statement = await get_statement(session, panel, statement_id)
     body, sec = _check_statement_text(text, section)
+    if body == statement.text and sec == statement.section:
+        return statement
     if not await asked_in_opened_round(session, statement.id):
-        changed = body != statement.text or sec != statement.section
         statement.text, statement.section = body, sec
-        if changed:
-            audit.record(
-                session,
-                actor=actor,
-                panel_id=panel.id,
-                action="statement.edited",
-                detail={"statement_id": statement.id},
-            )
+        audit.record(
+            session,
+            actor=actor,
+            panel_id=panel.id,
+            action="statement.edited",
+            detail={"statement_id": statement.id},
+        )
         return statement
     draft = await draft_round(session, panel.id)
     if draft is None:

@@ -8,7 +8,7 @@ transaction makes the whole change happen or not at all.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,7 +27,7 @@ from delphi.db.models import (
     utcnow,
 )
 from delphi.domain import Actor, PanellistStatus, PanelStatus, RoundStatus, StatementStatus
-from delphi.errors import Conflict, PreconditionsUnmet
+from delphi.errors import ActionFailed, Conflict, PreconditionsUnmet
 from delphi.locale import same_language
 from delphi.panels import translation_gaps
 from delphi.panels.settings import rule_fit_problems
@@ -297,3 +297,18 @@ async def finish_panel(
         detail={"results_mailed": queued},
     )
     return queued
+
+
+def unexpected_failure(what: str) -> ActionFailed:
+    """The refusal (503) of ``what`` ("open round 2") when it failed for a reason that is no
+    :class:`~delphi.errors.DelphiError` (the caller logs the cause and rolls back): nothing changed, and what
+    to do next, for the round page and the API alike."""
+    at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return ActionFailed(
+        f"Could not {what} because of an unexpected problem on the server. Nothing was changed.",
+        [
+            "Try again in a few minutes.",
+            "Check the panel settings (scale and consensus rule) and the round's dates.",
+            f"If it keeps failing, ask your administrator to look in the server log at {at}.",
+        ],
+    )

@@ -18,7 +18,7 @@ from litestar.exceptions import (
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from delphi.errors import DelphiError, InvalidInput, PreconditionsUnmet
+from delphi.errors import ActionFailed, DelphiError, InvalidInput, PreconditionsUnmet
 from delphi.web.api.bodies import body_problems
 
 log = logging.getLogger("delphi.web")
@@ -62,12 +62,12 @@ def delphi_error_handler(request: Request, exc: DelphiError) -> Response:
     extra: dict = {}
     if isinstance(exc, InvalidInput):
         extra["errors"] = [{"field": f, "message": m} for f, m in exc.errors]
-    if isinstance(exc, PreconditionsUnmet):
+    if isinstance(exc, PreconditionsUnmet | ActionFailed):
         extra["actions"] = exc.actions
     if wants_json(request):
         return problem(exc.status_code, exc.message, extra=extra)
     detail = exc.message
-    if isinstance(exc, PreconditionsUnmet):
+    if isinstance(exc, PreconditionsUnmet | ActionFailed):
         detail = exc.message + " " + " ".join(exc.actions)
     return error_page(request, exc.status_code, detail)
 

@@ -11,7 +11,6 @@ confirmation pages and every action an editor's (:mod:`delphi.web.guards`).
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -20,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import Account, Round
 from delphi.domain import Actor, RoundStatus
-from delphi.errors import ActionFailed, DelphiError, InvalidInput
+from delphi.errors import DelphiError, InvalidInput
 from delphi.panels import listing
 from delphi.panels.access import start_over
 from delphi.panels.numbering import panel_statement_labels
@@ -149,20 +148,6 @@ async def _refuse(
     return render_form("facilitator/round.html", ctx, errors=errors, status_code=exc.status_code)
 
 
-def _unexpected_failure(number: int, query: str) -> ActionFailed:
-    """The refusal shown (503) when a transition failed for a reason that is not a DelphiError."""
-    at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    return ActionFailed(
-        f"Could not {TRANSITION_WORDS.get(query, query)} round {number} because of an unexpected "
-        "problem on the server. Nothing was changed.",
-        [
-            "Try again in a few minutes.",
-            "Check the panel settings (scale and consensus rule) and the round's dates.",
-            f"If it keeps failing, ask your administrator to look in the server log at {at}.",
-        ],
-    )
-
-
 class RoundController(Controller):
     path = "/panels/{panel_id:int}/rounds/{number:int}"
     include_in_schema = False
@@ -265,7 +250,13 @@ class RoundController(Controller):
             return await _refuse(session, access, account, number, exc)
         except Exception:
             log.exception("round %s of panel %s: %s failed", number, panel.id, query)
-            return await _refuse(session, access, account, number, _unexpected_failure(number, query))
+            return await _refuse(
+                session,
+                access,
+                account,
+                number,
+                transitions.unexpected_failure(f"{TRANSITION_WORDS.get(query, query)} round {number}"),
+            )
         return Redirect(
             f"/panels/{panel.id}/rounds/{number}?{query}={result if isinstance(result, int) else 1}",
             status_code=303,
@@ -354,7 +345,11 @@ class RoundController(Controller):
         except Exception:
             log.exception("round %s of panel %s: reminder failed", number, panel.id)
             return await _refuse(
-                db_session, panel_access, account, number, _unexpected_failure(number, "reminded")
+                db_session,
+                panel_access,
+                account,
+                number,
+                transitions.unexpected_failure(f"send the reminder for round {number}"),
             )
         return Redirect(
             f"/panels/{panel.id}/rounds/{number}?reminded={sent.queued}&not_started={sent.not_started}"

@@ -111,8 +111,9 @@ class Statement(msgspec.Struct):
 
 class Panellist(msgspec.Struct):
     """``email`` and ``name`` are null unless the caller owns the panel or is a facilitator the owner lets
-    contact panellists."""
+    contact panellists. ``id`` addresses the panellist in the API's paths (a new link: ``.../reissue``)."""
 
+    id: int
     pseudonym: str
     group_id: int
     status: str
@@ -128,6 +129,8 @@ class Round(msgspec.Struct):
     opened_at: datetime | None
     closed_at: datetime | None
     statements: list[int]
+    #: When reminders go, in hours before ``closes_at``, largest first (e.g. ``[168, 48]``).
+    reminder_hours: list[int]
 
 
 class GroupProgress(msgspec.Struct):

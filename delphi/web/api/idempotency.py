@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.params import Parameter
+from litestar.params import HeaderParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.accounts import idempotency
@@ -23,8 +23,8 @@ from delphi.db.models import Account
 
 IdempotencyKeyHeader = Annotated[
     str | None,
-    Parameter(
-        header="Idempotency-Key",
+    HeaderParameter(
+        name="Idempotency-Key",
         description="Any unique string (a UUID is best) naming this request: sending the same request with the "
         "same key again within 24 hours answers the first result and changes and sends nothing twice.",
         min_length=1,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Router
 from litestar.di import Provide
 
-from delphi.web.api import moderation, panels, results, rounds, team
+from delphi.web.api import groups, moderation, panellists, panels, results, rounds, statements, team
 from delphi.web.api.auth import provide_api_account
 from delphi.web.guards import provide_checked_panel_access
 
@@ -17,10 +17,13 @@ def api_router() -> Router:
         path="/api/v1",
         route_handlers=[
             *panels.HANDLERS,
+            *groups.HANDLERS,
             *rounds.HANDLERS,
             *moderation.HANDLERS,
             *results.HANDLERS,
             *team.HANDLERS,
+            *statements.HANDLERS,
+            *panellists.HANDLERS,
         ],
         dependencies={
             "account": Provide(provide_api_account),
