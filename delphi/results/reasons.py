@@ -12,6 +12,7 @@ only, and panellists see published ones, unattributed, with the next round's fee
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,8 +21,18 @@ from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import Panellist, Rating, Round
+from delphi.db.paging import PAGE_SIZE
 from delphi.domain import CommentStatus, RoundStatus
-from delphi.results.comments import attributed, texts_of_round
+from delphi.results.comments import (
+    Comment,
+    Counts,
+    Listing,
+    attributed,
+    comments_page,
+    count_texts,
+    list_page,
+    texts_of_round,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +76,74 @@ async def load_reasons(session: AsyncSession, round_id: int, *, published_only: 
         _select(), Rating.reason, Rating.reason_status, round_id, published_only=published_only
     )
     return [_reason(row) for row in (await session.execute(query)).all()]
+
+
+async def reasons_page(
+    session: AsyncSession,
+    round_id: int,
+    order: Sequence[int],
+    number: int = 1,
+    *,
+    published_only: bool,
+    counts: Counts | None = None,
+    size: int = PAGE_SIZE,
+) -> Listing[Reason]:
+    """Page ``number`` of round ``round_id``'s reasons on the statements ``order``, 100 a page (see
+    :func:`delphi.results.comments.list_page`); published ones only if asked. A reason has no edit column, so
+    the listing's ``edited`` is empty: the page reads edits off the audit trail."""
+    return await list_page(
+        session,
+        _select(),
+        Rating.reason,
+        Rating.reason_status,
+        round_id,
+        order,
+        number,
+        published_only=published_only,
+        make=_reason,
+        counts=counts,
+        size=size,
+    )
+
+
+async def round_texts(
+    session: AsyncSession,
+    round_id: int,
+    order: Sequence[int],
+    comments_number: int = 1,
+    reasons_number: int = 1,
+    *,
+    published_only: bool,
+    size: int = PAGE_SIZE,
+) -> tuple[Listing[Comment], Listing[Reason]]:
+    """The round results page's comments (page ``comments_number``) and reasons (page ``reasons_number``) over
+    the statements ``order``: one count of both over the round's ratings, then each page's rows from the
+    statements it spans (three queries). NotFound for a page past the last of its list."""
+    comment_counts, reason_counts = await count_texts(
+        session,
+        round_id,
+        [(Rating.comment, Rating.comment_status), (Rating.reason, Rating.reason_status)],
+        published_only=published_only,
+    )
+    notes = await comments_page(
+        session,
+        round_id,
+        order,
+        comments_number,
+        published_only=published_only,
+        counts=comment_counts,
+        size=size,
+    )
+    why = await reasons_page(
+        session,
+        round_id,
+        order,
+        reasons_number,
+        published_only=published_only,
+        counts=reason_counts,
+        size=size,
+    )
+    return notes, why
 
 
 async def load_reason(session: AsyncSession, rating_id: int) -> Reason | None:

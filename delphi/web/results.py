@@ -10,8 +10,10 @@ shown to the panel's owner and to facilitators with the "contact panellists" gra
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.di import Provide
@@ -28,7 +30,6 @@ from delphi.participation.checks import MAX_COMMENT, MAX_REASON
 from delphi.pdf import html_to_pdf
 from delphi.results import (
     attrition,
-    comments,
     exports,
     filtered,
     monitoring,
@@ -122,10 +123,14 @@ class ResultsController(Controller):
         section: str | None = None,
         flag: str | None = None,
         baseline: str | None = None,
+        comments_page: int = 1,
+        reasons_page: int = 1,
     ) -> Template:
         """Per statement, pooled and per group: distribution, median, IQR, agreement, verdicts, flags;
         ``?baseline=<question id>:<choice index>`` adds the figures of the panellists who gave that answer
-        (:mod:`delphi.results.filtered`; 400 with the reason when refused)."""
+        (:mod:`delphi.results.filtered`; 400 with the reason when refused). The comments and the reasons of
+        the shown statements come 100 a page, ``comments_page`` and ``reasons_page`` (from 1; 404 with the
+        reason past the last, :mod:`delphi.db.paging`), each under its statement."""
         frame = await load_frame(db_session, panel_access.panel)
         round_ = frame.closed_round(number)
         if verdict and verdict not in round_results.VERDICTS:
@@ -147,8 +152,10 @@ class ResultsController(Controller):
         else:
             filter_questions = await filtered.filter_options(db_session, frame, round_, labels)
         editor = panel_access.can_edit
-        notes = await comments.load_comments(db_session, round_.id, published_only=not editor)
-        why = await reasons.load_reasons(db_session, round_.id, published_only=not editor)
+        order = [r.statement_id for r in shown]
+        notes, why = await reasons.round_texts(
+            db_session, round_.id, order, comments_page, reasons_page, published_only=not editor
+        )
         charts = {
             r.statement_id: [
                 (
@@ -177,13 +184,30 @@ class ResultsController(Controller):
             sensitivity_labels=round_results.SENSITIVITY_LABELS,
             filters={"verdict": verdict or "", "section": section, "flag": flag or ""},
             charts=charts,
-            comments=comments.by_statement(notes),
-            pending=comments.pending_count(notes),
-            reasons=comments.by_statement(why),
-            pending_reasons=comments.pending_count(why),
-            edited=await qualitative.edited_texts(db_session, frame.panel.id, round_.id)
+            comments=notes.on_page(),
+            comment_list=notes,
+            comment_pages=notes.pages_of(order),
+            pending=notes.pending,
+            reasons=why.on_page(),
+            reason_list=why,
+            reason_pages=why.pages_of(order),
+            pending_reasons=why.pending,
+            edited={
+                "comment": notes.edited,
+                "reason": await qualitative.redacted_reasons(db_session, frame.panel.id),
+            }
             if editor
             else {"comment": frozenset(), "reason": frozenset()},
+            place=place_of(
+                {
+                    "verdict": verdict,
+                    "section": section,
+                    "flag": flag,
+                    "baseline": baseline,
+                    "comments_page": comments_page,
+                    "reasons_page": reasons_page,
+                }
+            ),
             can_moderate=editor,
             next_open=next_round is not None and next_round.status != RoundStatus.DRAFT,
             rule_text=frame.rule.describe() if frame.rule else "",
@@ -231,11 +255,21 @@ class ResultsController(Controller):
         panel_access: PanelAccess,
         number: RoundNumber,
         rating_id: RowId,
+        request: Request,
         db_session: AsyncSession,
         account: Account,
     ) -> Template:
-        """The form to edit a comment's wording (take out what could identify someone)."""
-        return await _redact_page(db_session, panel_access, account, number, rating_id, "comment")
+        """The form to edit a comment's wording (take out what could identify someone); the results page's
+        filters and list pages in the query are kept for the way back."""
+        return await _redact_page(
+            db_session,
+            panel_access,
+            account,
+            number,
+            rating_id,
+            "comment",
+            place=place_of(request.query_params),
+        )
 
     @post("/rounds/{number:int}/comments/{rating_id:int}/edit", name="results_redact_save")
     async def redact(
@@ -256,11 +290,20 @@ class ResultsController(Controller):
         panel_access: PanelAccess,
         number: RoundNumber,
         rating_id: RowId,
+        request: Request,
         db_session: AsyncSession,
         account: Account,
     ) -> Template:
-        """The form to edit a reason's wording."""
-        return await _redact_page(db_session, panel_access, account, number, rating_id, "reason")
+        """The form to edit a reason's wording (the way back kept, as for a comment)."""
+        return await _redact_page(
+            db_session,
+            panel_access,
+            account,
+            number,
+            rating_id,
+            "reason",
+            place=place_of(request.query_params),
+        )
 
     @post("/rounds/{number:int}/reasons/{rating_id:int}/edit", name="results_redact_reason_save")
     async def redact_reason(
@@ -372,15 +415,42 @@ async def _moderate(
     what: str,
 ) -> Redirect:
     """The moderation form's POST for ``what`` (``"comment"`` or ``"reason"``): publish or hide, then back to
-    the round's results."""
+    the round's results at the same filters and list pages (the form's hidden :func:`place_of` fields), on the
+    text moderated."""
     panel = access.panel
-    action = (await read_form(request)).get("action", "")
+    form = await read_form(request)
+    action = form.get("action", "")
     if action not in ("publish", "hide"):
         raise InvalidInput("Choose publish or hide.", field="action")
     await moderation.moderate(
         db_session, panel, number, rating_id, what, action == "publish", Actor.account(account)
     )
-    return Redirect(f"/panels/{panel.id}/rounds/{number}/results?moderated={rating_id}", status_code=303)
+    return Redirect(results_url(panel.id, number, place_of(form), rating_id, what), status_code=303)
+
+
+#: The round results page's query parameters that say where a facilitator is: its filters and list pages.
+PLACE_KEYS = ("verdict", "section", "flag", "baseline", "comments_page", "reasons_page")
+
+
+def place_of(values: Mapping[str, Any]) -> dict[str, str]:
+    """The :data:`PLACE_KEYS` of ``values`` (a query, a form, the page's own arguments) that are set, as text:
+    empty values, page 1 and a page that is not a whole number above 0 are left out (pure)."""
+    out: dict[str, str] = {}
+    for key in PLACE_KEYS:
+        value = values.get(key)
+        text = "" if value is None else str(value).strip()
+        if key.endswith("_page") and (not text.isdigit() or int(text) <= 1):
+            continue
+        if text:
+            out[key] = text
+    return out
+
+
+def results_url(panel_id: int, number: int, place: Mapping[str, str], rating_id: int, what: str) -> str:
+    """The round results page at ``place`` (see :func:`place_of`), with ``moderated`` naming the rating whose
+    ``what`` was just moderated or edited, scrolled to that text (pure)."""
+    query = urlencode({**place, "moderated": rating_id})
+    return f"/panels/{panel_id}/rounds/{number}/results?{query}#{what}-{rating_id}"
 
 
 #: The longest text a facilitator's edit may leave: what a panellist may write there.
@@ -398,9 +468,11 @@ async def _redact_page(
     text: str | None = None,
     errors: list[tuple[str, str]] | None = None,
     status_code: int = 200,
+    place: Mapping[str, str] | None = None,
 ) -> Template:
     """The edit form of rating ``rating_id``'s ``what``, holding ``text`` (default: the stored text) and
-    ``errors``; NotFound when round ``number`` has no such text."""
+    ``errors``; ``place`` the results page's filters and list pages to go back to (:func:`place_of`); NotFound
+    when round ``number`` has no such text."""
     frame = await load_frame(session, access.panel)
     item = await qualitative.load_moderated(session, frame.panel.id, number, rating_id, what)
     if item is None:
@@ -412,7 +484,10 @@ async def _redact_page(
         text=item.text if text is None else text,
         limit=TEXT_LIMITS[what],
         action=f"/panels/{frame.panel.id}/rounds/{number}/{what}s/{rating_id}/edit",
-        back=f"/panels/{frame.panel.id}/rounds/{number}/results#statement-{item.statement_id}",
+        place=dict(place or {}),
+        back=f"/panels/{frame.panel.id}/rounds/{number}/results"
+        + (f"?{urlencode(place)}" if place else "")
+        + f"#statement-{item.statement_id}",
     )
     return render_form("results/redact.html", ctx, errors=errors, status_code=status_code)
 
@@ -429,7 +504,9 @@ async def _redact(
     """The edit form's POST: store the edited wording, then back to the round's results; refused, the form
     again with the posted text and every problem (422), nothing saved."""
     panel = access.panel
-    text = (await read_form(request)).get("text", "")
+    form = await read_form(request)
+    text = form.get("text", "")
+    place = place_of(form)
     try:
         await moderation.redact(
             session, panel, number, rating_id, what, text, Actor.account(account), limit=TEXT_LIMITS[what]
@@ -437,9 +514,18 @@ async def _redact(
     except InvalidInput as exc:
         await start_over(session, panel, account)
         return await _redact_page(
-            session, access, account, number, rating_id, what, text=text, errors=exc.errors, status_code=422
+            session,
+            access,
+            account,
+            number,
+            rating_id,
+            what,
+            text=text,
+            errors=exc.errors,
+            status_code=422,
+            place=place,
         )
-    return Redirect(f"/panels/{panel.id}/rounds/{number}/results?moderated={rating_id}", status_code=303)
+    return Redirect(results_url(panel.id, number, place, rating_id, what), status_code=303)
 
 
 async def export_response(
