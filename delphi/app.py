@@ -9,7 +9,6 @@ from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
-from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -21,6 +20,7 @@ from delphi.participation.save_queue import SaveQueue
 from delphi.resources import STATIC_DIR
 from delphi.security import derive_key
 from delphi.settings import Settings, load_settings
+from delphi.web.api.document import ClosedStructSchemaPlugin, DelphiOpenAPIConfig
 from delphi.web.apireference import ApiReferencePage
 from delphi.web.compression import compression_config
 from delphi.web.deps import provide_account, provide_settings
@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 cache_control=STATIC_CACHE,
             ),
         ],
-        plugins=[SQLAlchemyPlugin(config=db_config)],
+        plugins=[SQLAlchemyPlugin(config=db_config), ClosedStructSchemaPlugin()],
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(env)),
         middleware=[session_config.middleware],
         before_send=[add_security_headers],
@@ -126,9 +126,10 @@ def _cookies(settings: Settings) -> tuple[SessionCookieConfig, CSRFConfig]:
     return session_config, csrf
 
 
-def _openapi() -> OpenAPIConfig:
-    """The OpenAPI document at ``/schema``: bearer tokens made on ``/account/tokens``."""
-    return OpenAPIConfig(
+def _openapi() -> DelphiOpenAPIConfig:
+    """The OpenAPI document at ``/schema``: bearer tokens made on ``/account/tokens``; finished by
+    :mod:`delphi.web.api.document` (with ``ClosedStructSchemaPlugin`` in the app's plugins)."""
+    return DelphiOpenAPIConfig(
         title="Delphi engine API",
         version=__version__,
         path="/schema",
