@@ -67,12 +67,33 @@ def _recipients(
     """One :class:`Recipient` per panellist, its context ``context(panel in the panellist's language (
     :func:`delphi.mail.kinds.in_language`), panellist, their language tag)``; ``texts`` from
     :func:`texts_by_language`."""
-    views = {tag: kinds.in_language(panel, t) for tag, t in texts.items()}
+    views = {tag: _plain(kinds.in_language(panel, t)) for tag, t in texts.items()}
+    tags: dict[str | None, str] = {}  # Panellist.language -> its tag, worked out once per distinct value
     items = []
     for p in recipients:
-        tag = language_tag(p.language)
+        tag = tags.get(p.language)
+        if tag is None:
+            tag = tags[p.language] = language_tag(p.language)
         items.append(Recipient(p.email or "", key(p), context(views[tag], p, tag), p.language, p.id))
     return items
+
+
+def _plain(view: Any) -> kinds.PanelInLanguage:
+    """A plain copy of a panel's mail attributes (``view`` from :func:`delphi.mail.kinds.in_language`), so that
+    building a context per recipient of a national mailing reads no mapped attribute."""
+    if isinstance(view, kinds.PanelInLanguage):
+        return view
+    return kinds.PanelInLanguage(
+        title=view.title,
+        description=view.description,
+        honorarium_minor=view.honorarium_minor,
+        currency=view.currency,
+        contact_name=view.contact_name,
+        contact_email=view.contact_email,
+        contact_phone=view.contact_phone,
+        discreet=view.discreet,
+        discreet_name=view.discreet_name,
+    )
 
 
 async def _previous_summary(
