@@ -244,8 +244,21 @@ def expected(method: str, template: str, role: str) -> Due:
             return 404
         if role == "researcher":
             return 403  # statements are for the panel's editors
-        # Editors: {"status": "hidden"} is no statement, no edit and no file; round 1 has opened, so S1 stays.
+        # Editors: {"status": "hidden"} is no statement, no edit, no move, no draft choice and no file (400);
+        # round 1 has opened, so S1 stays.
         return 409 if method == "DELETE" else 400
+    if template.startswith("/api/v1/panels/{panel_id:int}/rankings"):
+        if not account:
+            return 401
+        if role == "outsider":
+            return 404
+        if method == "GET":  # the list for every reader; ranking question 999999 is no question of the panel
+            return 200 if template.endswith("/rankings") else 404
+        if role == "researcher":
+            return 403  # ranking questions are set up by the panel's editors
+        # Editors: {"status": "hidden"} is no question, no edit and no draft choice (400); question 999999
+        # does not exist, so nothing is deleted (404). tests/api/test_ranking_question_writes.py makes them.
+        return 404 if method == "DELETE" else 400
     if template.startswith("/api/v1/panels/{panel_id:int}/panellists") and method != "GET":
         if not account:
             return 401
@@ -253,6 +266,10 @@ def expected(method: str, template: str, role: str) -> Due:
             return 404
         if role == "researcher":
             return 403  # adding panellists and new links are for the panel's editors
+        if template.endswith("/erase"):
+            # The owner only; {"status": "hidden"} is no confirmation (400), so nothing is erased:
+            # tests/api/test_panellist_writes.py erases.
+            return 400 if role == "owner" else 403
         # Editors: {"status": "hidden"} is no panellist and no file (400); a new link really is given (it
         # takes no body), so it is not sent: tests/api/test_panellist_writes.py gives them.
         return None if template.endswith("/reissue") else 400
@@ -279,6 +296,72 @@ def expected(method: str, template: str, role: str) -> Due:
         if role != "owner":
             return 403  # only the owner manages the team
         return 400 if method == "POST" else 404  # {"status": "hidden"} is no share; no member 999999
+    if template.startswith("/api/v1/panels/{panel_id:int}/mail-texts"):
+        if not account:
+            return 401
+        if role == "outsider":
+            return 404
+        if role == "researcher":
+            return 403  # e-mail texts are for the panel's editors, reading included
+        # Editors: {"status": "hidden"} is no subject and no body (400); the invitation has no text of the
+        # panel's own, so restoring it changes nothing (204).
+        return {"GET": 200, "PUT": 400, "DELETE": 204}[method]
+    if template in (
+        "/api/v1/panels/{panel_id:int}/languages",
+        "/api/v1/panels/{panel_id:int}/translations/{lang:str}",
+    ):
+        if not account:
+            return 401
+        if role == "outsider":
+            return 404
+        if method != "GET":
+            # Readers look, editors change: {"status": "hidden"} is no languages and no translations (400).
+            return 403 if role == "researcher" else 400
+        return 404 if template.endswith("{lang:str}") else 200  # the panel is offered in no further language
+    if template.startswith(
+        (
+            "/api/v1/panels/{panel_id:int}/open-questions",
+            "/api/v1/panels/{panel_id:int}/rounds/{number:int}/answers",
+        )
+    ):
+        if not account:
+            return 401
+        if role == "outsider":
+            return 404
+        if template.endswith("/answers") and method == "GET":
+            return 404  # round 1 of the matrix's panel asks statements to rate: it has no open-round answers
+        if method == "GET":
+            return 404 if template.endswith("{question_id:int}") else 200  # open question 999999 is none
+        if role == "researcher":
+            return 403  # open questions, themes and drafting are for the panel's editors
+        # Editors: {"status": "hidden"} is no kind, question, move, theme or draft (400); open question
+        # 999999 is none (404). tests/api/test_open_round_writes.py makes the real changes.
+        return 404 if method == "DELETE" else 400
+    if template.startswith(
+        ("/api/v1/panels/{panel_id:int}/baseline", "/api/v1/panels/{panel_id:int}/honoraria")
+    ):
+        if not account:
+            return 401
+        if role == "outsider":
+            return 404
+        if method == "GET":  # for every reader; baseline question 999999 and payment 999999 are none
+            return 404 if template.endswith(("{question_id:int}", "{payment_id:int}")) else 200
+        if role == "researcher":
+            return 403  # baseline questions and payments are for the panel's editors
+        # Editors: {"status": "hidden"} is no question, edit, move or payment (400); question and payment
+        # 999999 are none, so nothing is deleted (404). tests/api/test_baseline_writes.py and
+        # tests/api/test_honoraria_api.py make the real changes.
+        return 404 if method == "DELETE" else 400
+    if template in ("/api/v1/panels/{panel_id:int}/mail", "/api/v1/panels/{panel_id:int}/mail/retry"):
+        if not account:
+            return 401
+        if role == "outsider":
+            return 404
+        if role == "researcher":
+            return 403  # the mail page is for the panel's editors, reading included
+        # Editors: {"status": "hidden"} names no messages to retry (400), so nothing is queued again;
+        # tests/api/test_mail_api.py retries.
+        return 200 if method == "GET" else 400
     if template.startswith("/api/v1/"):
         if not account:
             return 401

@@ -29,6 +29,11 @@ from schemathesis.specs.openapi.checks import allow_header_conformance
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.accounts import create_api_token
+from delphi.db.models import Panel, utcnow
+from delphi.domain import Actor
+from delphi.panels.baseline import add_question
+from delphi.panels.honoraria import record_payment
+from delphi.panels.rankings import add_ranking_question
 from delphi.results.exports import CATALOG
 from delphi.settings import Settings
 from tests.results.helpers import FACILITATOR, World, build_world
@@ -41,12 +46,15 @@ MIN_REQUESTS = 1000
 @dataclass
 class ApiWorld:
     """The world of :func:`build_world` (two closed rounds), a panel of the same owner still being set up
-    (``draft``: round 1 not yet open, so the write operations can really change it) and a token of the owner
-    that may read and change."""
+    (``draft``: round 1 not yet open, so the write operations can really change it, with a ranking question and
+    a baseline question), a payment on the finished panel, and a token of the owner that may read and change."""
 
     world: World
     draft: Study
     token: str
+    ranking_id: int
+    question_id: int
+    payment_id: int
 
 
 @pytest.fixture
@@ -54,9 +62,21 @@ async def api_world(session: AsyncSession, settings: Settings) -> ApiWorld:
     world = await build_world(session, settings, rounds=2)
     owner = await session.merge(world.study.owner)
     draft = await study_panel(session, owner)
+    actor = Actor.account(owner)
+    ranking = await add_ranking_question(session, draft.panel, "Order these", ["A", "B", "C"], False, actor)
+    question = await add_question(session, draft.panel, actor, kind="text", text="Anything else?")
+    panel = await session.get(Panel, world.pid)
+    assert panel is not None
+    payment = await record_payment(
+        session,
+        panel,
+        world.study.panellists[0].id,
+        {"amount": "15.00", "method": "cash", "paid_on": utcnow().date().isoformat()},
+        actor,
+    )
     _, token = await create_api_token(session, owner, "schemathesis", "read write")
     await session.commit()
-    return ApiWorld(world, draft, token)
+    return ApiWorld(world, draft, token, ranking.id, question.id, payment.id)
 
 
 def real_parameters(api: ApiWorld) -> dict[str, list[object]]:
@@ -79,6 +99,11 @@ def real_parameters(api: ApiWorld) -> dict[str, list[object]]:
         # Team members (a facilitator, the owner, whose access is never changed here) and no such invitation.
         "account_id": [world.accounts[FACILITATOR].id, world.study.owner.id, 999_999],
         "invitation_id": [999_999],
+        "ranking_id": [api.ranking_id, 999_999],
+        "question_id": [api.question_id, 999_999],
+        "payment_id": [api.payment_id, 999_999],
+        "kind": ["invitation", "reminder", "receipt"],
+        "lang": ["cy", "es", "en"],
     }
 
 

@@ -1,4 +1,4 @@
-"""An API body that does not fit its struct: every invalid, missing and unknown field listed at once."""
+"""An API body that does not fit its struct: every invalid, missing and unknown field listed at once; an\nunknown query parameter refused."""
 
 from __future__ import annotations
 
@@ -6,8 +6,12 @@ from datetime import datetime
 from typing import Annotated
 
 import msgspec
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from delphi.settings import Settings
 from delphi.web.api.bodies import field_problems
+from tests.results.helpers import OWNER, PROBLEM, bearer, world_and_token
 
 
 class Sample(msgspec.Struct, forbid_unknown_fields=True):
@@ -32,3 +36,18 @@ def test_a_body_that_fits_has_no_problems_and_one_that_is_not_an_object_says_so(
     assert field_problems(Sample, b'{"title": "Pain", "k_min": 3, "opens_at": "2027-01-04T09:00:00Z"}') == []
     assert field_problems(Sample, b"[1, 2]") == [("", "The body must be a JSON object.")]
     assert field_problems(Sample, b"{not json") == [("", "The body is not valid JSON.")]
+
+
+async def test_a_query_parameter_the_operation_does_not_take_is_refused_naming_it(
+    session: AsyncSession, client: AsyncTestClient, settings: Settings
+) -> None:
+    world, token = await world_and_token(session, client, settings, OWNER)
+    typo = await client.get(f"/api/v1/panels/{world.pid}/mail?pgae=2", headers=bearer(token))
+    assert typo.status_code == 400 and typo.headers["content-type"].startswith(PROBLEM)
+    assert typo.json()["errors"] == [
+        {"field": "pgae", "message": "Not a query parameter of this operation.", "source": "query"}
+    ]
+    assert (
+        await client.get(f"/api/v1/panels/{world.pid}/mail?page=1", headers=bearer(token))
+    ).status_code == 200
+    assert (await client.get(f"/api/v1/panels/{world.pid}?page=1", headers=bearer(token))).status_code == 400

@@ -14,7 +14,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from delphi.db.models import AuditEvent, OutboxMessage, Panellist
+from delphi.db.models import AuditEvent, OutboxMessage, Panellist, Rating, Submission
 from delphi.settings import Settings
 from tests.results.helpers import (
     FACILITATOR,
@@ -417,3 +417,116 @@ async def test_an_account_without_access_to_the_panel_gets_not_found(
         assert response.status_code == 404, url
     assert (await client.get(f"{base}/{p.id}", headers=bearer(token))).status_code == 404
     assert await count(session, Panellist, Panellist.email == NEW) == 0
+
+
+# --- erasing one's personal data ---------------------------------------------------------------------------
+
+
+async def fresh(session: AsyncSession, panellist_id: int) -> Panellist:
+    """The panellist as the app has committed it."""
+    await session.commit()
+    return (
+        await session.scalars(
+            select(Panellist).where(Panellist.id == panellist_id).execution_options(populate_existing=True)
+        )
+    ).one()
+
+
+async def test_erasing_without_confirm_erases_nothing_and_says_what_would_go(
+    client: AsyncTestClient, session: AsyncSession, settings: Settings
+) -> None:
+    world, token = await world_with_token(session, client, settings, rounds=1)
+    p = world.study.panellists[0]
+    url = f"/api/v1/panels/{world.pid}/panellists/{p.id}/erase"
+    for body in ({}, {"confirm": False, "delete_ratings": True}):
+        response = await client.post(url, json=body, headers=bearer(token))
+        assert response.status_code == 422, body
+        assert response.headers["content-type"].startswith(PROBLEM)
+        (error,) = response.json()["errors"]
+        assert error["field"] == "confirm" and error["message"].startswith(
+            f"Erasing {p.pseudonym}'s e-mail address"
+        )
+    assert (await fresh(session, p.id)).email == p.email
+    assert await audits(session, "panellist.erased") == 0
+    assert (await client.get(f"/p/{world.study.tokens[0]}", follow_redirects=False)).status_code == 303
+
+
+async def test_the_owner_erases_a_panellist_who_keeps_the_pseudonym_and_ratings_and_loses_link_and_mail(
+    client: AsyncTestClient, session: AsyncSession, settings: Settings
+) -> None:
+    world, token = await world_with_token(session, client, settings, rounds=1)
+    p = world.study.panellists[0]
+    session.add(
+        OutboxMessage(
+            dedupe_key=f"test:reminder:p{p.id}",
+            kind="reminder",
+            panel_id=world.pid,
+            panellist_id=p.id,
+            to_address=p.email,
+            subject="A reminder",
+            body_text="...",
+            body_html="...",
+        )
+    )
+    await session.commit()
+    ratings = await count(session, Rating, Rating.panellist_id == p.id)
+    assert ratings > 0
+    response = await client.post(
+        f"/api/v1/panels/{world.pid}/panellists/{p.id}/erase", json={"confirm": True}, headers=bearer(token)
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["ratings_deleted"] is False
+    assert body["panellist"] == {
+        "id": p.id,
+        "pseudonym": p.pseudonym,
+        "group_id": p.group_id,
+        "status": "withdrawn",
+        "email": None,
+        "name": "",
+    }
+    erased = await fresh(session, p.id)
+    assert (erased.email, erased.name, erased.token_hash) == (None, "", None) and erased.erased_at
+    assert await count(session, Rating, Rating.panellist_id == p.id) == ratings  # kept, under the pseudonym
+    mail = (await session.scalars(select(OutboxMessage).where(OutboxMessage.panellist_id == p.id))).one()
+    assert (mail.status, mail.to_address) == ("cancelled", "")
+    assert await audits(session, "panellist.erased") == 1
+    assert (await client.get(f"/p/{world.study.tokens[0]}", follow_redirects=False)).status_code == 404
+
+
+async def test_erasing_with_delete_ratings_deletes_their_ratings_and_submissions_too(
+    client: AsyncTestClient, session: AsyncSession, settings: Settings
+) -> None:
+    world, token = await world_with_token(session, client, settings, rounds=1)
+    p = world.study.panellists[1]
+    response = await client.post(
+        f"/api/v1/panels/{world.pid}/panellists/{p.id}/erase",
+        json={"confirm": True, "delete_ratings": True},
+        headers=bearer(token),
+    )
+    assert response.status_code == 200 and response.json()["ratings_deleted"] is True
+    assert await count(session, Rating, Rating.panellist_id == p.id) == 0
+    assert await count(session, Submission, Submission.panellist_id == p.id) == 0
+    event = await session.scalar(select(AuditEvent).where(AuditEvent.action == "panellist.erased"))
+    assert event.detail == {"pseudonym": p.pseudonym, "ratings_deleted": True}
+
+
+async def test_only_the_owner_erases_and_a_panellist_of_another_panel_is_not_found(
+    client: AsyncTestClient, session: AsyncSession, settings: Settings
+) -> None:
+    world, owner = await world_with_token(session, client, settings, rounds=1)
+    p = world.study.panellists[0]
+    url = f"/api/v1/panels/{world.pid}/panellists/{p.id}/erase"
+    for who in (FACILITATOR, RESEARCHER):
+        refused = await client.post(
+            url, json={"confirm": True}, headers=bearer(await write_token(client, who))
+        )
+        assert refused.status_code == 403, who
+        assert refused.json()["detail"].startswith("Only the panel's owner can do this")
+    outsider = await write_token(client, OUTSIDER)
+    assert (await client.post(url, json={"confirm": True}, headers=bearer(outsider))).status_code == 404
+    theirs = f"/api/v1/panels/{world.pid}/panellists/{world.other.panellists[0].id}/erase"
+    assert (await client.post(theirs, json={"confirm": True}, headers=bearer(owner))).status_code == 404
+    assert (await fresh(session, p.id)).email == p.email
+    assert (await fresh(session, world.other.panellists[0].id)).email is not None
+    assert await audits(session, "panellist.erased") == 0

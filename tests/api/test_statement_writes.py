@@ -1,5 +1,6 @@
-"""The statements API (/api/v1/panels/{id}/statements): add, edit, delete and import through the statements
-page's use cases, with its rules, messages and audit events; refusals as RFC 9457 problems; on both backends."""
+"""The statements API (/api/v1/panels/{id}/statements): add, edit, move, add to or drop from the draft round,
+delete and import through the statements page's use cases, with its rules, messages and audit events; refusals
+as RFC 9457 problems; on both backends."""
 
 from __future__ import annotations
 
@@ -93,7 +94,7 @@ async def test_a_statement_is_added_read_edited_and_deleted_with_the_pages_audit
     _, pid, token = await draft_panel_and_token(session, client, settings)
     base = f"/api/v1/panels/{pid}/statements"
     added = await client.post(
-        base, json={"text": "  Offer   video calls. ", "section": " Access "}, headers=bearer(token)
+        base, json={"text": "  Offer   video calls.\x00 ", "section": " Access "}, headers=bearer(token)
     )
     assert added.status_code == 201, added.text
     body = added.json()
@@ -148,6 +149,8 @@ async def test_a_refused_statement_lists_every_problem_at_once_and_nothing_is_st
     shapeless = await client.post(base, json={"text": 3, "colour": "red"}, headers=bearer(token))
     assert shapeless.status_code == 400
     assert [e["field"] for e in shapeless.json()["errors"]] == ["text", "colour"]
+    only_nul = await client.post(base, json={"text": "\x00 \x00"}, headers=bearer(token))
+    assert only_nul.status_code == 422 and only_nul.json()["errors"] == every[:1]  # as the page reads it
     assert await statement_count(session, pid) == before
     unchanged = (await client.get(f"{base}/{s1.id}", headers=bearer(token))).json()
     assert (unchanged["text"], unchanged["section"]) == (s1.text, s1.section)
@@ -303,6 +306,8 @@ async def test_a_researcher_is_refused_every_change_and_an_outsider_finds_no_pan
         ("PATCH", f"{base}/{s1}", {"text": "Offer video calls."}),
         ("DELETE", f"{base}/{s1}", None),
         ("POST", f"{base}/import", {"csv": GOOD_FILE, "confirm": True}),
+        ("POST", f"{base}/{s1}/move", {"direction": "down"}),
+        ("POST", f"{base}/{s1}/draft", {"include": False}),
     ]
     for method, url, body in changes:
         for who, due in ((token, 403), (outsider, 404)):
@@ -312,4 +317,88 @@ async def test_a_researcher_is_refused_every_change_and_an_outsider_finds_no_pan
     assert (await client.get(f"{base}/{s1}", headers=bearer(token))).status_code == 200  # reading is fine
     assert (await client.get(f"{base}/{s1}", headers=bearer(outsider))).status_code == 404
     assert await statement_count(session, world.pid) == before
+    assert await actions(session, world.pid) == []
+
+
+async def draft_order(session: AsyncSession, panel_id: int, number: int) -> list[int]:
+    """The statement ids round ``number`` of the panel asks, in its order, as committed."""
+    await session.commit()
+    rows = await session.scalars(
+        select(RoundStatement.statement_id)
+        .join(Round, Round.id == RoundStatement.round_id)
+        .where(Round.panel_id == panel_id, Round.number == number)
+        .order_by(RoundStatement.position, RoundStatement.statement_id)
+    )
+    return list(rows.all())
+
+
+async def test_a_statement_moves_one_place_as_on_the_page_and_the_draft_round_follows(
+    client: AsyncTestClient, session: AsyncSession, settings: Settings
+) -> None:
+    world, pid, token = await draft_panel_and_token(session, client, settings)
+    s = world.other.statements
+    base = f"/api/v1/panels/{pid}/statements"
+    moved = await client.post(f"{base}/{s['S2'].id}/move", json={"direction": "up"}, headers=bearer(token))
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["id"], moved.json()["position"]) == (s["S2"].id, 0)
+    listed = (await client.get(base, headers=bearer(token))).json()
+    order = [s["S2"].id, s["S1"].id, s["S3"].id, s["S4"].id]
+    assert [x["id"] for x in listed] == order
+    assert await draft_order(session, pid, 1) == order  # the round being prepared asks them in the new order
+    first = await client.post(f"{base}/{s['S2'].id}/move", json={"direction": "up"}, headers=bearer(token))
+    assert first.status_code == 200 and first.json()["position"] == 0  # the first stays first
+    await login(client, OUTSIDER)
+    page = await post_form(client, f"/panels/{pid}/statements/{s['S2'].id}/move", {"direction": "down"})
+    assert page.status_code == 303
+    client.cookies.clear()
+    back = (await client.get(base, headers=bearer(token))).json()
+    assert [x["id"] for x in back] == [s["S1"].id, s["S2"].id, s["S3"].id, s["S4"].id]
+    sideways = await client.post(
+        f"{base}/{s['S3'].id}/move", json={"direction": "left", "by": 2}, headers=bearer(token)
+    )
+    assert sideways.status_code == 400 and [e["field"] for e in sideways.json()["errors"]] == [
+        "direction",
+        "by",
+    ]
+    nowhere = await client.post(f"{base}/999999/move", json={"direction": "down"}, headers=bearer(token))
+    assert nowhere.status_code == 404 and nowhere.headers["content-type"].startswith(PROBLEM)
+    assert await actions(session, pid) == ["statement.moved", "statement.moved"]  # the API's, then the page's
+
+
+async def test_a_statement_leaves_and_rejoins_the_draft_round_once_however_often_it_is_sent(
+    client: AsyncTestClient, session: AsyncSession, settings: Settings
+) -> None:
+    world, pid, token = await draft_panel_and_token(session, client, settings)
+    s1 = world.other.statements["S1"]
+    url = f"/api/v1/panels/{pid}/statements/{s1.id}/draft"
+    for _ in range(2):
+        dropped = await client.post(url, json={"include": False}, headers=bearer(token))
+        assert dropped.status_code == 200, dropped.text
+        assert (dropped.json()["round"], dropped.json()["in_draft"]) == (1, False)
+        assert dropped.json()["statement"]["id"] == s1.id
+    assert s1.id not in await draft_order(session, pid, 1)
+    for _ in range(2):
+        included = await client.post(url, json={}, headers=bearer(token))
+        assert included.status_code == 200 and included.json()["in_draft"] is True
+        assert included.json()["statement"]["status"] == "active"
+    assert s1.id in await draft_order(session, pid, 1)
+    assert await actions(session, pid) == ["statement.dropped", "statement.included"]
+
+
+async def test_no_statement_joins_or_leaves_a_draft_round_while_none_is_being_prepared(
+    client: AsyncTestClient, session: AsyncSession, settings: Settings
+) -> None:
+    world = await build_world(session, settings, rounds=0)  # round 1 open, no round being prepared
+    await login(client, OWNER)
+    token = await create_token(client, scopes="read write")
+    client.cookies.clear()
+    s1 = world.study.statements["S1"]
+    url = f"/api/v1/panels/{world.pid}/statements/{s1.id}/draft"
+    for include in (True, False):
+        refused = await client.post(url, json={"include": include}, headers=bearer(token))
+        assert refused.status_code == 409 and refused.headers["content-type"].startswith(PROBLEM)
+        assert refused.json()["detail"] == (
+            "No round is being prepared; statements can be added to or dropped from a draft round only."
+        )
+    assert await draft_order(session, world.pid, 1) == [s.id for s in world.study.statements.values()]
     assert await actions(session, world.pid) == []

@@ -1,20 +1,32 @@
-"""Every invalid field of an API request's JSON body at once, where decoding stops at the first.
+"""Every invalid field of an API request's JSON body at once, where decoding stops at the first; and no query
+parameter the operation does not take.
 
 Litestar decodes a handler's ``data`` with msgspec, which stops at the first field that does not fit its type
 and constraints.  When that happens under ``/api/``, :func:`validation_problem` checks the body again field by
 field against the same struct, so the 400 problem body lists every field that is wrong, every required field
 that is missing and every field the struct does not know, in the struct's field order.  Each entry is
 ``{"field": <name>, "message": <reason>}``, the shape of every other problem body's ``errors``.
+
+A query parameter the operation does not declare (``?pgae=2`` for ``?page=2``) is refused the same way
+(:func:`known_query_parameters`, a guard of the API router) rather than ignored, as an unknown body field is.
 """
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from typing import Any
 
 import msgspec
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.exceptions import ValidationException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.params import ParameterKwarg
 from litestar.utils.scope.state import ScopeState
+
+#: Handler arguments Litestar fills from the connection itself, never from the query string.
+_RESERVED = frozenset({"request", "socket", "state", "scope", "headers", "cookies", "query", "body", "data"})
 
 
 def field_problems(struct_type: type[msgspec.Struct], raw: bytes) -> list[tuple[str, str]]:
@@ -71,3 +83,37 @@ def body_problems(request: Request, exc: ValidationException) -> list[tuple[str,
     if struct_type is None or not isinstance(raw, bytes):
         return None
     return field_problems(struct_type, raw) or None
+
+
+@lru_cache(maxsize=512)
+def query_names(handler: BaseRouteHandler) -> frozenset[str]:
+    """The query parameters ``handler`` declares: its arguments that are no path parameter, dependency,
+    reserved name, header or cookie, by their query name."""
+    path = {name for p in handler.paths for name in re.findall(r"\{(\w+)", p)}
+    dependencies = set(handler.resolve_dependencies())
+    names = set()
+    for name, field in handler.parsed_fn_signature.parameters.items():
+        if name in path or name in dependencies or name in _RESERVED:
+            continue
+        kwarg = field.kwarg_definition
+        if isinstance(kwarg, ParameterKwarg):
+            if kwarg.header or kwarg.cookie:
+                continue
+            names.add(kwarg.query or name)
+        elif kwarg is None:
+            names.add(name)
+    return frozenset(names)
+
+
+def known_query_parameters(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """Refuse (400, every one listed) the query parameters the operation does not take."""
+    allowed = query_names(handler)
+    unknown = [name for name in connection.query_params if name not in allowed]
+    if unknown:
+        raise ValidationException(
+            "The request has query parameters this operation does not take.",
+            extra=[
+                {"key": n, "message": "Not a query parameter of this operation.", "source": "query"}
+                for n in unknown
+            ],
+        )

@@ -103,15 +103,53 @@ def patterns_read_alike(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+#: msgspec's constraints of a list's items, and the JSON Schema keyword each is written as.
+_ITEM_BOUNDS = {
+    "ge": "minimum",
+    "le": "maximum",
+    "gt": "exclusive_minimum",
+    "lt": "exclusive_maximum",
+    "min_length": "min_length",
+    "max_length": "max_length",
+    "pattern": "pattern",
+}
+
+
+def _bound_items(prop: Any, kind: Any) -> None:
+    """Write the constraints of a list field's items (``kind``, as :func:`msgspec.inspect.type_info` gives it,
+    possibly ``list | None``) into its property schema ``prop``, where Litestar leaves the items bare."""
+
+    def bare(t: Any) -> Any:
+        return bare(t.type) if isinstance(t, msgspec.inspect.Metadata) else t
+
+    lists = [bare(t) for t in getattr(bare(kind), "types", (kind,))]
+    lists = [t for t in lists if isinstance(t, msgspec.inspect.ListType)]
+    arrays = [prop, *(getattr(prop, "one_of", None) or [])]
+    for array in arrays:
+        items = getattr(array, "items", None)
+        if not lists or items is None or not hasattr(items, "type"):
+            continue
+        for bound, keyword in _ITEM_BOUNDS.items():
+            value = getattr(bare(lists[0].item_type), bound, None)
+            if value is not None:
+                setattr(items, keyword, value)
+
+
 class ClosedStructSchemaPlugin(StructSchemaPlugin):
     """Litestar's schema of a msgspec struct, closed (``additionalProperties: false``) when the struct forbids
-    unknown fields; passed in the app's ``plugins`` so that it comes before Litestar's own."""
+    unknown fields, with the constraints of list items (``list[Annotated[int, Meta(ge=1)]]``) that Litestar
+    drops; passed in the app's ``plugins`` so that it comes before Litestar's own."""
 
     def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: SchemaCreator) -> Schema:
         schema = super().to_openapi_schema(field_definition, schema_creator)
         info = msgspec.inspect.type_info(field_definition.type_)
-        if isinstance(info, msgspec.inspect.StructType) and info.forbid_unknown_fields:
-            schema.additional_properties = False
+        if isinstance(info, msgspec.inspect.StructType):
+            if info.forbid_unknown_fields:
+                schema.additional_properties = False
+            for f in info.fields:
+                prop = (schema.properties or {}).get(f.encode_name)
+                if prop is not None:
+                    _bound_items(prop, f.type)
         return schema
 
 

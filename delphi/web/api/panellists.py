@@ -14,6 +14,9 @@ and mails are the page's:
 All three take an ``Idempotency-Key`` (:mod:`delphi.web.api.idempotency`): a script that lost the answer sends
 the same request with the same key and gets the first answer, with no second panellist, mail or audit event.
 
+Erasing a panellist's personal data (:func:`~delphi.panels.panellists.erase_panellist`, the owner only, as on
+the page) takes ``{"confirm": true}``: without it nothing is erased (422).
+
 Who sees panellists' e-mail addresses and names is ``panel_access.sees_contacts`` (the owner, and facilitators
 with the "contact panellists" grant), as in ``GET .../panellists``: everyone else gets ``null`` in a
 :class:`~delphi.web.schemas.Panellist`.  The import preview, like the page's, shows the file's own rows back to
@@ -37,6 +40,7 @@ from delphi.panels import imports
 from delphi.panels.links import preview_new_link, reissue_link
 from delphi.panels.panellists import (
     add_panellist,
+    erase_panellist,
     get_panellist,
     import_panellists_in_chunks,
     preview_panellist_import,
@@ -46,7 +50,7 @@ from delphi.settings import Settings
 from delphi.web import schemas
 from delphi.web.api.idempotency import IdempotencyKeyHeader, once
 from delphi.web.api.problems import CONFLICT, PROBLEMS, problem_spec
-from delphi.web.guards import PanelAccess
+from delphi.web.guards import OWNERS_ONLY, PanelAccess
 from delphi.web.schemas import MAX_ID, RowId
 
 #: The longest CSV text the import takes (the app's request body limit, 5 MiB).
@@ -127,6 +131,32 @@ class NewLink(msgspec.Struct):
     panellist: schemas.Panellist
     mailed: bool
     open_round: int | None
+
+
+class Erasure(msgspec.Struct, forbid_unknown_fields=True):
+    """The owner's confirmation that a panellist's personal data goes for good."""
+
+    confirm: Annotated[
+        bool,
+        msgspec.Meta(
+            description="True erases; false or left out erases nothing (a 422 saying what would go)."
+        ),
+    ] = False
+    delete_ratings: Annotated[
+        bool,
+        msgspec.Meta(
+            description="Also delete their ratings and submissions; false keeps them, under the pseudonym "
+            "only."
+        ),
+    ] = False
+
+
+class Erased(msgspec.Struct):
+    """The panellist after erasure: ``email`` and ``name`` null, ``status`` withdrawn, the pseudonym kept so
+    published results do not change; ``ratings_deleted`` as asked."""
+
+    panellist: schemas.Panellist
+    ratings_deleted: bool
 
 
 def panellist_schema(p: Panellist, sees_contacts: bool) -> schemas.Panellist:
@@ -298,4 +328,34 @@ async def reissue(
     return await once(request, db_session, account, idempotency_key, 200, run)
 
 
-HANDLERS: list[Any] = [get_one, add, import_csv, reissue]
+@post(
+    "/panels/{panel_id:int}/panellists/{panellist_id:int}/erase",
+    status_code=200,
+    opt=OWNERS_ONLY,
+    responses={**PROBLEMS, **INVALID},
+    summary="Erase a panellist's personal data: e-mail address, name and link (the owner; cannot be undone)",
+)
+async def erase(
+    panel_access: PanelAccess,
+    panellist_id: RowId,
+    data: Erasure,
+    db_session: AsyncSession,
+    account: Account,
+) -> Erased:
+    """200 with the erased panellist; their link and sessions stop working and mail queued for them is
+    cancelled.  404 for a panellist of another panel; 422 without ``confirm``, nothing erased.  A panellist
+    erased before may be erased again (only their ratings are left to delete, if asked), as on the page."""
+    panel = panel_access.panel
+    p = await _panellist(db_session, panel, panellist_id)
+    if not data.confirm:
+        what = "e-mail address, name and personal link" + (", ratings" if data.delete_ratings else "")
+        message = f"Erasing {p.pseudonym}'s {what} cannot be undone: send confirm true to erase."
+        raise InvalidInput(message, field="confirm")
+    await erase_panellist(
+        db_session, panel, p.id, delete_ratings=data.delete_ratings, actor=Actor.account(account)
+    )
+    await db_session.flush()
+    return Erased(panellist_schema(p, panel_access.sees_contacts), data.delete_ratings)
+
+
+HANDLERS: list[Any] = [get_one, add, import_csv, reissue, erase]

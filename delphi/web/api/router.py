@@ -5,8 +5,26 @@ from __future__ import annotations
 from litestar import Router
 from litestar.di import Provide
 
-from delphi.web.api import groups, moderation, panellists, panels, results, rounds, statements, team
+from delphi.web.api import (
+    baseline,
+    groups,
+    honoraria,
+    ideas,
+    mail,
+    mail_texts,
+    moderation,
+    open_questions,
+    panellists,
+    panels,
+    ranking_questions,
+    results,
+    rounds,
+    statements,
+    team,
+    translations,
+)
 from delphi.web.api.auth import provide_api_account
+from delphi.web.api.bodies import known_query_parameters
 from delphi.web.guards import provide_checked_panel_access
 
 
@@ -23,11 +41,20 @@ def api_router() -> Router:
             *results.HANDLERS,
             *team.HANDLERS,
             *statements.HANDLERS,
+            *ranking_questions.HANDLERS,
+            *open_questions.HANDLERS,
+            *ideas.HANDLERS,
             *panellists.HANDLERS,
+            *mail_texts.HANDLERS,
+            *baseline.HANDLERS,
+            *honoraria.HANDLERS,
+            *mail.HANDLERS,
+            *translations.HANDLERS,
         ],
         dependencies={
             "account": Provide(provide_api_account),
             "panel_access": Provide(provide_checked_panel_access),
         },
+        guards=[known_query_parameters],
         tags=["API v1"],
     )

@@ -1,11 +1,16 @@
-"""API of a panel's statements: read one, add, edit, delete, and import many (previewed first), for the
-panel's editors.
+"""API of a panel's statements: read one, add, edit, move, add to or drop from the draft round, delete, and
+import many (previewed first), for the panel's editors.
 
 The same use cases as the statements page (:mod:`delphi.panels.statements`), so the same rules, messages and
 audit events: text and section with their spacing collapsed, every problem of a refused statement at once
 (422); a statement already asked in an opened round is not edited in place but reworded (a new version in the
 draft round, answered with its new id), and refused (409) while no round is being prepared; deleting only
 before round 1 opens (409 after).
+
+Moving a statement is one place up or down at a time, as the page's arrows move it (``{"direction": "up"}``),
+in the panel's order and the draft round's alike; the first moved up or the last moved down stays where it is.
+A statement joins or leaves the round being prepared with ``{"include": true | false}`` (409 while no round is
+being prepared, and for joining a round 1 that asks open questions).
 
 The import takes the file's text as a JSON string and reads it with the page's parser
 (:func:`delphi.panels.statements.preview_statement_import`): without ``confirm`` the preview, nothing stored;
@@ -16,7 +21,7 @@ most :data:`delphi.panels.imports.MAX_ROWS` statements.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Response, delete, get, patch, post
@@ -60,6 +65,38 @@ class StatementEdit(msgspec.Struct, forbid_unknown_fields=True):
 
     text: Annotated[str, msgspec.Meta(description=_TEXT)] | msgspec.UnsetType = msgspec.UNSET
     section: Annotated[str, msgspec.Meta(description=_SECTION)] | msgspec.UnsetType = msgspec.UNSET
+
+
+class StatementMove(msgspec.Struct, forbid_unknown_fields=True):
+    """The body of a move: one place up or down in the panel's order (and the draft round's)."""
+
+    direction: Annotated[
+        Literal["up", "down"],
+        msgspec.Meta(
+            description="`up`: swap with the statement before it; `down`: with the one after it. The first "
+            "statement moved up, or the last moved down, stays where it is (answered 200, nothing recorded)."
+        ),
+    ]
+
+
+class StatementDraftChoice(msgspec.Struct, forbid_unknown_fields=True):
+    """Whether the round being prepared asks the statement; sending what is already so changes nothing."""
+
+    include: Annotated[
+        bool,
+        msgspec.Meta(
+            description="True (the default): the draft round asks it (a statement retired after a verdict "
+            "becomes active again). False: the draft round no longer asks it."
+        ),
+    ] = True
+
+
+class StatementInDraft(msgspec.Struct):
+    """The statement after the choice, the draft round's number and whether it now asks the statement."""
+
+    round: int
+    in_draft: bool
+    statement: schemas.Statement
 
 
 class StatementImport(msgspec.Struct, forbid_unknown_fields=True):
@@ -114,6 +151,12 @@ class StatementsImported(msgspec.Struct):
     imported: list[schemas.Statement]
 
 
+def _clean(text: str) -> str:
+    """The text as the statements page's form reads it: without NUL characters (which no database column
+    takes)."""
+    return text.replace("\x00", "")
+
+
 def statement_schema(s: Statement) -> schemas.Statement:
     return schemas.Statement(
         s.id,
@@ -156,7 +199,7 @@ async def add_statement(
     panel_access: PanelAccess, data: NewStatement, db_session: AsyncSession, account: Account
 ) -> Response[schemas.Statement]:
     statement = await use.add_statement(
-        db_session, panel_access.panel, data.text, data.section, Actor.account(account)
+        db_session, panel_access.panel, _clean(data.text), _clean(data.section), Actor.account(account)
     )
     await db_session.flush()
     return Response(
@@ -182,8 +225,8 @@ async def edit_statement(
     edited one) when it had been asked in an opened round and the round being prepared asks the new one."""
     panel = panel_access.panel
     current = await use.get_statement(db_session, panel, statement_id)
-    text = current.text if data.text is msgspec.UNSET else data.text
-    section = current.section if data.section is msgspec.UNSET else data.section
+    text = current.text if data.text is msgspec.UNSET else _clean(data.text)
+    section = current.section if data.section is msgspec.UNSET else _clean(data.section)
     statement = await use.edit_statement(
         db_session, panel, statement_id, text, section, Actor.account(account)
     )
@@ -201,6 +244,54 @@ async def delete_statement(
 ) -> None:
     await use.delete_statement(db_session, panel_access.panel, statement_id, Actor.account(account))
     await db_session.flush()
+
+
+@post(
+    "/panels/{panel_id:int}/statements/{statement_id:int}/move",
+    status_code=200,
+    responses=PROBLEMS,
+    summary="Move a statement one place up or down (facilitators)",
+)
+async def move_statement(
+    panel_access: PanelAccess,
+    statement_id: RowId,
+    data: StatementMove,
+    db_session: AsyncSession,
+    account: Account,
+) -> schemas.Statement:
+    """The statement with its new ``position`` (0 first; its neighbour took its old place)."""
+    panel = panel_access.panel
+    step = -1 if data.direction == "up" else 1
+    await use.move_statement(db_session, panel, statement_id, step, Actor.account(account))
+    await db_session.flush()
+    return statement_schema(await use.get_statement(db_session, panel, statement_id))
+
+
+@post(
+    "/panels/{panel_id:int}/statements/{statement_id:int}/draft",
+    status_code=200,
+    responses={**PROBLEMS, **REFUSED},
+    summary="Add a statement to the draft round, or drop it from it (facilitators)",
+)
+async def set_statement_in_draft(
+    panel_access: PanelAccess,
+    statement_id: RowId,
+    data: StatementDraftChoice,
+    db_session: AsyncSession,
+    account: Account,
+) -> StatementInDraft:
+    """409 while no round is being prepared, or when a round 1 asking open questions is (statements are
+    made from its answers for round 2)."""
+    panel = panel_access.panel
+    await use.set_in_draft(db_session, panel, statement_id, data.include, Actor.account(account))
+    await db_session.flush()
+    draft = await use.draft_round(db_session, panel.id)
+    assert draft is not None  # set_in_draft refused otherwise
+    return StatementInDraft(
+        round=draft.number,
+        in_draft=data.include,
+        statement=statement_schema(await use.get_statement(db_session, panel, statement_id)),
+    )
 
 
 def _preview_schema(parsed: imports.ParsedImport) -> StatementImportPreview:
@@ -249,4 +340,12 @@ async def import_statements(
     )
 
 
-HANDLERS: list[Any] = [get_statement, add_statement, edit_statement, delete_statement, import_statements]
+HANDLERS: list[Any] = [
+    get_statement,
+    add_statement,
+    edit_statement,
+    delete_statement,
+    move_statement,
+    set_statement_in_draft,
+    import_statements,
+]
