@@ -3,7 +3,9 @@
     .venv/bin/python bench/scale.py [--panellists 100000] [--statements 200] [--repeat 3]
                                     (PostgreSQL via --url, DELPHI_BENCH_POSTGRES_URL or DELPHI_TEST_POSTGRES_URL)
 
-The bench creates a scratch database next to the URL it is given and drops it afterwards.  It builds the panel
+The bench creates a scratch database next to the URL it is given and drops it afterwards (``--keep``: it names it
+``<database>_scale``, replacing any of that name, keeps it and prints its URL, for ``EXPLAIN ANALYZE`` of a page's
+queries on the national panel as the pages left it).  It builds the panel
 through the use cases (owner account, panel, three groups, the statements, round 1's schedule) and adds the
 panellists with one server-side ``INSERT ... SELECT generate_series``; then, each measured in a fresh process
 that reports its own peak RSS (``resource.getrusage``):
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -43,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -495,7 +499,12 @@ async def run(args: argparse.Namespace, postgres_url: str) -> dict[str, Any]:
     sizes = {"panellists": args.panellists, "statements": args.statements, "groups": len(GROUPS)}
     result: dict[str, Any] = {**sizes}
     with tempfile.TemporaryDirectory() as tmp:
-        async with scratch_database("postgresql", Path(tmp), postgres_url) as url:
+        database = (
+            kept_database(postgres_url)
+            if args.keep
+            else scratch_database("postgresql", Path(tmp), postgres_url)
+        )
+        async with database as url:
             say(f"PostgreSQL scratch database; {args.panellists:,} panellists × {args.statements} statements")
             t0 = time.perf_counter()
             ids = await build_panel(url, args.panellists, args.statements)
@@ -565,6 +574,26 @@ async def run(args: argparse.Namespace, postgres_url: str) -> dict[str, Any]:
     return {k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()}
 
 
+@contextlib.asynccontextmanager
+async def kept_database(postgres_url: str) -> AsyncIterator[str]:
+    """A fresh, schema-ready database ``<database>_scale`` next to ``postgres_url`` (one of that name dropped
+    first), left in place afterwards; its URL is printed when the run ends."""
+    from sqlalchemy.engine import make_url
+
+    from delphi.settings import asyncpg_url
+    from tests.conftest import admin_execute, create_schema
+
+    base = make_url(asyncpg_url(postgres_url))
+    admin = base.render_as_string(hide_password=False)
+    name = f"{base.database}_scale"
+    await admin_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin_execute(admin, f'CREATE DATABASE "{name}"')
+    url = base.set(database=name).render_as_string(hide_password=False)
+    await create_schema(url)
+    yield url
+    say(f"database kept: {url}")
+
+
 def say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
@@ -577,6 +606,9 @@ def main() -> None:
     parser.add_argument("--statements", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3, help="fetches of each page (median taken)")
     parser.add_argument("--url", help="PostgreSQL URL next to which the scratch database is made")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the database (<database>_scale) and print its URL"
+    )
     parser.add_argument("--phase", choices=("invite", "close"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:

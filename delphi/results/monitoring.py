@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, exists, func, or_, select, union_all
+from sqlalchemy import Select, case, exists, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.models import IdeaAnswer, Panellist, Rating, Round, RoundVisit, StakeholderGroup, Submission
@@ -168,47 +168,78 @@ def awaiting(progress: Iterable[Progress]) -> list[Progress]:
 GONE = (PanellistStatus.WITHDRAWN.value, PanellistStatus.BOUNCED.value)
 
 
-def _flags(round_: Round) -> tuple[Any, Any, Any]:
-    """SQL booleans over ``Panellist`` for ``round_``: (started, opened, submitted), each an EXISTS probe of an
-    indexed ``(round_id, panellist_id)`` pair, so their cost grows with the panellists counted, not the ratings."""
+#: :func:`_activity_rank` of a panellist who saved an answer in the round, of one who only opened it, and of one
+#: who did neither.
+STARTED, OPENED, NOT_OPENED = 2, 1, 0
+
+
+def _progress_rows(round_: Round, *columns: Any) -> Select[Any]:
+    """``columns`` and ``rank`` (:func:`_activity_rank`) per panellist of the round's panel, with the round's
+    visit (``RoundVisit``) and submission (``Submission``) joined, at most one of each per panellist (both unique
+    per round and panellist), so ``Submission.panellist_id`` is None for one who has not submitted.
+
+    Visits and submissions come from one scan of each, hashed against the panellists; only "started" is a probe
+    per panellist, of the indexed ``(round_id, panellist_id)`` pairs of ratings and an open round's answers, which
+    stops at the first answer: a round where everyone rated 200 statements costs one index probe a panellist, not
+    a pass over its ratings."""
+    return (
+        select(*columns, _activity_rank(round_).label("rank"))
+        .select_from(Panellist)
+        .outerjoin(RoundVisit, (RoundVisit.panellist_id == Panellist.id) & (RoundVisit.round_id == round_.id))
+        .outerjoin(Submission, (Submission.panellist_id == Panellist.id) & (Submission.round_id == round_.id))
+        .where(Panellist.panel_id == round_.panel_id)
+    )
+
+
+def _activity_rank(round_: Round) -> Any:
+    """A panellist's activity in ``round_`` as one SQL integer over ``Panellist`` joined with its ``RoundVisit``
+    (:func:`_progress_rows`): :data:`STARTED` (saved an answer: a rating or an open round's answer, whether or not
+    a visit was recorded), :data:`OPENED` (visited only) or :data:`NOT_OPENED`.  One expression, so the answers
+    are probed once a panellist: "started" is ``rank == STARTED``, "opened" is ``rank >= OPENED``, and sorting by
+    it descending sorts by (started, opened)."""
     started = or_(
         exists().where(Rating.round_id == round_.id, Rating.panellist_id == Panellist.id),
         exists().where(IdeaAnswer.round_id == round_.id, IdeaAnswer.panellist_id == Panellist.id),
     )
-    opened = or_(
-        exists().where(RoundVisit.round_id == round_.id, RoundVisit.panellist_id == Panellist.id), started
-    )
-    submitted = exists().where(Submission.round_id == round_.id, Submission.panellist_id == Panellist.id)
-    return started, opened, submitted
-
-
-def _one(condition: Any) -> Any:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+    return case((started, STARTED), (RoundVisit.panellist_id.is_not(None), OPENED), else_=NOT_OPENED)
 
 
 async def load_summary(
     session: AsyncSession, round_: Round, groups: Sequence[StakeholderGroup]
 ) -> list[GroupProgress]:
-    """What :func:`summarise` gives over :func:`load_progress`, from one SQL aggregate per group (no panellist
-    row is loaded): counts per group in display order, then the whole panel (``group_id`` None, "All groups")."""
-    started, opened, submitted = _flags(round_)
+    """What :func:`summarise` gives over :func:`load_progress`, from one SQL aggregate (no panellist row is
+    loaded): counts per group in display order, then the whole panel (``group_id`` None, "All groups").
+
+    The aggregate counts the panellists per (group, status, activity, submitted): a few dozen rows at most,
+    whatever the panel's size, added up here."""
+    flags = _progress_rows(
+        round_,
+        Panellist.group_id.label("group_id"),
+        Panellist.status.label("status"),
+        case((Submission.panellist_id.is_not(None), 1), else_=0).label("submitted"),
+    ).subquery()
     rows = await session.execute(
-        select(
-            Panellist.group_id,
-            func.count(Panellist.id),
-            _one(opened),
-            _one(started),
-            _one(submitted),
-            _one(Panellist.status == PanellistStatus.BOUNCED.value),
-            _one(Panellist.status == PanellistStatus.WITHDRAWN.value),
+        select(flags.c.group_id, flags.c.status, flags.c.rank, flags.c.submitted, func.count()).group_by(
+            flags.c.group_id, flags.c.status, flags.c.rank, flags.c.submitted
         )
-        .where(Panellist.panel_id == round_.panel_id)
-        .group_by(Panellist.group_id)
     )
-    by_group = {gid: tuple(int(v) for v in counts) for gid, *counts in rows.all()}
-    zero = (0,) * 6
+    by_group: dict[int, list[int]] = {}
+    for group_id, status, rank, submitted, n in rows.all():
+        counts = by_group.setdefault(group_id, [0] * 6)
+        for i, counted in enumerate(
+            (
+                True,
+                rank >= OPENED,
+                rank == STARTED,
+                bool(submitted),
+                status == PanellistStatus.BOUNCED.value,
+                status == PanellistStatus.WITHDRAWN.value,
+            )
+        ):
+            counts[i] += int(n) if counted else 0
+    zero = [0] * 6
     out = [GroupProgress(g.id, g.name, *by_group.get(g.id, zero)) for g in groups]
-    total = tuple(sum(c[i] for c in by_group.values()) for i in range(6))
+    total = [sum(c[i] for c in by_group.values()) for i in range(6)]
     out.append(GroupProgress(None, "All groups", *total))
     return out
 
@@ -220,24 +251,20 @@ async def awaiting_page(
     of :func:`awaiting` (not submitted, neither withdrawn nor bounced; those who started first, then those who
     opened, then by pseudonym), ``page.total`` counting all of them. Answers and last activity are read for
     the page's panellists only: three queries whatever the panel's size."""
-    started, opened, submitted = _flags(round_)
     flags = (
-        select(
+        _progress_rows(
+            round_,
             Panellist.id.label("id"),
             Panellist.pseudonym.label("pseudonym"),
             Panellist.group_id.label("group_id"),
             Panellist.status.label("status"),
             Panellist.email.label("email"),
             Panellist.name.label("name"),
-            case((started, 1), else_=0).label("started"),
-            case((opened, 1), else_=0).label("opened"),
         )
-        .where(Panellist.panel_id == round_.panel_id, Panellist.status.not_in(GONE), ~submitted)
+        .where(Panellist.status.not_in(GONE), Submission.panellist_id.is_(None))
         .subquery()
     )
-    query = select(flags).order_by(
-        flags.c.started.desc(), flags.c.opened.desc(), flags.c.pseudonym, flags.c.id
-    )
+    query = select(flags).order_by(flags.c.rank.desc(), flags.c.pseudonym, flags.c.id)
     rows, page = await fetch_page(session, query, number, size)
     activity = await _activity(session, round_, [r.id for r in rows])
     out = []
@@ -249,8 +276,8 @@ async def awaiting_page(
                 pseudonym=r.pseudonym,
                 group_id=r.group_id,
                 status=r.status,
-                opened=bool(r.opened),
-                started=bool(r.started),
+                opened=r.rank >= OPENED,
+                started=r.rank == STARTED,
                 submitted=False,
                 answers=n,
                 last_activity=last,

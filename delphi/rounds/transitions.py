@@ -35,7 +35,7 @@ from delphi.panels.translations import further_languages
 from delphi.rounds import closing, lifecycle, mailing, ranking_close
 from delphi.rounds import open_round as open_kind
 from delphi.rounds.lookup import panel_rule
-from delphi.rounds.recipients import count_invitable, invitable_panellists, reader_languages
+from delphi.rounds.recipients import count_invitable, invitable_addressees, reader_languages
 from delphi.settings import Settings
 
 
@@ -170,7 +170,7 @@ async def open_round(
         .where(Panellist.panel_id == panel.id, Panellist.status == PanellistStatus.COMPLETED)
         .values(status=PanellistStatus.ACTIVE)
     )
-    recipients = await invitable_panellists(session, panel.id)
+    recipients = await invitable_addressees(session, panel.id)
     queued = await mailing.round_opened(session, panel, round_, recipients)
     audit.record(
         session,
@@ -282,7 +282,7 @@ async def finish_panel(
     )
     panel.status = PanelStatus.FINISHED
     panel.finished_at = now
-    recipients = await invitable_panellists(session, panel.id)
+    recipients = await invitable_addressees(session, panel.id)
     queued = await mailing.final_results(session, panel, recipients)
     await session.execute(
         update(Panellist)
