@@ -27,6 +27,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import (
+    text as sql_text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from delphi import domain
@@ -387,13 +390,28 @@ class RoundStatement(Base):
     outcome: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+#: The ratings that carry a comment or a reason: the few the moderation lists and their counts read.
+_HAS_TEXT = "comment <> '' OR reason <> ''"
+
+
 class Rating(Base):
-    """One panellist's answer to one statement in one round; saved one at a time."""
+    """One panellist's answer to one statement in one round; saved one at a time.
+
+    ``ix_ratings_texts`` is partial (only the ratings with a comment or a reason), so the round results page
+    counts and lists a national round's few thousand texts without reading its millions of ratings.
+    """
 
     __tablename__ = "ratings"
     __table_args__ = (
         UniqueConstraint("round_id", "statement_id", "panellist_id"),
         Index("ix_ratings_round_id_panellist_id", "round_id", "panellist_id"),
+        Index(
+            "ix_ratings_texts",
+            "round_id",
+            "statement_id",
+            postgresql_where=sql_text(_HAS_TEXT),
+            sqlite_where=sql_text(_HAS_TEXT),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
