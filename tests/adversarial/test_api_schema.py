@@ -141,6 +141,7 @@ def runner(op, strategy, headers, sent, statuses):  # type: ignore[no-untyped-de
     return run
 
 
+@pytest.mark.slow  # about 7,000 requests per backend over 87 operations: CI runs it
 def test_every_api_operation_answers_within_its_schema_and_never_with_a_5xx(
     app: Litestar, api_world: ApiWorld, report: Callable[[str], None]
 ) -> None:
