@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from argon2 import PasswordHasher
 from hypothesis import settings as hypothesis_settings
 from litestar import Litestar
@@ -143,6 +144,24 @@ def cheap_password_hashing() -> Iterator[None]:
         patch.setattr(security, "_hasher", hasher)
         patch.setattr(security, "_DUMMY_HASH", hasher.hash("no account has this password"))
         yield
+
+
+@pytest.fixture(autouse=True)
+def fresh_database_config_keys() -> Iterator[None]:
+    """Forget, after each test, the state keys advanced-alchemy's database config reserved for the apps it made.
+
+    Each ``SQLAlchemyAsyncConfig`` reserves its session-scope and app-state keys in registries on its class, so
+    that two configs of one app never share them, and finds the next free key by recursion: a process that made
+    about 950 apps (a test worker does, one or more per test) hits Python's recursion limit.  A server makes one
+    app; a test's apps are gone when it ends, so their keys are freed here.
+    """
+    yield
+    for registry in (
+        "_SESSION_SCOPE_KEY_REGISTRY",
+        "_ENGINE_APP_STATE_KEY_REGISTRY",
+        "_SESSIONMAKER_APP_STATE_KEY_REGISTRY",
+    ):
+        getattr(SQLAlchemyAsyncConfig, registry).clear()
 
 
 @pytest.fixture(params=BACKENDS)

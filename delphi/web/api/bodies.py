@@ -7,6 +7,10 @@ field against the same struct, so the 400 problem body lists every field that is
 that is missing and every field the struct does not know, in the struct's field order.  Each entry is
 ``{"field": <name>, "message": <reason>}``, the shape of every other problem body's ``errors``.
 
+A NUL character (``\u0000`` in JSON) is dropped from every string of an API body before it is read
+(:class:`ApiRequest`, the API router's request class), as the pages' forms drop it: no database stores it alike
+(PostgreSQL refuses it in text) and no person means it.
+
 A query parameter the operation does not declare (``?pgae=2`` for ``?page=2``) is refused the same way
 (:func:`known_query_parameters`, a guard of the API router) rather than ignored, as an unknown body field is.
 """
@@ -24,6 +28,26 @@ from litestar.exceptions import ValidationException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import ParameterKwarg
 from litestar.utils.scope.state import ScopeState
+
+#: A JSON ``\u0000`` escape: not preceded by an odd number of backslashes (then it is a literal "\u0000").
+_NUL_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def without_nul(raw: bytes) -> bytes:
+    """``raw`` (a JSON text) with every NUL escape of its strings removed; anything else as it was."""
+    return _NUL_ESCAPE.sub(rb"\1", raw) if b"\\u0000" in raw else raw
+
+
+class ApiRequest(Request):
+    """The API's request: its body as sent, less any NUL character (:func:`without_nul`)."""
+
+    async def body(self) -> bytes:
+        raw = await super().body()
+        cleaned = without_nul(raw)
+        if cleaned is not raw:
+            self._body = self._connection_state.body = cleaned
+        return cleaned
+
 
 #: Handler arguments Litestar fills from the connection itself, never from the query string.
 _RESERVED = frozenset({"request", "socket", "state", "scope", "headers", "cookies", "query", "body", "data"})

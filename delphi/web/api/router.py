@@ -24,7 +24,7 @@ from delphi.web.api import (
     translations,
 )
 from delphi.web.api.auth import provide_api_account
-from delphi.web.api.bodies import known_query_parameters
+from delphi.web.api.bodies import ApiRequest, known_query_parameters
 from delphi.web.guards import provide_checked_panel_access
 
 
@@ -56,5 +56,6 @@ def api_router() -> Router:
             "panel_access": Provide(provide_checked_panel_access),
         },
         guards=[known_query_parameters],
+        request_class=ApiRequest,
         tags=["API v1"],
     )
