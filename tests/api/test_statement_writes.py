@@ -275,11 +275,9 @@ async def test_a_confirmed_file_with_problems_is_refused_whole_listing_every_pro
     refused = await client.post(url, json={"csv": BAD_FILE, "confirm": True}, headers=bearer(token))
     assert refused.status_code == 422 and refused.headers["content-type"].startswith(PROBLEM)
     assert [e["field"] for e in refused.json()["errors"]] == ["line 3", "line 4", "line 6"]
-    unreadable = await client.post(
-        url, json={"csv": "statement\nA\x00B\n", "confirm": True}, headers=bearer(token)
-    )
-    assert unreadable.status_code == 422
-    assert [e["field"] for e in unreadable.json()["errors"]] == ["file"]
+    # A NUL in the JSON text is dropped before the file is read (as the pages' text boxes drop it).
+    preview = await client.post(url, json={"csv": "statement\nA\x00B\n"}, headers=bearer(token))
+    assert preview.status_code == 200 and [r["text"] for r in preview.json()["rows"]] == ["AB"]
     empty = await client.post(url, json={"csv": "", "confirm": True}, headers=bearer(token))
     assert empty.status_code == 422
     assert empty.json()["errors"] == [{"field": "line 1", "message": "There are no statements in the text."}]
