@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delphi.db.dialect import dialect_name
@@ -121,7 +121,11 @@ async def answered_ids(session: AsyncSession, round_id: int, panellist_id: int) 
 
 
 async def progress(session: AsyncSession, round_id: int, panellist_id: int) -> Progress:
-    """Answered and total statements of a round for one panellist, in one query."""
+    """Answered and total statements of a round for one panellist, in one query.
+
+    The ratings are counted alone: a round's ratings are all of its own statements (a save is refused outside
+    them, and statements leave a round only while it is a draft).
+    """
     total = (
         select(func.count())
         .select_from(RoundStatement)
@@ -131,12 +135,6 @@ async def progress(session: AsyncSession, round_id: int, panellist_id: int) -> P
     answered = (
         select(func.count())
         .select_from(Rating)
-        .join(
-            RoundStatement,
-            and_(
-                RoundStatement.round_id == Rating.round_id, RoundStatement.statement_id == Rating.statement_id
-            ),
-        )
         .where(
             Rating.round_id == round_id,
             Rating.panellist_id == panellist_id,

@@ -125,15 +125,14 @@ RoundMembers = dict[tuple[int, Any], frozenset[int]]
 
 @lru_cache(maxsize=1)
 def _answered_query() -> Select[Any]:
-    """Answered statements (a rating or "unable") per (round, panellist) among ``:rounds`` × ``:panellists``."""
+    """Answered statements (a rating or "unable") per (round, panellist) among ``:rounds`` × ``:panellists``.
+
+    Counted on the ratings alone, as :func:`delphi.participation.facts.progress` counts them: a round's ratings
+    are all of its own statements (a save is refused outside them, and statements leave a round only while it
+    is a draft), so joining ``round_statements`` would only add a lookup per rating.
+    """
     return (
         select(Rating.round_id, Rating.panellist_id, func.count())
-        .join(
-            RoundStatement,
-            and_(
-                RoundStatement.round_id == Rating.round_id, RoundStatement.statement_id == Rating.statement_id
-            ),
-        )
         .where(
             Rating.round_id.in_(bindparam("rounds", expanding=True)),
             Rating.panellist_id.in_(bindparam("panellists", expanding=True)),
