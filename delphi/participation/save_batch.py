@@ -3,17 +3,24 @@
 :func:`write_batch` is the database half of :class:`delphi.participation.save_queue.SaveQueue`.  For a batch of
 :class:`SaveJob` (each one panellist's answer to one statement, as the rating page's script sends it) it runs:
 
-1. one query for every panellist's session version, status, consent, panel scale and open round, under the
-   lock a close needs (:mod:`delphi.db.locks`: on SQLite the transaction starts with ``BEGIN IMMEDIATE``, on
-   PostgreSQL the round rows are share-locked), so a close, which locks the round ``FOR UPDATE`` before it
-   re-reads its status, waits for this batch rather than freeze results without an answer the batch is about
-   to acknowledge; a batch that starts after a close sees the round closed;
+1. one query for every panellist's session version, status, consent, panel scale and open round, with their
+   answered count in it and which of the batch's statements they had answered, under the lock a close needs
+   (:mod:`delphi.db.locks`: on SQLite the transaction starts with ``BEGIN IMMEDIATE``, on PostgreSQL the round
+   rows are share-locked), so a close, which locks the round ``FOR UPDATE`` before it re-reads its status, waits
+   for this batch rather than freeze results without an answer the batch is about to acknowledge; a batch that
+   starts after a close sees the round closed;
 2. the statements of each open round, read once per round and then kept in ``rounds`` (a round's statements
    are fixed when it opens: only draft rounds are edited);
 3. one ``executemany`` upsert per input shape (usually one: an answer alone), each row with the language its
    panellist answered in (read by the first query, so it costs nothing more);
-4. one query for answered counts per (round, panellist), plus a read-back of the saved answer for inputs that
-   carried none, and last round's feedback only where the panel asks for reasons outside the IQR.
+4. a read-back of the saved answer only for inputs that carried none (a comment or reason alone), and last
+   round's feedback only where the panel asks for reasons outside the IQR.
+
+Each panellist's answered count after the batch is the count before it plus what the batch's answers changed
+(a statement answered for the first time), so the usual batch is one query and one write.  On SQLite the
+batch is one serialised transaction, so the count is exact; on PostgreSQL, where four writers run at once, a
+panellist's saves to two statements in two concurrent batches may each report the count without the other's,
+and the next save corrects it.
 
 The checks are those of :func:`delphi.participation.saving.save_rating`, asked of the same functions
 (:func:`~delphi.participation.checks.session_valid`, :func:`~delphi.participation.checks.write_refusal`,
@@ -32,9 +39,10 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import Integer, String, and_, any_, bindparam, cast, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ColumnElement, Select
 
 from delphi.db.dialect import dialect_name
 from delphi.db.locks import begin_write
@@ -42,7 +50,7 @@ from delphi.db.models import Panel, Panellist, Rating, Round, RoundStatement
 from delphi.db.queries import ANSWERED
 from delphi.domain import RoundStatus
 from delphi.participation import checks
-from delphi.participation.checks import CleanInput, RatingInput, Scale
+from delphi.participation.checks import Answer, CleanInput, RatingInput, Scale
 from delphi.participation.facts import Progress, scale_of
 from delphi.participation.feedback import load_feedback
 from delphi.participation.saving import SaveResult
@@ -63,6 +71,9 @@ class SaveJob:
 
 @dataclass(frozen=True, slots=True)
 class _Accepted:
+    """A job that passed every check: where it goes, its panellist's answered count before the batch and
+    whether they had answered its statement."""
+
     index: int
     panellist_id: int
     panel_id: int
@@ -72,11 +83,37 @@ class _Accepted:
     asks_reasons: bool
     clean: CleanInput
     language: str | None
+    answered_before: int
+    was_answered: bool
+
+
+def _among(column: Any, name: str, dialect: str) -> ColumnElement[bool]:
+    """``column`` among the integers of the parameter ``name``: on PostgreSQL ``= ANY(:name)`` (one array
+    parameter, so the statement's text, and its prepared statement, is the same for every batch size); on
+    SQLite an expanding ``IN``."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(Integer)))
+    return column.in_(bindparam(name, expanding=True))
+
+
+def _ids(joined: str | None) -> frozenset[int]:
+    """The ids of a comma-joined list (``answered_here``); empty for None."""
+    return frozenset(int(part) for part in joined.split(",")) if joined else frozenset()
 
 
 @lru_cache(maxsize=4)
 def _targets_query(dialect: str) -> Select[Any]:
-    """Panellists (``:ids``, expanding) with their language, their panel's scale and the panel's open round."""
+    """Panellists (``:ids``) with their language, their panel's scale and the panel's open round, and in that
+    round their answered count and which of the statements ``:statements`` they had answered (``answered_here``:
+    the ids joined by commas, None for none)."""
+
+    mine = (Rating.round_id == Round.id, Rating.panellist_id == Panellist.id, ANSWERED)
+    count = select(func.count()).select_from(Rating).where(*mine).scalar_subquery()
+    here = (
+        select(func.aggregate_strings(cast(Rating.statement_id, String), ","))
+        .where(*mine, _among(Rating.statement_id, "statements", dialect))
+        .scalar_subquery()
+    )
     stmt = (
         select(
             Panellist.id,
@@ -98,16 +135,30 @@ def _targets_query(dialect: str) -> Select[Any]:
             Round.status.label("round_status"),
             Round.closes_at,
             Round.opened_at,
+            count.label("answered"),
+            here.label("answered_here"),
         )
         .join(Panel, Panel.id == Panellist.panel_id)
         .join(Round, and_(Round.panel_id == Panellist.panel_id, Round.status == RoundStatus.OPEN))
-        .where(Panellist.id.in_(bindparam("ids", expanding=True)))
+        .where(_among(Panellist.id, "ids", dialect))
     )
     if dialect == "postgresql":
         stmt = stmt.where(or_(Round.closes_at.is_(None), Round.closes_at > bindparam("now"))).with_for_update(
             read=True, of=Round
         )
     return stmt
+
+
+@lru_cache(maxsize=4)
+def _saved_query(dialect: str) -> Select[Any]:
+    """Saved answers among ``:rounds`` × ``:panellists`` × ``:statements`` (filtered to the exact keys after)."""
+    return select(
+        Rating.round_id, Rating.panellist_id, Rating.statement_id, Rating.value, Rating.unable
+    ).where(
+        _among(Rating.round_id, "rounds", dialect),
+        _among(Rating.panellist_id, "panellists", dialect),
+        _among(Rating.statement_id, "statements", dialect),
+    )
 
 
 @lru_cache(maxsize=1)
@@ -121,37 +172,6 @@ def _members_query() -> Select[Any]:
 #: (round id, opened at) -> the round's statement ids; the opening time tells a new round from a deleted one
 #: whose id SQLite gave again.
 RoundMembers = dict[tuple[int, Any], frozenset[int]]
-
-
-@lru_cache(maxsize=1)
-def _answered_query() -> Select[Any]:
-    """Answered statements (a rating or "unable") per (round, panellist) among ``:rounds`` × ``:panellists``.
-
-    Counted on the ratings alone, as :func:`delphi.participation.facts.progress` counts them: a round's ratings
-    are all of its own statements (a save is refused outside them, and statements leave a round only while it
-    is a draft), so joining ``round_statements`` would only add a lookup per rating.
-    """
-    return (
-        select(Rating.round_id, Rating.panellist_id, func.count())
-        .where(
-            Rating.round_id.in_(bindparam("rounds", expanding=True)),
-            Rating.panellist_id.in_(bindparam("panellists", expanding=True)),
-            ANSWERED,
-        )
-        .group_by(Rating.round_id, Rating.panellist_id)
-    )
-
-
-@lru_cache(maxsize=1)
-def _saved_query() -> Select[Any]:
-    """Saved answers among ``:rounds`` × ``:panellists`` × ``:statements`` (filtered to the exact keys after)."""
-    return select(
-        Rating.round_id, Rating.panellist_id, Rating.statement_id, Rating.value, Rating.unable
-    ).where(
-        Rating.round_id.in_(bindparam("rounds", expanding=True)),
-        Rating.panellist_id.in_(bindparam("panellists", expanding=True)),
-        Rating.statement_id.in_(bindparam("statements", expanding=True)),
-    )
 
 
 def _may_write(row: Any, job: SaveJob, members: frozenset[int], now: datetime) -> bool:
@@ -184,7 +204,12 @@ async def _accept(
     """The jobs that pass every check of ``save_rating``, at most one per (panellist, statement)."""
     rows = (
         await conn.execute(
-            _targets_query(dialect), {"ids": sorted({j.panellist_id for j in jobs}), "now": now}
+            _targets_query(dialect),
+            {
+                "ids": sorted({j.panellist_id for j in jobs}),
+                "statements": sorted({j.item.statement_id for j in jobs}),
+                "now": now,
+            },
         )
     ).all()
     targets: dict[int, Any] = {}
@@ -223,6 +248,8 @@ async def _accept(
                 bool(row.ask_reason_outside_iqr),
                 clean,
                 row.language,
+                int(row.answered),
+                job.item.statement_id in _ids(row.answered_here),
             )
         )
     return passed
@@ -283,39 +310,32 @@ async def write_batch(
         params.sort(key=lambda row: (row["round_id"], row["statement_id"], row["panellist_id"]))
         await conn.execute(upsert_statement(dialect, shape), params)
 
-    round_ids = sorted({a.round_id for a in accepted})
-    panellist_ids = sorted({a.panellist_id for a in accepted})
-    answered = {
-        (r, p): int(n)
-        for r, p, n in (
-            await conn.execute(_answered_query(), {"rounds": round_ids, "panellists": panellist_ids})
-        ).all()
-    }
-    saved: dict[int, tuple[int | None, bool]] = {
-        a.index: (a.clean.answer.value, a.clean.answer.unable) for a in accepted if a.clean.answer is not None
-    }
+    answered = {a.panellist_id: a.answered_before for a in accepted}
+    for a in accepted:
+        if a.clean.answer is not None:
+            answered[a.panellist_id] += a.clean.answer.given - a.was_answered
+    saved = {a.index: a.clean.answer for a in accepted if a.clean.answer is not None}
     unread = [a for a in accepted if a.clean.answer is None]
-    if unread:
+    if unread:  # a comment or reason alone: report the answer it kept
         rows = await conn.execute(
-            _saved_query(),
+            _saved_query(dialect),
             {
                 "rounds": sorted({a.round_id for a in unread}),
                 "panellists": sorted({a.panellist_id for a in unread}),
                 "statements": sorted({a.clean.statement_id for a in unread}),
             },
         )
-        stored = {(r, p, s): (v, bool(u)) for r, p, s, v, u in rows.all()}
+        stored = {(r, p, st): Answer(v, bool(u)) for r, p, st, v, u in rows.all()}
         for a in unread:
             saved[a.index] = stored[(a.round_id, a.panellist_id, a.clean.statement_id)]
-    outside = await _outside_iqr(conn, accepted, {i: v for i, (v, _) in saved.items()})
+    outside = await _outside_iqr(conn, accepted, {i: answer.value for i, answer in saved.items()})
     for a in accepted:
-        value, unable = saved[a.index]
         results[a.index] = SaveResult(
             statement_id=a.clean.statement_id,
-            value=value,
-            unable=unable,
+            value=saved[a.index].value,
+            unable=saved[a.index].unable,
             outside_iqr=a.index in outside,
-            progress=Progress(answered.get((a.round_id, a.panellist_id), 0), a.round_size),
+            progress=Progress(answered[a.panellist_id], a.round_size),
             saved_at=now,
         )
     return results

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from delphi.db.models import Panellist, Rating, Round, Statement
 from delphi.participation import save_queue as queue_module
 from delphi.participation.checks import MAX_COMMENT, RatingInput
+from delphi.participation.facts import progress
 from delphi.participation.save_queue import SaveQueue
 from tests.factories import make_groups, make_panel, make_panellist, make_round, make_statements
 
@@ -90,6 +91,46 @@ async def test_the_last_answer_sent_for_a_statement_is_the_one_kept(
     assert queue.batches == 3  # one save of a statement per transaction, in the order sent
     assert (first.value, second.value, third.value) == (3, 7, None) and third.unable
     assert (await stored(engine, panel.round.id))[(me.id, sid)] == (None, True, "Needs plain words.")
+
+
+async def test_a_batch_reports_the_answered_count_and_the_answer_the_database_holds_after_it(
+    engine: AsyncEngine, session: AsyncSession, panel: Panel2
+) -> None:
+    """The batch counts from what was saved before it plus what it changes: a first answer counts, a changed
+    answer or a comment alone does not (and reports the answer kept), "unable" counts; the figures are those of
+    the page's own count after the batch (:func:`delphi.participation.facts.progress`)."""
+    queue = SaveQueue(engine)
+    me, other = panel.people[0], panel.people[1]
+    me_id, other_id, round_id = me.id, other.id, panel.round.id
+    s = [st.id for st in panel.statements]
+    try:  # before: I answered s0 and s1 and left a comment alone on s2
+        await queue.save(me.id, me.session_version, RatingInput(s[0], 4))
+        await queue.save(me.id, me.session_version, RatingInput(s[1], 6))
+        await queue.save(me.id, me.session_version, RatingInput(s[2], None, comment="Unclear."))
+        results = await asyncio.gather(
+            queue.save(me.id, me.session_version, RatingInput(s[0], 8)),  # changed: still 2
+            queue.save(me.id, me.session_version, RatingInput(s[1], None, comment="Kept.")),  # text only
+            queue.save(me.id, me.session_version, RatingInput(s[2], None, comment="Clearer.")),  # still none
+            queue.save(me.id, me.session_version, RatingInput(s[3], "unable")),  # +1
+            queue.save(me.id, me.session_version, RatingInput(s[4], 5)),  # +1
+            queue.save(other.id, other.session_version, RatingInput(s[0], 2)),  # another panellist's first
+        )
+    finally:
+        await queue.aclose()
+    assert queue.batches == 4  # the last six together
+    assert all(r is not None for r in results)
+    assert [(r.value, r.unable) for r in results] == [
+        (8, False),
+        (6, False),
+        (None, False),
+        (None, True),
+        (5, False),
+        (2, False),
+    ]
+    assert [r.progress.answered for r in results] == [4, 4, 4, 4, 4, 1]
+    assert {r.progress.total for r in results} == {len(s)}
+    assert (await progress(session, round_id, me_id)).answered == 4
+    assert (await progress(session, round_id, other_id)).answered == 1
 
 
 async def test_a_save_the_batch_may_not_write_comes_back_unwritten_and_the_rest_are_saved(
