@@ -14,7 +14,7 @@ Closing a round and saving into it must be serialised: a save that read the roun
   (``SELECT ... FOR SHARE``, see :func:`round_share_lock`) and the close locks it ``FOR UPDATE`` before it
   re-reads the round's status, so a close waits for the saves in flight and the saves after it see it closed.
 
-Call :func:`begin_write` first thing in a transaction that reads and then writes round data (a save, a submit,
+Call :func:`begin_write` (or :func:`take_write_lock` on a synchronous connection) first thing in a transaction that reads and then writes round data (a save, a submit,
 a suggestion, a close).  Reads that happened earlier in the same transaction are not protected: re-read what
 the decision rests on after the call.
 """
@@ -23,12 +23,25 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import Select
 
 from delphi.db.dialect import dialect_name
 
 _S = TypeVar("_S", bound=Select[Any])
+
+
+def take_write_lock(conn: Connection) -> bool:
+    """:func:`begin_write` for a synchronous connection (a batch run whole in one thread, or under
+    :meth:`~sqlalchemy.ext.asyncio.AsyncConnection.run_sync`): the same lock, the same answer."""
+    if dialect_name(conn) != "sqlite":
+        return False
+    # aiosqlite.Connection or sqlite3.Connection: both say whether the driver opened a transaction
+    if conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+        return False
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    return True
 
 
 async def begin_write(bind: AsyncSession | AsyncConnection) -> bool:
@@ -38,13 +51,7 @@ async def begin_write(bind: AsyncSession | AsyncConnection) -> bool:
     lock).  Returns whether it sent ``BEGIN IMMEDIATE``.
     """
     conn = await bind.connection() if isinstance(bind, AsyncSession) else bind
-    if dialect_name(conn) != "sqlite":
-        return False
-    raw = await conn.get_raw_connection()
-    if raw.driver_connection.in_transaction:  # aiosqlite.Connection or sqlite3.Connection
-        return False
-    await conn.exec_driver_sql("BEGIN IMMEDIATE")
-    return True
+    return await conn.run_sync(take_write_lock)
 
 
 def round_share_lock(stmt: _S, dialect: str, of: Any) -> _S:

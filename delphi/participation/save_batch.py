@@ -1,7 +1,10 @@
 """Several panellists' background saves written in one transaction, with a handful of cached statements.
 
-:func:`write_batch` is the database half of :class:`delphi.participation.save_queue.SaveQueue`.  For a batch of
-:class:`SaveJob` (each one panellist's answer to one statement, as the rating page's script sends it) it runs:
+:func:`write_batch` is the database half of :class:`delphi.participation.save_queue.SaveQueue`, written for a
+synchronous connection so that a batch runs whole in one thread on SQLite (one hand-over to the driver's
+thread instead of a dozen, see :func:`delphi.db.engine.sqlite_thread_engine`) and under
+:meth:`~sqlalchemy.ext.asyncio.AsyncConnection.run_sync` on PostgreSQL.  For a batch of :class:`SaveJob` (each
+one panellist's answer to one statement, as the rating page's script sends it) it runs:
 
 1. one query for every panellist's session version, status, consent, panel scale and open round, with their
    answered count in it and which of the batch's statements they had answered, under the lock a close needs
@@ -13,8 +16,10 @@
    are fixed when it opens: only draft rounds are edited);
 3. one ``executemany`` upsert per input shape (usually one: an answer alone), each row with the language its
    panellist answered in (read by the first query, so it costs nothing more);
-4. a read-back of the saved answer only for inputs that carried none (a comment or reason alone), and last
-   round's feedback only where the panel asks for reasons outside the IQR.
+4. a read-back of the saved answer only for inputs that carried none (a comment or reason alone).
+
+Where the panel asks for a reason outside last round's IQR, :func:`mark_outside_iqr` then reads last round's
+feedback (frozen when that round closed, so outside the batch's transaction) and marks the saves outside it.
 
 Each panellist's answered count after the batch is the count before it plus what the batch's answers changed
 (a statement answered for the first time), so the usual batch is one query and one write.  On SQLite the
@@ -34,18 +39,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Integer, String, and_, any_, bindparam, cast, func, or_, select
+from sqlalchemy import Connection, Integer, String, and_, any_, bindparam, cast, func, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement, Select
 
 from delphi.db.dialect import dialect_name
-from delphi.db.locks import begin_write
+from delphi.db.locks import take_write_lock
 from delphi.db.models import Panel, Panellist, Rating, Round, RoundStatement
 from delphi.db.queries import ANSWERED
 from delphi.domain import RoundStatus
@@ -198,12 +203,12 @@ def _may_write(row: Any, job: SaveJob, members: frozenset[int], now: datetime) -
     )
 
 
-async def _accept(
-    conn: AsyncConnection, dialect: str, jobs: Sequence[SaveJob], now: datetime, rounds: RoundMembers
+def _accept(
+    conn: Connection, dialect: str, jobs: Sequence[SaveJob], now: datetime, rounds: RoundMembers
 ) -> list[_Accepted]:
     """The jobs that pass every check of ``save_rating``, at most one per (panellist, statement)."""
     rows = (
-        await conn.execute(
+        conn.execute(
             _targets_query(dialect),
             {
                 "ids": sorted({j.panellist_id for j in jobs}),
@@ -220,7 +225,7 @@ async def _accept(
         if len(rounds) > 1000:  # rounds long closed; the open ones are read again
             rounds.clear()
         found: dict[int, set[int]] = {round_id: set() for round_id, _ in unknown}
-        for round_id, statement_id in (await conn.execute(_members_query(), {"rounds": sorted(found)})).all():
+        for round_id, statement_id in conn.execute(_members_query(), {"rounds": sorted(found)}).all():
             found[round_id].add(statement_id)
         rounds.update({(round_id, opened): frozenset(found[round_id]) for round_id, opened in unknown})
     passed: list[_Accepted] = []
@@ -255,60 +260,35 @@ async def _accept(
     return passed
 
 
-async def _outside_iqr(
-    conn: AsyncConnection, accepted: list[_Accepted], values: dict[int, int | None]
-) -> set[int]:
-    """Indexes of saved ratings outside last round's pooled IQR, for panels that ask for a reason then.
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What :func:`write_batch` wrote: one result per job, in order (None: not written, take the full path), and
+    the saves whose panel asks for a reason outside last round's IQR (round 2 on, a value saved), for
+    :func:`mark_outside_iqr`."""
 
-    ``values``: the saved value by job index (None for "unable" or no answer)."""
-    asking = [a for a in accepted if a.asks_reasons and a.round_number > 1 and values[a.index] is not None]
-    if not asking:
-        return set()
-    outside: set[int] = set()
-    session = AsyncSession(bind=conn)
-    try:
-        by_panellist: dict[int, list[_Accepted]] = defaultdict(list)
-        for a in asking:
-            by_panellist[a.panellist_id].append(a)
-        for panellist_id, items in by_panellist.items():
-            panel = await session.get(Panel, items[0].panel_id)
-            rnd = await session.get(Round, items[0].round_id)
-            assert panel is not None and rnd is not None
-            feedback = await load_feedback(
-                session, panel, rnd, panellist_id, [a.clean.statement_id for a in items], comments=False
-            )
-            for a in items:
-                fb = feedback.get(a.clean.statement_id)
-                if fb is not None and figures.outside_iqr(values[a.index], fb.pooled.q1, fb.pooled.q3):
-                    outside.add(a.index)
-    finally:
-        await session.close()
-    return outside
+    results: list[SaveResult | None]
+    asking: list[_Accepted]
 
 
-async def write_batch(
-    conn: AsyncConnection, jobs: Sequence[SaveJob], now: datetime, rounds: RoundMembers
-) -> list[SaveResult | None]:
+def write_batch(conn: Connection, jobs: Sequence[SaveJob], now: datetime, rounds: RoundMembers) -> Written:
     """Save every job that may be saved, in ``conn``'s transaction (the caller commits).
 
     ``rounds`` carries the open rounds' statements from one batch to the next (filled in here as needed; an
-    empty dict reads them afresh).
-
-    Returns one entry per job, in order: its :class:`SaveResult`, or None when the job was not written (it
-    failed a check, or repeats an earlier job's panellist and statement) and must take the full path.
+    empty dict reads them afresh).  Every result has ``outside_iqr`` False: :func:`mark_outside_iqr` sets it.
+    A job is not written when it failed a check or repeats an earlier job's panellist and statement.
     """
     dialect = dialect_name(conn)
-    await begin_write(conn)  # SQLite: the checks below and the upsert are one serialised transaction
-    accepted = await _accept(conn, dialect, jobs, now, rounds)
+    take_write_lock(conn)  # SQLite: the checks below and the upsert are one serialised transaction
+    accepted = _accept(conn, dialect, jobs, now, rounds)
     results: list[SaveResult | None] = [None] * len(jobs)
     if not accepted:
-        return results
+        return Written(results, [])
     by_shape: dict[tuple[bool, bool, bool], list[dict[str, Any]]] = defaultdict(list)
     for a in accepted:
         by_shape[a.clean.shape].append(upsert_params(a.round_id, a.panellist_id, a.clean, now, a.language))
     for shape, params in by_shape.items():  # in key order, as every writer locks rows, so none deadlock
         params.sort(key=lambda row: (row["round_id"], row["statement_id"], row["panellist_id"]))
-        await conn.execute(upsert_statement(dialect, shape), params)
+        conn.execute(upsert_statement(dialect, shape), params)
 
     answered = {a.panellist_id: a.answered_before for a in accepted}
     for a in accepted:
@@ -317,7 +297,7 @@ async def write_batch(
     saved = {a.index: a.clean.answer for a in accepted if a.clean.answer is not None}
     unread = [a for a in accepted if a.clean.answer is None]
     if unread:  # a comment or reason alone: report the answer it kept
-        rows = await conn.execute(
+        rows = conn.execute(
             _saved_query(dialect),
             {
                 "rounds": sorted({a.round_id for a in unread}),
@@ -328,14 +308,38 @@ async def write_batch(
         stored = {(r, p, st): Answer(v, bool(u)) for r, p, st, v, u in rows.all()}
         for a in unread:
             saved[a.index] = stored[(a.round_id, a.panellist_id, a.clean.statement_id)]
-    outside = await _outside_iqr(conn, accepted, {i: answer.value for i, answer in saved.items()})
     for a in accepted:
         results[a.index] = SaveResult(
             statement_id=a.clean.statement_id,
             value=saved[a.index].value,
             unable=saved[a.index].unable,
-            outside_iqr=a.index in outside,
+            outside_iqr=False,
             progress=Progress(answered[a.panellist_id], a.round_size),
             saved_at=now,
         )
+    asking = [
+        a for a in accepted if a.asks_reasons and a.round_number > 1 and saved[a.index].value is not None
+    ]
+    return Written(results, asking)
+
+
+async def mark_outside_iqr(session: AsyncSession, written: Written) -> list[SaveResult | None]:
+    """``written.results`` with ``outside_iqr`` set on the saves outside last round's pooled IQR (read through
+    ``session``; one feedback load per panellist among ``written.asking``)."""
+    results = list(written.results)
+    by_panellist: dict[int, list[_Accepted]] = defaultdict(list)
+    for a in written.asking:
+        by_panellist[a.panellist_id].append(a)
+    for panellist_id, items in by_panellist.items():
+        panel = await session.get(Panel, items[0].panel_id)
+        rnd = await session.get(Round, items[0].round_id)
+        assert panel is not None and rnd is not None
+        feedback = await load_feedback(
+            session, panel, rnd, panellist_id, [a.clean.statement_id for a in items], comments=False
+        )
+        for a in items:
+            fb, result = feedback.get(a.clean.statement_id), results[a.index]
+            assert result is not None
+            if fb is not None and figures.outside_iqr(result.value, fb.pooled.q1, fb.pooled.q3):
+                results[a.index] = replace(result, outside_iqr=True)
     return results

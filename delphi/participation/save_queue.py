@@ -8,7 +8,9 @@ acknowledged answer is never lost.
 There is no timer: under light load a batch holds one save and goes out at once; under load a batch holds
 what arrived while the writers were busy, so the database work per save falls as load rises (the figures are
 in ``docs/benchmarks.md``).  PostgreSQL gets four writers, so one batch's round trips and commit flush overlap
-with the next; SQLite, which has one write lock, gets one.  No two batches in flight, and no batch, hold two
+with the next, each running the batch under ``run_sync`` on its own connection.  SQLite, which has one write
+lock, gets one, and its batches run whole in one worker thread on a synchronous connection to the same file
+(:func:`delphi.db.engine.sqlite_thread_engine`): one hand-over per batch instead of one per driver call.  No two batches in flight, and no batch, hold two
 saves of one panellist's statement: the later save waits for the earlier one's batch, so the last answer sent
 is the one kept.
 
@@ -23,20 +25,25 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from delphi.db.dialect import dialect_name
+from delphi.db.engine import sqlite_thread_engine
 from delphi.db.models import utcnow
 from delphi.participation.checks import RatingInput
-from delphi.participation.save_batch import RoundMembers, SaveJob, write_batch
+from delphi.participation.save_batch import RoundMembers, SaveJob, Written, mark_outside_iqr, write_batch
 from delphi.participation.saving import SaveResult
 
 log = logging.getLogger("delphi.participation.save_queue")
 
 _Waiting = tuple[SaveJob, "asyncio.Future[SaveResult | None]"]
+#: Writes one batch in its own transaction and commits it.
+_Write = Callable[[Sequence[SaveJob]], Awaitable[Written]]
 
 
 class SaveQueue:
@@ -58,6 +65,8 @@ class SaveQueue:
         self._wake: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: ThreadPoolExecutor | None = None  # SQLite: the one thread batches run in
+        self._thread_engine: Engine | None = None
         #: batches written and saves in them, for tests and benchmarks
         self.batches = 0
         self.saves = 0
@@ -87,6 +96,9 @@ class SaveQueue:
             self._waiting.clear()  # futures of another (finished) loop can never be answered
             self._busy.clear()
         self._loop = loop
+        if dialect_name(self.engine) == "sqlite" and self._thread is None:
+            self._thread_engine = sqlite_thread_engine(self.engine)
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="delphi-save-writer")
         self._wake = asyncio.Event()
         self._tasks = [
             loop.create_task(self._run(), name=f"delphi-save-queue-{n}") for n in range(self.writers)
@@ -122,27 +134,57 @@ class SaveQueue:
             if not future.done():
                 future.set_result(result)
 
-    async def _write_while_busy(self, batch: list[_Waiting]) -> None:
-        """Write ``batch``, then the batches that arrived meanwhile, on one connection, one transaction each.
+    def _write_in_thread(self, jobs: Sequence[SaveJob], now: datetime) -> Written:
+        """SQLite, in the queue's thread: one batch in one transaction on the thread's engine."""
+        assert self._thread_engine is not None
+        with self._thread_engine.begin() as conn:
+            return write_batch(conn, jobs, now, self._rounds)
 
-        Keeping the connection while there is work saves a checkout (and its liveness ping) per batch.  After a
-        failed batch the connection is given back, and the next batch starts on a fresh one.
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[_Write]:
+        """A way to write batches one after another, held while there is work: on PostgreSQL one connection
+        (keeping it saves a checkout, and its liveness ping, per batch); on SQLite the queue's thread."""
+        if self._thread is not None:
+            loop, thread = asyncio.get_running_loop(), self._thread
+
+            async def in_thread(jobs: Sequence[SaveJob]) -> Written:
+                return await loop.run_in_executor(thread, self._write_in_thread, jobs, self.clock())
+
+            yield in_thread
+            return
+        async with self.engine.connect() as conn:
+
+            async def on_connection(jobs: Sequence[SaveJob]) -> Written:
+                async with conn.begin():
+                    return await conn.run_sync(write_batch, jobs, self.clock(), self._rounds)
+
+            yield on_connection
+
+    async def _results(self, written: Written) -> list[SaveResult | None]:
+        """``written``'s results, with the saves outside last round's IQR marked where the panel asks."""
+        if not written.asking:
+            return written.results
+        async with AsyncSession(self.engine) as session:
+            return await mark_outside_iqr(session, written)
+
+    async def _write_while_busy(self, batch: list[_Waiting]) -> None:
+        """Write ``batch``, then the batches that arrived meanwhile, one transaction each.
+
+        After a failed batch the connection is given back, and the next batch starts on a fresh one.
         """
         current: list[_Waiting] = batch
         try:
-            async with self.engine.connect() as conn:
+            async with self._connection() as write:
                 while current:
                     try:
-                        async with conn.begin():
-                            jobs = [job for job, _ in current]
-                            results = await write_batch(conn, jobs, self.clock(), self._rounds)
+                        results = await self._results(await write([job for job, _ in current]))
                     except Exception:
                         log.exception("a batch of %d saves failed; each is retried on its own", len(current))
                         self._answer(current, None)
                         return
                     self._answer(current, results)
                     current = self._take()
-        except asyncio.CancelledError:  # shutting down mid-batch: it rolled back, nothing was saved
+        except asyncio.CancelledError:  # shutting down mid-batch: each save takes the full path
             self._answer(current, None)
             raise
         except Exception:  # no connection
@@ -169,3 +211,9 @@ class SaveQueue:
             _, future = self._waiting.popleft()
             if not future.done():
                 future.set_result(None)
+        thread, self._thread = self._thread, None
+        if thread is not None:  # a batch cut short may still commit there: the full path saves it again
+            thread.shutdown(wait=False, cancel_futures=True)
+        engine, self._thread_engine = self._thread_engine, None
+        if engine is not None:
+            engine.dispose()

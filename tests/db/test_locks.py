@@ -172,7 +172,7 @@ async def test_a_background_batch_during_a_close_waits_for_it_and_writes_nothing
                 world.panellist.id, world.panellist.session_version, RatingInput(world.statements[0].id, 8)
             )
             async with engine.connect() as conn, conn.begin():
-                return await write_batch(conn, [job], utcnow(), {})
+                return (await conn.run_sync(write_batch, [job], utcnow(), {})).results
 
         saving = asyncio.create_task(batch())
         assert await still_waiting(saving)

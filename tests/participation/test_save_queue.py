@@ -6,6 +6,8 @@ path to phrase, without holding back the rest of its batch."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -203,7 +205,7 @@ async def test_a_request_cancelled_before_its_batch_starts_saves_nothing(
 async def test_a_failed_batch_hands_every_save_back_for_the_full_path(
     engine: AsyncEngine, panel: Panel2, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def broken(*_args: object) -> None:
+    def broken(*_args: object) -> None:
         raise ConnectionError("the database went away")
 
     monkeypatch.setattr(queue_module, "write_batch", broken)
@@ -226,11 +228,15 @@ async def test_closing_the_queue_answers_every_waiting_request(
 ) -> None:
     started = asyncio.Event()
 
-    async def stuck(*_args: object) -> None:
-        started.set()
-        await asyncio.Event().wait()  # a batch that never finishes
+    @contextlib.asynccontextmanager
+    async def stuck(_queue: SaveQueue) -> AsyncIterator[Callable[[object], Awaitable[None]]]:
+        async def write(_jobs: object) -> None:
+            started.set()
+            await asyncio.Event().wait()  # a batch that never finishes
 
-    monkeypatch.setattr(queue_module, "write_batch", stuck)
+        yield write
+
+    monkeypatch.setattr(SaveQueue, "_connection", stuck)
     queue = SaveQueue(engine)
     me, sid = panel.people[0], panel.statements[0].id
     writing = asyncio.create_task(queue.save(me.id, me.session_version, RatingInput(sid, 5)))
