@@ -6,12 +6,12 @@ thread instead of a dozen, see :func:`delphi.db.engine.sqlite_thread_engine`) an
 :meth:`~sqlalchemy.ext.asyncio.AsyncConnection.run_sync` on PostgreSQL.  For a batch of :class:`SaveJob` (each
 one panellist's answer to one statement, as the rating page's script sends it) it runs:
 
-1. one query for every panellist's session version, status, consent, panel scale and open round, with their
-   answered count in it and which of the batch's statements they had answered, under the lock a close needs
-   (:mod:`delphi.db.locks`: on SQLite the transaction starts with ``BEGIN IMMEDIATE``, on PostgreSQL the round
-   rows are share-locked), so a close, which locks the round ``FOR UPDATE`` before it re-reads its status, waits
-   for this batch rather than freeze results without an answer the batch is about to acknowledge; a batch that
-   starts after a close sees the round closed;
+1. one query for every panellist's session version, status, consent, panel scale and open round, with the
+   statements they have answered in it (so their count, and which of the batch's statements were answered
+   before), under the lock a close needs (:mod:`delphi.db.locks`: on SQLite the transaction starts with
+   ``BEGIN IMMEDIATE``, on PostgreSQL the round rows are share-locked), so a close, which locks the round
+   ``FOR UPDATE`` before it re-reads its status, waits for this batch rather than freeze results without an
+   answer the batch is about to acknowledge; a batch that starts after a close sees the round closed;
 2. the statements of each open round, read once per round and then kept in ``rounds`` (a round's statements
    are fixed when it opens: only draft rounds are edited);
 3. one ``executemany`` upsert per input shape (usually one: an answer alone), each row with the language its
@@ -101,22 +101,19 @@ def _among(column: Any, name: str, dialect: str) -> ColumnElement[bool]:
     return column.in_(bindparam(name, expanding=True))
 
 
-def _ids(joined: str | None) -> frozenset[int]:
-    """The ids of a comma-joined list (``answered_here``); empty for None."""
-    return frozenset(int(part) for part in joined.split(",")) if joined else frozenset()
+def _answered_ids(joined: str | None) -> frozenset[str]:
+    """The statement ids (as text) of ``answered``, a comma-joined list; empty for None (none answered)."""
+    return frozenset(joined.split(",")) if joined else frozenset()
 
 
 @lru_cache(maxsize=4)
 def _targets_query(dialect: str) -> Select[Any]:
-    """Panellists (``:ids``) with their language, their panel's scale and the panel's open round, and in that
-    round their answered count and which of the statements ``:statements`` they had answered (``answered_here``:
-    the ids joined by commas, None for none)."""
-
-    mine = (Rating.round_id == Round.id, Rating.panellist_id == Panellist.id, ANSWERED)
-    count = select(func.count()).select_from(Rating).where(*mine).scalar_subquery()
-    here = (
+    """Panellists (``:ids``) with their language, their panel's scale and the panel's open round, and the
+    statements they have answered in that round (``answered``: the ids joined by commas, None for none; one
+    scan of their ratings gives both the count and whether a batch's statement was answered before)."""
+    answered = (
         select(func.aggregate_strings(cast(Rating.statement_id, String), ","))
-        .where(*mine, _among(Rating.statement_id, "statements", dialect))
+        .where(Rating.round_id == Round.id, Rating.panellist_id == Panellist.id, ANSWERED)
         .scalar_subquery()
     )
     stmt = (
@@ -125,8 +122,8 @@ def _targets_query(dialect: str) -> Select[Any]:
             Panellist.session_version,
             Panellist.sessions_ended_at,
             Panellist.status,
-            Panellist.erased_at,
-            Panellist.consented_at,
+            Panellist.erased_at.is_not(None).label("erased"),
+            Panellist.consented_at.is_not(None).label("consented"),
             Panellist.language,
             Panel.id.label("panel_id"),
             Panel.scale_min,
@@ -140,8 +137,7 @@ def _targets_query(dialect: str) -> Select[Any]:
             Round.status.label("round_status"),
             Round.closes_at,
             Round.opened_at,
-            count.label("answered"),
-            here.label("answered_here"),
+            answered.label("answered"),
         )
         .join(Panel, Panel.id == Panellist.panel_id)
         .join(Round, and_(Round.panel_id == Panellist.panel_id, Round.status == RoundStatus.OPEN))
@@ -184,14 +180,14 @@ def _may_write(row: Any, job: SaveJob, members: frozenset[int], now: datetime) -
     :func:`_targets_query` and its open round's statements ``members``."""
     return checks.session_valid(
         row.status,
-        row.erased_at is not None,
+        bool(row.erased),
         row.session_version,
         job.session_version,
         ended_at=row.sessions_ended_at,
         started=job.session_started,
     ) and (
         checks.write_refusal(
-            consented=row.consented_at is not None,
+            consented=bool(row.consented),
             round_status=row.round_status,
             closes_at=row.closes_at,
             round_number=row.round_number,
@@ -210,16 +206,14 @@ def _accept(
     rows = (
         conn.execute(
             _targets_query(dialect),
-            {
-                "ids": sorted({j.panellist_id for j in jobs}),
-                "statements": sorted({j.item.statement_id for j in jobs}),
-                "now": now,
-            },
+            {"ids": sorted({j.panellist_id for j in jobs}), "now": now},
         )
     ).all()
     targets: dict[int, Any] = {}
+    answered: dict[int, frozenset[str]] = {}
     for row in rows:  # two open rounds for one panel cannot happen; if it did, the full path decides
         targets[row.id] = None if row.id in targets else row
+        answered[row.id] = _answered_ids(row.answered)
     unknown = {(r.round_id, r.opened_at) for r in targets.values() if r is not None} - rounds.keys()
     if unknown:
         if len(rounds) > 1000:  # rounds long closed; the open ones are read again
@@ -253,8 +247,8 @@ def _accept(
                 bool(row.ask_reason_outside_iqr),
                 clean,
                 row.language,
-                int(row.answered),
-                job.item.statement_id in _ids(row.answered_here),
+                len(answered[job.panellist_id]),
+                str(job.item.statement_id) in answered[job.panellist_id],
             )
         )
     return passed
