@@ -1,4 +1,4 @@
-"""Several panellists' background saves written in one transaction, with a handful of cached statements.
+"""Several panellists' background saves written together, with a handful of cached statements.
 
 :func:`write_batch` is the database half of :class:`delphi.participation.save_queue.SaveQueue`, written for a
 synchronous connection so that a batch runs whole in one thread on SQLite (one hand-over to the driver's
@@ -8,24 +8,29 @@ one panellist's answer to one statement, as the rating page's script sends it) i
 
 1. one query for every panellist's session version, status, consent, panel scale and open round, with the
    statements they have answered in it (so their count, and which of the batch's statements were answered
-   before), under the lock a close needs (:mod:`delphi.db.locks`: on SQLite the transaction starts with
-   ``BEGIN IMMEDIATE``, on PostgreSQL the round rows are share-locked), so a close, which locks the round
-   ``FOR UPDATE`` before it re-reads its status, waits for this batch rather than freeze results without an
-   answer the batch is about to acknowledge; a batch that starts after a close sees the round closed;
+   before);
 2. the statements of each open round, read once per round and then kept in ``rounds`` (a round's statements
    are fixed when it opens: only draft rounds are edited);
-3. one ``executemany`` upsert per input shape (usually one: an answer alone), each row with the language its
-   panellist answered in (read by the first query, so it costs nothing more);
+3. one upsert per input shape (usually one: an answer alone), each row with the language its panellist
+   answered in (read by the first query, so it costs nothing more);
 4. a read-back of the saved answer only for inputs that carried none (a comment or reason alone).
+
+A close, which locks the round ``FOR UPDATE`` before it re-reads its status, must not freeze results without
+an answer a batch is about to acknowledge (:mod:`delphi.db.locks`).  On SQLite the batch is one transaction
+started with ``BEGIN IMMEDIATE``, so a close waits for it or it for the close, and then sees the round closed.
+On PostgreSQL the queue's connection commits each statement on its own, and the upsert
+(:func:`~delphi.participation.writes.upsert_while_open_statement`) writes each row only while its round is
+open, read under a share lock on the round row, and commits in the same round trip: a batch is two round
+trips (the checks' read, the write), and the rows it did not write, their round having closed meanwhile, take
+the full path.
 
 Where the panel asks for a reason outside last round's IQR, :func:`mark_outside_iqr` then reads last round's
 feedback (frozen when that round closed, so outside the batch's transaction) and marks the saves outside it.
 
 Each panellist's answered count after the batch is the count before it plus what the batch's answers changed
-(a statement answered for the first time), so the usual batch is one query and one write.  On SQLite the
-batch is one serialised transaction, so the count is exact; on PostgreSQL, where four writers run at once, a
-panellist's saves to two statements in two concurrent batches may each report the count without the other's,
-and the next save corrects it.
+(a statement answered for the first time).  On SQLite the batch is one serialised transaction, so the count is
+exact; on PostgreSQL, where four writers run at once, a panellist's saves to two statements in two concurrent
+batches may each report the count without the other's, and the next save corrects it.
 
 The checks are those of :func:`delphi.participation.saving.save_rating`, asked of the same functions
 (:func:`~delphi.participation.checks.session_valid`, :func:`~delphi.participation.checks.write_refusal`,
@@ -44,7 +49,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Integer, String, and_, any_, bindparam, cast, func, or_, select
+from sqlalchemy import Connection, Integer, String, and_, any_, bindparam, cast, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement, Select
@@ -59,7 +64,12 @@ from delphi.participation.checks import Answer, CleanInput, RatingInput, Scale
 from delphi.participation.facts import Progress, scale_of
 from delphi.participation.feedback import load_feedback
 from delphi.participation.saving import SaveResult
-from delphi.participation.writes import upsert_params, upsert_statement
+from delphi.participation.writes import (
+    array_params,
+    upsert_params,
+    upsert_statement,
+    upsert_while_open_statement,
+)
 from delphi.rounds import figures
 
 
@@ -116,7 +126,7 @@ def _targets_query(dialect: str) -> Select[Any]:
         .where(Rating.round_id == Round.id, Rating.panellist_id == Panellist.id, ANSWERED)
         .scalar_subquery()
     )
-    stmt = (
+    return (
         select(
             Panellist.id,
             Panellist.session_version,
@@ -143,11 +153,6 @@ def _targets_query(dialect: str) -> Select[Any]:
         .join(Round, and_(Round.panel_id == Panellist.panel_id, Round.status == RoundStatus.OPEN))
         .where(_among(Panellist.id, "ids", dialect))
     )
-    if dialect == "postgresql":
-        stmt = stmt.where(or_(Round.closes_at.is_(None), Round.closes_at > bindparam("now"))).with_for_update(
-            read=True, of=Round
-        )
-    return stmt
 
 
 @lru_cache(maxsize=4)
@@ -206,7 +211,7 @@ def _accept(
     rows = (
         conn.execute(
             _targets_query(dialect),
-            {"ids": sorted({j.panellist_id for j in jobs}), "now": now},
+            {"ids": sorted({j.panellist_id for j in jobs})},
         )
     ).all()
     targets: dict[int, Any] = {}
@@ -280,9 +285,18 @@ def write_batch(conn: Connection, jobs: Sequence[SaveJob], now: datetime, rounds
     by_shape: dict[tuple[bool, bool, bool], list[dict[str, Any]]] = defaultdict(list)
     for a in accepted:
         by_shape[a.clean.shape].append(upsert_params(a.round_id, a.panellist_id, a.clean, now, a.language))
+    written: set[tuple[int, int, int]] = set()
     for shape, params in by_shape.items():  # in key order, as every writer locks rows, so none deadlock
         params.sort(key=lambda row: (row["round_id"], row["statement_id"], row["panellist_id"]))
-        conn.execute(upsert_statement(dialect, shape), params)
+        if dialect == "postgresql":
+            rows = conn.execute(upsert_while_open_statement(shape), array_params(params, now))
+            written.update((r, s, p) for r, s, p in rows.all())
+        else:
+            conn.execute(upsert_statement(dialect, shape), params)
+    if (
+        dialect == "postgresql"
+    ):  # what the statement did not write, its round having closed, takes the full path
+        accepted = [a for a in accepted if (a.round_id, a.clean.statement_id, a.panellist_id) in written]
 
     answered = {a.panellist_id: a.answered_before for a in accepted}
     for a in accepted:

@@ -153,10 +153,12 @@ class SaveQueue:
             yield in_thread
             return
         async with self.engine.connect() as conn:
+            # Each statement its own transaction: the checks' read, then one statement that writes and commits
+            # (two round trips a batch, not four: no BEGIN, no COMMIT of their own).
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
 
             async def on_connection(jobs: Sequence[SaveJob]) -> Written:
-                async with conn.begin():
-                    return await conn.run_sync(write_batch, jobs, self.clock(), self._rounds)
+                return await conn.run_sync(write_batch, jobs, self.clock(), self._rounds)
 
             yield on_connection
 

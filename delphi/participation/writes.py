@@ -23,13 +23,14 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, literal, null, text
+from sqlalchemy import Boolean, Integer, String, Text, bindparam, case, func, literal, null, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import TextClause
 
 from delphi.db.dialect import insert_for
-from delphi.db.models import Rating
-from delphi.domain import CommentStatus
+from delphi.db.models import Rating, Round
+from delphi.domain import CommentStatus, RoundStatus
 from delphi.locale import language_tag
 from delphi.participation.checks import CleanInput
 
@@ -80,9 +81,16 @@ def upsert_insert(dialect: str, shape: tuple[bool, bool, bool]) -> Any:
     reason goes back to "pending" moderation (an edited published text is not shown unreviewed), and a changed
     comment is no longer marked as edited by a facilitator (``comment_edited_at`` cleared).
     """
+    stmt = insert_for(dialect, Rating.__table__)
+    return stmt.on_conflict_do_update(
+        index_elements=["round_id", "statement_id", "panellist_id"], set_=_on_conflict_set(stmt, shape)
+    )
+
+
+def _on_conflict_set(stmt: Any, shape: tuple[bool, bool, bool]) -> dict[str, Any]:
+    """What an upsert of ``shape`` changes in a saved row (see :func:`upsert_insert`), from ``stmt.excluded``."""
     has_answer, has_comment, has_reason = shape
     table = Rating.__table__
-    stmt = insert_for(dialect, table)
     new = stmt.excluded
     set_: dict[str, Any] = {
         "updated_at": new.updated_at,
@@ -107,7 +115,90 @@ def upsert_insert(dialect: str, shape: tuple[bool, bool, bool]) -> Any:
             (table.c.reason == new.reason, table.c.reason_status),
             else_=literal(CommentStatus.PENDING.value),
         )
-    return stmt.on_conflict_do_update(index_elements=["round_id", "statement_id", "panellist_id"], set_=set_)
+    return set_
+
+
+#: The columns of :func:`upsert_while_open_statement`'s arrays, one element per row, and their types.
+ARRAY_COLUMNS = {
+    "round_id": Integer,
+    "statement_id": Integer,
+    "panellist_id": Integer,
+    "value": Integer,
+    "unable": Boolean,
+    "comment": Text,
+    "reason": Text,
+    "language": String,
+}
+
+
+@lru_cache(maxsize=8)
+def upsert_while_open_statement(shape: tuple[bool, bool, bool]) -> TextClause:
+    """PostgreSQL: the rows of a batch upserted in one statement, each only while its round is open, which can
+    run on its own (autocommit: lock, write and commit in one round trip).
+
+    Parameters: one array per :data:`ARRAY_COLUMNS` (``round_id`` ... ``language``, the rows in key order, as
+    :func:`array_params` gives them) and ``now`` (the rows' ``created_at`` and ``updated_at``, and the time
+    the round must not have closed by).  A row is written only if its round is open and not past
+    ``closes_at``, read under a share lock on the round row, so a close (which locks it ``FOR UPDATE``) waits
+    for the statement, or the statement for the close and then writes nothing.  On conflict the row changes as
+    :func:`upsert_insert` changes it.  Returns ``(round_id, statement_id, panellist_id)`` of the rows written.
+    """
+    table = Rating.__table__
+    rows = (
+        func.unnest(*(bindparam(name) for name in ARRAY_COLUMNS))  # typed in the text statement below
+        .table_valued(*ARRAY_COLUMNS)
+        .render_derived(name="batch")
+    )
+    now = bindparam("now", type_=table.c.updated_at.type)
+    pending = literal(CommentStatus.PENDING.value)
+    open_round = (
+        select(Round.id)
+        .where(
+            Round.id == rows.c.round_id,
+            Round.status == RoundStatus.OPEN,
+            or_(Round.closes_at.is_(None), Round.closes_at > now),
+        )
+        .with_for_update(read=True)
+        .exists()
+    )
+    source = (
+        select(
+            rows.c.round_id,
+            rows.c.statement_id,
+            rows.c.panellist_id,
+            rows.c.value,
+            rows.c.unable,
+            rows.c.comment,
+            pending,
+            rows.c.reason,
+            pending,
+            rows.c.language,
+            now,
+            now,
+        )
+        .where(open_round)
+        .order_by(rows.c.round_id, rows.c.statement_id, rows.c.panellist_id)
+    )
+    stmt = postgresql.insert(table).from_select(list(COLUMNS), source)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["round_id", "statement_id", "panellist_id"], set_=_on_conflict_set(stmt, shape)
+    ).returning(table.c.round_id, table.c.statement_id, table.c.panellist_id)
+    compiled = stmt.compile(dialect=_NAMED["postgresql"])
+    binds = {name: bindparam(name, type_=ARRAY(kind)) for name, kind in ARRAY_COLUMNS.items()}
+    binds["now"] = bindparam("now", type_=table.c.updated_at.type)
+    constants = {k: v for k, v in compiled.params.items() if k not in binds}
+    return (
+        text(str(compiled))
+        .bindparams(*binds.values(), *(bindparam(name, value) for name, value in constants.items()))
+        .columns(table.c.round_id, table.c.statement_id, table.c.panellist_id)
+    )
+
+
+def array_params(rows: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
+    """:func:`upsert_params` rows as the arrays of :func:`upsert_while_open_statement` (in the rows' order)."""
+    params: dict[str, Any] = {name: [row[name] for row in rows] for name in ARRAY_COLUMNS}
+    params["now"] = now
+    return params
 
 
 def answer_language(language: str | None) -> str | None:

@@ -26,6 +26,7 @@ from delphi.participation.checks import RatingInput, clean_input
 from delphi.participation.facts import current_round, scale_of
 from delphi.participation.issues import RoundClosed
 from delphi.participation.save_batch import SaveJob, write_batch
+from delphi.participation.save_queue import SaveQueue
 from delphi.participation.saving import SaveResult, save_rating, save_ratings
 from delphi.participation.submit import Receipt, submit
 from delphi.participation.writes import upsert_params, upsert_statement
@@ -180,6 +181,28 @@ async def test_a_background_batch_during_a_close_waits_for_it_and_writes_nothing
     finally:
         await closer.close()
     assert await saving == [None]  # not written: the full path then refuses it (RoundClosed, 409)
+    assert await stored(engine, world) == []
+
+
+async def test_the_save_queue_during_a_close_waits_for_it_and_hands_the_save_to_the_full_path(
+    engine: AsyncEngine, world: World, settings: Settings
+) -> None:
+    """The queue's own way of writing (SQLite: a worker thread; PostgreSQL: one statement that locks, writes
+    and commits): a save sent while a close holds the round waits, then is not written."""
+    closer = await close_under_way(engine, world, settings)
+    queue = SaveQueue(engine)
+    try:
+        saving = asyncio.create_task(
+            queue.save(
+                world.panellist.id, world.panellist.session_version, RatingInput(world.statements[0].id, 8)
+            )
+        )
+        assert await still_waiting(saving)
+        await closer.commit()
+        assert await saving is None  # the full path then refuses it (RoundClosed, 409)
+    finally:
+        await closer.close()
+        await queue.aclose()
     assert await stored(engine, world) == []
 
 
