@@ -270,11 +270,13 @@ class Written:
 
 
 def write_batch(conn: Connection, jobs: Sequence[SaveJob], now: datetime, rounds: RoundMembers) -> Written:
-    """Save every job that may be saved, in ``conn``'s transaction (the caller commits).
+    """Save every job that may be saved, on ``conn``: in its transaction, which the caller commits, or on a
+    PostgreSQL connection in autocommit, as the queue runs it, where the write commits itself.
 
     ``rounds`` carries the open rounds' statements from one batch to the next (filled in here as needed; an
     empty dict reads them afresh).  Every result has ``outside_iqr`` False: :func:`mark_outside_iqr` sets it.
-    A job is not written when it failed a check or repeats an earlier job's panellist and statement.
+    A job is not written when it failed a check, repeats an earlier job's panellist and statement, or (on
+    PostgreSQL) found its round closed by the time of the write.
     """
     dialect = dialect_name(conn)
     take_write_lock(conn)  # SQLite: the checks below and the upsert are one serialised transaction
