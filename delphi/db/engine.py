@@ -15,6 +15,9 @@ from sqlalchemy.pool import NullPool
 
 from delphi.settings import DatabaseSettings
 
+#: What every SQLite connection is opened with: wait up to 15 s for the write lock (the pragmas say it again).
+_SQLITE_CONNECT = {"timeout": 15}
+
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
@@ -35,7 +38,7 @@ def make_engine(db: DatabaseSettings, *, null_pool: bool = False) -> AsyncEngine
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"timeout": 15}
+        kwargs["connect_args"] = dict(_SQLITE_CONNECT)
         if null_pool:
             kwargs["poolclass"] = NullPool
     elif null_pool:
@@ -61,7 +64,7 @@ def sqlite_thread_engine(engine: AsyncEngine) -> Engine:
     if engine.dialect.name != "sqlite":
         raise ValueError(f"not a SQLite engine: {engine.dialect.name}")
     url = engine.url.set(drivername="sqlite")
-    sync = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
+    sync = create_engine(url, connect_args={**_SQLITE_CONNECT, "check_same_thread": False})
     event.listen(sync, "connect", _sqlite_pragmas)
     return sync
 

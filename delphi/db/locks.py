@@ -11,12 +11,14 @@ Closing a round and saving into it must be serialised: a save that read the roun
   checks and the write form one serialised transaction.  It waits for the lock like any write does (the busy
   timeout of :mod:`delphi.db.engine`, 15 s).  Several processes sharing one file are serialised the same way.
 * **PostgreSQL** needs no transaction-level lock: the round row is the lock.  Savers share-lock it
-  (``SELECT ... FOR SHARE``, see :func:`round_share_lock`) and the close locks it ``FOR UPDATE`` before it
-  re-reads the round's status, so a close waits for the saves in flight and the saves after it see it closed.
+  (``SELECT ... FOR SHARE``, see :func:`round_share_lock`; a batch of background saves in its upsert, see
+  :func:`delphi.participation.writes.upsert_while_open_statement`) and the close locks it ``FOR UPDATE``
+  before it re-reads the round's status, so a close waits for the saves in flight and the saves after it see
+  it closed.
 
-Call :func:`begin_write` (or :func:`take_write_lock` on a synchronous connection) first thing in a transaction that reads and then writes round data (a save, a submit,
-a suggestion, a close).  Reads that happened earlier in the same transaction are not protected: re-read what
-the decision rests on after the call.
+Call :func:`begin_write` (or :func:`take_write_lock` on a synchronous connection) first thing in a transaction
+that reads and then writes round data (a save, a submit, a suggestion, a close).  Reads that happened earlier in
+the same transaction are not protected: re-read what the decision rests on after the call.
 """
 
 from __future__ import annotations

@@ -259,6 +259,26 @@ def _accept(
     return passed
 
 
+def _upsert(conn: Connection, dialect: str, accepted: list[_Accepted], now: datetime) -> list[_Accepted]:
+    """Write ``accepted``, one statement per input shape, rows in key order (as every writer locks rows, so
+    none deadlock); the ones written: all of them on SQLite, whose transaction holds the write lock; on
+    PostgreSQL those whose round was still open (the rest, a close having overtaken them, take the full path)."""
+    by_shape: dict[tuple[bool, bool, bool], list[dict[str, Any]]] = defaultdict(list)
+    for a in accepted:
+        by_shape[a.clean.shape].append(upsert_params(a.round_id, a.panellist_id, a.clean, now, a.language))
+    for params in by_shape.values():
+        params.sort(key=lambda row: (row["round_id"], row["statement_id"], row["panellist_id"]))
+    if dialect != "postgresql":
+        for shape, params in by_shape.items():
+            conn.execute(upsert_statement(dialect, shape), params)
+        return accepted
+    written: set[tuple[int, int, int]] = set()
+    for shape, params in by_shape.items():
+        rows = conn.execute(upsert_while_open_statement(shape), array_params(params, now))
+        written.update((r, st, p) for r, st, p in rows.all())
+    return [a for a in accepted if (a.round_id, a.clean.statement_id, a.panellist_id) in written]
+
+
 @dataclass(frozen=True, slots=True)
 class Written:
     """What :func:`write_batch` wrote: one result per job, in order (None: not written, take the full path), and
@@ -284,22 +304,7 @@ def write_batch(conn: Connection, jobs: Sequence[SaveJob], now: datetime, rounds
     results: list[SaveResult | None] = [None] * len(jobs)
     if not accepted:
         return Written(results, [])
-    by_shape: dict[tuple[bool, bool, bool], list[dict[str, Any]]] = defaultdict(list)
-    for a in accepted:
-        by_shape[a.clean.shape].append(upsert_params(a.round_id, a.panellist_id, a.clean, now, a.language))
-    written: set[tuple[int, int, int]] = set()
-    for shape, params in by_shape.items():  # in key order, as every writer locks rows, so none deadlock
-        params.sort(key=lambda row: (row["round_id"], row["statement_id"], row["panellist_id"]))
-        if dialect == "postgresql":
-            rows = conn.execute(upsert_while_open_statement(shape), array_params(params, now))
-            written.update((r, s, p) for r, s, p in rows.all())
-        else:
-            conn.execute(upsert_statement(dialect, shape), params)
-    if (
-        dialect == "postgresql"
-    ):  # what the statement did not write, its round having closed, takes the full path
-        accepted = [a for a in accepted if (a.round_id, a.clean.statement_id, a.panellist_id) in written]
-
+    accepted = _upsert(conn, dialect, accepted, now)
     answered = {a.panellist_id: a.answered_before for a in accepted}
     for a in accepted:
         if a.clean.answer is not None:

@@ -10,9 +10,9 @@ what arrived while the writers were busy, so the database work per save falls as
 in ``docs/benchmarks.md``).  PostgreSQL gets four writers, so one batch's round trips and commit flush overlap
 with the next, each running the batch under ``run_sync`` on its own connection.  SQLite, which has one write
 lock, gets one, and its batches run whole in one worker thread on a synchronous connection to the same file
-(:func:`delphi.db.engine.sqlite_thread_engine`): one hand-over per batch instead of one per driver call.  No two batches in flight, and no batch, hold two
-saves of one panellist's statement: the later save waits for the earlier one's batch, so the last answer sent
-is the one kept.
+(:func:`delphi.db.engine.sqlite_thread_engine`): one hand-over per batch instead of one per driver call.  No
+two batches in flight, and no batch, hold two saves of one panellist's statement: the later save waits for the
+earlier one's batch, so the last answer sent is the one kept.
 
 When the queue cannot save a job (a check failed, or the batch's transaction failed), ``save`` returns None
 and the caller takes the full path (:func:`delphi.participation.saving.save_rating`), which answers with the

@@ -23,7 +23,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, String, Text, bindparam, case, func, literal, null, or_, select, text
+from sqlalchemy import bindparam, case, func, literal, null, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import TextClause
@@ -54,21 +54,29 @@ COLUMNS = (
 _NAMED = {"postgresql": postgresql.dialect(paramstyle="named"), "sqlite": sqlite.dialect(paramstyle="named")}
 
 
+def _as_text(construct: Any, dialect: str, types: dict[str, Any], **compile_kw: Any) -> TextClause:
+    """``construct`` compiled once for ``dialect`` into a text statement, which SQLAlchemy's statement cache
+    keeps: its parameters ``types`` (name -> SQL type, so values bind as the ORM binds them) typed, and the
+    constants it compiled to (``:param_1``...) kept at their values."""
+    compiled = construct.compile(dialect=_NAMED[dialect], **compile_kw)
+    constants = {k: v for k, v in compiled.params.items() if k not in types}
+    return text(str(compiled)).bindparams(
+        *(bindparam(name, type_=kind) for name, kind in types.items()),
+        *(bindparam(name, value) for name, value in constants.items()),
+    )
+
+
 @lru_cache(maxsize=32)
 def upsert_statement(dialect: str, shape: tuple[bool, bool, bool]) -> TextClause:
-    """The cached upsert for ``dialect`` ("postgresql" or "sqlite") and ``shape`` (see :attr:`CleanInput.shape`).
-
-    The dialect's insert (:func:`upsert_insert`) compiled once into a text statement whose parameters carry the
-    columns' types (so datetimes bind as the ORM binds them) and whose constants keep their compiled values.
-    """
-    compiled = upsert_insert(dialect, shape).compile(
-        dialect=_NAMED[dialect], column_keys=list(COLUMNS), for_executemany=True
-    )
+    """The cached upsert for ``dialect`` ("postgresql" or "sqlite") and ``shape`` (see :attr:`CleanInput.shape`):
+    the dialect's insert (:func:`upsert_insert`) as a text statement (:func:`_as_text`)."""
     table = Rating.__table__
-    constants = {k: v for k, v in compiled.params.items() if k not in COLUMNS}
-    return text(str(compiled)).bindparams(
-        *(bindparam(name, type_=table.c[name].type) for name in COLUMNS),
-        *(bindparam(name, value) for name, value in constants.items()),
+    return _as_text(
+        upsert_insert(dialect, shape),
+        dialect,
+        {name: table.c[name].type for name in COLUMNS},
+        column_keys=list(COLUMNS),
+        for_executemany=True,
     )
 
 
@@ -118,17 +126,18 @@ def _on_conflict_set(stmt: Any, shape: tuple[bool, bool, bool]) -> dict[str, Any
     return set_
 
 
-#: The columns of :func:`upsert_while_open_statement`'s arrays, one element per row, and their types.
-ARRAY_COLUMNS = {
-    "round_id": Integer,
-    "statement_id": Integer,
-    "panellist_id": Integer,
-    "value": Integer,
-    "unable": Boolean,
-    "comment": Text,
-    "reason": Text,
-    "language": String,
-}
+#: The columns of :func:`upsert_while_open_statement`'s arrays, one element per row (each an array of the
+#: column's own type).
+ARRAY_COLUMNS = (
+    "round_id",
+    "statement_id",
+    "panellist_id",
+    "value",
+    "unable",
+    "comment",
+    "reason",
+    "language",
+)
 
 
 @lru_cache(maxsize=8)
@@ -145,7 +154,7 @@ def upsert_while_open_statement(shape: tuple[bool, bool, bool]) -> TextClause:
     """
     table = Rating.__table__
     rows = (
-        func.unnest(*(bindparam(name) for name in ARRAY_COLUMNS))  # typed in the text statement below
+        func.unnest(*(bindparam(name) for name in ARRAY_COLUMNS))  # typed by _as_text
         .table_valued(*ARRAY_COLUMNS)
         .render_derived(name="batch")
     )
@@ -183,14 +192,10 @@ def upsert_while_open_statement(shape: tuple[bool, bool, bool]) -> TextClause:
     stmt = stmt.on_conflict_do_update(
         index_elements=["round_id", "statement_id", "panellist_id"], set_=_on_conflict_set(stmt, shape)
     ).returning(table.c.round_id, table.c.statement_id, table.c.panellist_id)
-    compiled = stmt.compile(dialect=_NAMED["postgresql"])
-    binds = {name: bindparam(name, type_=ARRAY(kind)) for name, kind in ARRAY_COLUMNS.items()}
-    binds["now"] = bindparam("now", type_=table.c.updated_at.type)
-    constants = {k: v for k, v in compiled.params.items() if k not in binds}
-    return (
-        text(str(compiled))
-        .bindparams(*binds.values(), *(bindparam(name, value) for name, value in constants.items()))
-        .columns(table.c.round_id, table.c.statement_id, table.c.panellist_id)
+    types = {name: ARRAY(table.c[name].type) for name in ARRAY_COLUMNS}
+    types["now"] = table.c.updated_at.type
+    return _as_text(stmt, "postgresql", types).columns(
+        table.c.round_id, table.c.statement_id, table.c.panellist_id
     )
 
 
