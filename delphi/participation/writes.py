@@ -127,16 +127,9 @@ def _on_conflict_set(stmt: Any, shape: tuple[bool, bool, bool]) -> dict[str, Any
 
 
 #: The columns of :func:`upsert_while_open_statement`'s arrays, one element per row (each an array of the
-#: column's own type).
-ARRAY_COLUMNS = (
-    "round_id",
-    "statement_id",
-    "panellist_id",
-    "value",
-    "unable",
-    "comment",
-    "reason",
-    "language",
+#: column's own type): every column of :data:`COLUMNS` but those the statement fills in itself.
+ARRAY_COLUMNS = tuple(
+    c for c in COLUMNS if c not in ("comment_status", "reason_status", "created_at", "updated_at")
 )
 
 
